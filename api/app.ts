@@ -1,0 +1,61 @@
+/**
+ * The HTTP application, built from its dependencies (no listening here: main.ts listens, tests use
+ * supertest). Routes are thin: validate, call one use-case or workflow, answer.
+ */
+import express, { type Express } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { AppError } from '../domain/errors';
+import type { Logger } from '../infra/logger';
+import type { ServiceDeps } from '../services/deps';
+import { errorMiddleware, notFound } from './error-middleware';
+import { createRegistry, generateDocument } from './openapi';
+import { createRouteKit } from './route-kit';
+import { accountRoutes } from './routes/accounts';
+import { baseRoutes } from './routes/bases';
+import { healthRoutes, type ReadinessCheck } from './routes/health';
+import { installationRoutes } from './routes/installations';
+import { opsRoutes } from './routes/ops';
+
+export interface AppDeps {
+  services: ServiceDeps;
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+  registrationsPerHour: number;
+  trustProxyHops?: number;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxyHops ?? 0);
+  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(express.json({ limit: '1mb' }));
+
+  const registry = createRegistry();
+  const kit = createRouteKit({ prisma: deps.services.prisma, registry });
+  const registrationLimiter = rateLimit({
+    windowMs: 60 * 60 * 1000,
+    limit: deps.registrationsPerHour,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new AppError('RATE_LIMITED', 'Too many registrations from this address; try again later')),
+  });
+
+  app.use(healthRoutes(kit, deps.readiness));
+  app.use(installationRoutes(kit, deps.services, registrationLimiter));
+  app.use(accountRoutes(kit, deps.services));
+  app.use(baseRoutes(kit, deps.services));
+  app.use(opsRoutes(kit, deps.services));
+
+  const document = generateDocument(registry);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document as swaggerUi.JsonObject));
+
+  app.use(notFound);
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

@@ -1,0 +1,57 @@
+/**
+ * The one error type of the application: a stable code (documented in docs/errors.md and the OpenAPI
+ * document), a message for humans, optional details. The HTTP status of each code is decided here, once.
+ * Workflows use the same codes as ApplicationFailure types for business failures.
+ */
+export const errorStatus = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_PASSWORD: 401,
+  FORBIDDEN: 403,
+  BASE_FORBIDDEN: 403,
+  ROLE_REQUIRED: 403,
+  NOT_FOUND: 404,
+  ACCOUNT_NOT_FOUND: 404,
+  BASE_NOT_FOUND: 404,
+  INSTALLATION_NOT_FOUND: 404,
+  API_KEY_NOT_FOUND: 404,
+  OPS_TOKEN_NOT_FOUND: 404,
+  CHALLENGE_NOT_FOUND: 404,
+  ACCOUNT_EXISTS: 409,
+  BASE_ALREADY_CLAIMED: 409,
+  BASE_OWNED_BY_OTHER_ACCOUNT: 409,
+  ALREADY_CONFIRMED: 409,
+  CHALLENGE_ALREADY_USED: 409,
+  ACCOUNT_NOT_ACTIVE: 422,
+  NOT_LINKED: 422,
+  CODE_INVALID: 422,
+  CODE_EXPIRED: 422,
+  CODE_LOCKED: 422,
+  RATE_LIMITED: 429,
+  RESEND_TOO_SOON: 429,
+  RESEND_LIMIT_REACHED: 429,
+  NOT_READY: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export class AppError extends Error {
+  constructor(
+    public readonly code: ErrorCode,
+    message: string,
+    public readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(errorStatus, value);
+}

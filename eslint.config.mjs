@@ -1,0 +1,45 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'generated/**', 'dist/**', 'var/**', '.cache/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no clocks, no clients.
+    // Activities may only be imported as types (proxyActivities<typeof ...>).
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code may not use Node built-ins.' })),
+          patterns: [
+            { group: ['@prisma/*', '**/generated/**', 'pg'], message: 'Workflow code may not touch the database.' },
+            { group: ['stripe', 'nodemailer', 'smtp-server'], message: 'Side effects belong in activities.' },
+            { group: ['**/infra/**', '**/services/**', '**/api/**'], message: 'Workflows import domain/ and workflow APIs only.' },
+            { group: ['**/activities/**', '**/activities'], allowTypeImports: true, message: 'Import activity types only.' },
+            { group: ['@temporalio/worker', '@temporalio/client', '@temporalio/activity'], message: 'Use @temporalio/workflow in workflow code.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

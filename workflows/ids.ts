@@ -1,0 +1,10 @@
+/**
+ * Every workflow id, built from business keys, in one place. Starting with one of these ids is idempotent
+ * (the same business key never runs two workflows at once).
+ */
+export const workflowIds = {
+  accountConfirmation: (email: string) => `account-confirmation:${email.toLowerCase()}`,
+  passwordReset: (accountId: number) => `password-reset:${accountId}`,
+  machineLink: (installationId: string, accountId: number) => `machine-link:${installationId}:${accountId}`,
+  installationClaim: (baseId: string, machineName: string) => `installation-claim:${baseId}:${machineName.toLowerCase()}`,
+} as const;
