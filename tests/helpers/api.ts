@@ -1,0 +1,36 @@
+/** Small helpers over supertest for the flows most tests need. */
+import request from 'supertest';
+import type { Harness } from './harness';
+import { codeIn, companyDetails, randomBaseId, uniqueEmail } from './harness';
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+export async function registerMachine(h: Harness, baseId = randomBaseId(), machineName = 'POSTE-1') {
+  const res = await request(h.app).post('/installations').send({ baseId, machineName });
+  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { baseId, apiKey: res.body.apiKey as string, installationId: res.body.installationId as string };
+}
+
+export async function waitForCode(h: Harness, to: string, after = 0): Promise<string> {
+  const mail = await h.mail.waitFor((m) => m.to.includes(to.toLowerCase()) && m.id > after);
+  return codeIn(mail);
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** A machine of a new base with a confirmed account (password PASSWORD). */
+export async function confirmedAccount(h: Harness, overrides: Record<string, unknown> = {}) {
+  const machine = await registerMachine(h);
+  const email = uniqueEmail();
+  const details = companyDetails(overrides);
+  const created = await request(h.app).post('/accounts').set(bearer(machine.apiKey)).send({ ...details, email });
+  if (created.status !== 202) throw new Error(`account creation failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const accountId = created.body.accountId as number;
+  const code = await waitForCode(h, email);
+  const confirmed = await request(h.app)
+    .post(`/accounts/${accountId}/confirmation`)
+    .set(bearer(machine.apiKey))
+    .send({ code, password: PASSWORD });
+  if (confirmed.status !== 200) throw new Error(`confirmation failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+  return { ...machine, email, accountId, details };
+}

@@ -1,0 +1,172 @@
+/**
+ * Integration harness for one test file: its own database (cloned from the migrated template), its own
+ * SMTP peer, a real Temporal worker on its own task queue, and the Express app — all real components.
+ */
+import crypto from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Express } from 'express';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import type { EmailCodeSettings } from '../../domain/email-code';
+import { createDatabaseIfMissing } from '../../infra/embedded/postgres';
+import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../infra/embedded/mail-catcher';
+import { createMailer, type Mailer } from '../../infra/mailer';
+import { createPrisma, type PrismaClient } from '../../infra/prisma';
+import type { ServiceDeps } from '../../services/deps';
+import { createWorker, workflowsPath } from '../../worker';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let runtimeInstalled = false;
+
+/** Quiet SDK logs; tests stop workers themselves. Must run before any worker or native connection. */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  runtimeInstalled = true;
+}
+
+/** Workflow code is bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  installTestRuntime();
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export const defaultEmailCodeSettings: EmailCodeSettings = {
+  ttlSeconds: 1800,
+  maxAttempts: 5,
+  resendCooldownSeconds: 1,
+  maxResends: 5,
+  verifiedGraceSeconds: 60,
+};
+
+export interface HarnessOptions {
+  emailCode?: Partial<EmailCodeSettings>;
+  registrationsPerHour?: number;
+}
+
+export interface Harness {
+  app: Express;
+  prisma: PrismaClient;
+  mail: MailCatcher;
+  mailer: Mailer;
+  temporal: Client;
+  taskQueue: string;
+  services: ServiceDeps;
+  secret: string;
+  databaseUrl: string;
+  startWorker(): Promise<Worker>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the integration tests through jest (global set-up)`);
+  return value;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  installTestRuntime();
+  const adminUrl = required('TEST_PG_ADMIN_URL');
+  const database = `t_${crypto.randomBytes(6).toString('hex')}`;
+  await createDatabaseIfMissing(adminUrl, database, required('TEST_PG_TEMPLATE'));
+  const databaseUrl = adminUrl.replace(/\/postgres$/, `/${database}`);
+  const prisma = createPrisma(databaseUrl, 20);
+  const mail = await startMailCatcher();
+  const mailer = createMailer(mail.smtpUrl, 'Licences <licences@test.local>');
+  const address = required('TEST_TEMPORAL_ADDRESS');
+  const connection = await Connection.connect({ address });
+  const temporal = new Client({ connection, namespace: 'default' });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const taskQueue = `test-${database}`;
+  const secret = crypto.randomBytes(32).toString('hex');
+  const services: ServiceDeps = {
+    prisma,
+    temporal,
+    taskQueue,
+    emailCode: { ...defaultEmailCodeSettings, ...options.emailCode },
+  };
+  const app = createApp({
+    services,
+    logger: pino({ level: 'silent' }),
+    registrationsPerHour: options.registrationsPerHour ?? 10_000,
+    readiness: {
+      database: async () => void (await prisma.$queryRaw`SELECT 1`),
+      temporal: async () => void (await connection.healthService.check({})),
+      smtp: () => mailer.verify(),
+    },
+  });
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const harness: Harness = {
+    app,
+    prisma,
+    mail,
+    mailer,
+    temporal,
+    taskQueue,
+    services,
+    secret,
+    databaseUrl,
+    async startWorker() {
+      worker = await createWorker({
+        connection: nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        deps: { prisma, mailer, secret },
+        workflowBundle: await workflowBundle(),
+      });
+      running = worker.run();
+      return worker;
+    },
+    async stopWorker() {
+      if (!worker) return;
+      worker.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async close() {
+      await harness.stopWorker();
+      await nativeConnection.close();
+      await connection.close();
+      mailer.close();
+      await mail.stop();
+      await prisma.$disconnect();
+    },
+  };
+  await harness.startWorker();
+  return harness;
+}
+
+/** The 6-digit code in a caught message. */
+export function codeIn(mail: CaughtMail): string {
+  const match = /\b(\d{6})\b/.exec(mail.text);
+  if (!match?.[1]) throw new Error(`no code in mail "${mail.subject}"`);
+  return match[1];
+}
+
+export function randomBaseId(): string {
+  return Array.from({ length: 17 }, (_, i) => (i === 0 ? 1 + crypto.randomInt(9) : crypto.randomInt(10))).join('');
+}
+
+export function uniqueEmail(label = 'user'): string {
+  return `${label}.${crypto.randomBytes(4).toString('hex')}@example.fr`;
+}
+
+export function companyDetails(overrides: Record<string, unknown> = {}) {
+  return {
+    companyName: `Boulangerie ${crypto.randomBytes(3).toString('hex')}`,
+    lastName: 'Dupont',
+    firstName: 'Jean',
+    address: '1 rue de la Paix',
+    postalCode: '75001',
+    city: 'Paris',
+    country: 'FRA',
+    phone: '+33 1 23 45 67 89',
+    apeCode: '1071C',
+    ...overrides,
+  };
+}
