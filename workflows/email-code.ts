@@ -151,8 +151,9 @@ export async function emailCodeWorkflow(input: EmailCodeWorkflowInput): Promise<
   );
 
   const issueCode = async () => {
+    // counted once mailed, so a submission is never checked against a code still being issued
+    await activities.issueCode({ challengeId, issueNumber: codesSent + 1, ttlSeconds: settings.ttlSeconds });
     codesSent += 1;
-    await activities.issueCode({ challengeId, issueNumber: codesSent, ttlSeconds: settings.ttlSeconds });
     lastIssuedAtMs = Date.now();
     expiresAtMs = lastIssuedAtMs + settings.ttlSeconds * 1000;
   };

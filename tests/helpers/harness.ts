@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, makeTelemetryFilterString, NativeConnection, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
@@ -22,7 +22,12 @@ let runtimeInstalled = false;
 /** Quiet SDK logs; tests stop workers themselves. Must run before any worker or native connection. */
 export function installTestRuntime(): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  Runtime.install({
+    // activity failures that tests provoke on purpose are logged at WARN
+    logger: new DefaultLogger('ERROR'),
+    shutdownSignals: [],
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
   runtimeInstalled = true;
 }
 
