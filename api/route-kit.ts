@@ -90,7 +90,8 @@ export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRe
   return {
     route(router, spec, handler) {
       const openapiPath = spec.path.replace(/:(\w+)/g, '{$1}');
-      const errorCodes = [...new Set(['VALIDATION_FAILED' as ErrorCode, ...authErrors[spec.auth], ...(spec.baseParam ? ['BASE_FORBIDDEN' as ErrorCode] : []), ...(spec.errors ?? [])])];
+      const baseErrors: ErrorCode[] = spec.baseParam ? ['BASE_FORBIDDEN'] : [];
+      const errorCodes = [...new Set<ErrorCode>(['VALIDATION_FAILED', ...authErrors[spec.auth], ...baseErrors, ...(spec.errors ?? [])])];
       const responses: RouteConfig['responses'] = {};
       for (const [status, r] of Object.entries(spec.responses)) {
         responses[status] = r.schema

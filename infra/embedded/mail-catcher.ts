@@ -120,7 +120,7 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
     },
     async stop() {
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
-      if (web) await new Promise<void>((resolve) => web!.close(() => resolve()));
+      if (web) await new Promise<void>((resolve) => web.close(() => resolve()));
     },
   };
 }
