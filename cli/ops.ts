@@ -1,0 +1,88 @@
+/**
+ * Ops command line: `npm run ops -- <command> [options]`. Talks to the database directly (DATABASE_URL,
+ * or the embedded development database while `npm start` runs), through the same use-cases as the API.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../infra/embedded/binaries';
+import { createPrisma } from '../infra/prisma';
+import type { Actor } from '../services/actor';
+import { createInstallation, revokeApiKey } from '../services/installations/api-keys';
+import { createOpsToken, listOpsTokens, revokeOpsToken } from '../services/ops/ops-tokens';
+
+const usage = `usage: npm run ops -- <command>
+
+  token:create --name <name> --role ops|admin   issue an ops token (printed once)
+  token:list                                     list ops tokens
+  token:revoke <tokenId>                         revoke an ops token
+  key:issue --base <baseId> --machine <name>     issue an installation key for a machine of a base
+  key:revoke <keyId>                             revoke an installation key
+
+DATABASE_URL selects the database; without it, the embedded development database of \`npm start\`
+(127.0.0.1:\${EMBEDDED_POSTGRES_PORT:-5433}) is used.`;
+
+function databaseUrl(): string {
+  const envFile = path.join(PROJECT_ROOT, '.env');
+  if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
+  return process.env.DATABASE_URL ?? `postgresql://postgres:postgres@127.0.0.1:${process.env.EMBEDDED_POSTGRES_PORT ?? 5433}/licensing`;
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { name: { type: 'string' }, role: { type: 'string' }, base: { type: 'string' }, machine: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  const [command, arg] = positionals;
+  if (!command || values.help) fail(usage);
+
+  const prisma = createPrisma(databaseUrl(), 2);
+  const actor: Actor = { type: 'CLI', id: process.env.USER ?? 'ops-cli' };
+  try {
+    switch (command) {
+      case 'token:create': {
+        const role = values.role?.toUpperCase();
+        if (!values.name || (role !== 'OPS' && role !== 'ADMIN')) fail('token:create needs --name and --role ops|admin');
+        const created = await prisma.$transaction((tx) => createOpsToken(tx, actor, { name: values.name!, role }));
+        console.log(`ops token for ${created.name} (${created.role}), id ${created.id}. Shown once:\n${created.token}`);
+        break;
+      }
+      case 'token:list':
+        console.table(await listOpsTokens(prisma));
+        break;
+      case 'token:revoke':
+        if (!arg) fail('token:revoke needs the token id');
+        await prisma.$transaction((tx) => revokeOpsToken(tx, actor, arg));
+        console.log(`revoked ops token ${arg}`);
+        break;
+      case 'key:issue': {
+        if (!values.base || !/^\d{17}$/.test(values.base) || !values.machine) fail('key:issue needs --base <17 digits> and --machine <name>');
+        const created = await prisma.$transaction(async (tx) => {
+          await tx.base.upsert({ where: { id: values.base! }, create: { id: values.base! }, update: {} });
+          return createInstallation(tx, actor, { baseId: values.base!, machineName: values.machine! });
+        });
+        console.log(`key ${created.keyId} for machine ${created.machineName} of base ${created.baseId}. Shown once:\n${created.apiKey}`);
+        break;
+      }
+      case 'key:revoke':
+        if (!arg) fail('key:revoke needs the key id');
+        await prisma.$transaction((tx) => revokeApiKey(tx, actor, arg));
+        console.log(`revoked key ${arg}`);
+        break;
+      default:
+        fail(`unknown command ${command}\n\n${usage}`);
+    }
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
