@@ -15,7 +15,22 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-const LEGAL_FORMS = new Set(['sa', 'sas', 'sasu', 'sarl', 'eurl', 'sci', 'snc', 'scop', 'selarl', 'ei', 'eirl', 'scs', 'sca', 'gie']);
+const LEGAL_FORMS = new Set([
+  'sa',
+  'sas',
+  'sasu',
+  'sarl',
+  'eurl',
+  'sci',
+  'snc',
+  'scop',
+  'selarl',
+  'ei',
+  'eirl',
+  'scs',
+  'sca',
+  'gie',
+]);
 
 /** Company name without accents, case, punctuation or legal form: "Boulangerie Dupont S.A.R.L." → "boulangerie dupont". */
 export function normaliseCompanyName(name: string): string {
@@ -33,7 +48,11 @@ export function normaliseCompanyName(name: string): string {
 
 /** The identity of a company: normalised name, postal code and country. */
 export function companyKey(name: string, postalCode: string, country: string): string {
-  return [normaliseCompanyName(name), postalCode.replace(/\s+/g, '').toUpperCase(), country.toUpperCase()].join('|');
+  return [
+    normaliseCompanyName(name),
+    postalCode.replace(/\s+/g, '').toUpperCase(),
+    country.toUpperCase(),
+  ].join('|');
 }
 
 export function isValidCountry(country: string): boolean {

@@ -14,7 +14,9 @@ export const ISO3166_ALPHA3 = new Set(
 );
 
 export const EU_MEMBER_STATES = new Set(
-  'AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU SVK SVN ESP SWE'.split(' '),
+  'AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU SVK SVN ESP SWE'.split(
+    ' ',
+  ),
 );
 
 export function isCountryCode(value: string): boolean {

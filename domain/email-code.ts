@@ -1,6 +1,7 @@
 /** Types and rules of the "we mail you a code, you type it back" exchange (emailCodeWorkflow). */
 
-export type ChallengePurpose = 'ACCOUNT_CONFIRMATION' | 'MACHINE_LINK' | 'INSTALLATION_CLAIM' | 'PASSWORD_RESET';
+export type ChallengePurpose =
+  'ACCOUNT_CONFIRMATION' | 'MACHINE_LINK' | 'INSTALLATION_CLAIM' | 'PASSWORD_RESET';
 
 export const CODE_PATTERN = /^\d{6}$/;
 
@@ -35,6 +36,7 @@ export function decideResend(
   if (state.status !== 'PENDING') return { allowed: false, reason: 'NOT_PENDING' };
   if (state.resends >= settings.maxResends) return { allowed: false, reason: 'LIMIT_REACHED' };
   const readyAt = state.lastIssuedAtMs + settings.resendCooldownSeconds * 1000;
-  if (nowMs < readyAt) return { allowed: false, reason: 'TOO_SOON', retryAfterSeconds: Math.ceil((readyAt - nowMs) / 1000) };
+  if (nowMs < readyAt)
+    return { allowed: false, reason: 'TOO_SOON', retryAfterSeconds: Math.ceil((readyAt - nowMs) / 1000) };
   return { allowed: true };
 }

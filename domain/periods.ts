@@ -61,10 +61,8 @@ export function parseLocalDate(text: string): LocalDate {
   return text;
 }
 
-export const localDateSchema = z
-  .string()
-  .refine(isLocalDate, 'a date as YYYY-MM-DD, e.g. 2028-02-29')
-  .transform((text) => text as LocalDate);
+// `isLocalDate` is a type guard, so the parsed value is already typed LocalDate.
+export const localDateSchema = z.string().refine(isLocalDate, 'a date as YYYY-MM-DD, e.g. 2028-02-29');
 
 /** {year, month, day} → LocalDate; throws on an impossible date. */
 export function formatLocalDate(parts: DateParts): LocalDate {

@@ -28,7 +28,8 @@ describe('local dates', () => {
       expect(isLocalDate(bad)).toBe(false);
     }
     expect(localDateSchema.safeParse('2027-04-31').success).toBe(false);
-    expect(localDateSchema.parse('2027-04-30')).toBe('2027-04-30');
+    const parsed: LocalDate = localDateSchema.parse('2027-04-30'); // typed as LocalDate, checked by tsc
+    expect(parsed).toBe('2027-04-30');
   });
 
   it('counts days', () => {
