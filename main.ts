@@ -50,12 +50,21 @@ async function main(): Promise<void> {
   logger.info(await migrateDatabase(config.DATABASE_URL).then((out) => out.trim().split('\n').pop()));
   const prisma = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM);
-  const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE);
+  const temporal = await connectTemporal(
+    config.TEMPORAL_ADDRESS,
+    config.TEMPORAL_NAMESPACE,
+    config.TEMPORAL_TASK_QUEUE,
+  );
 
   let server: Server | undefined;
   if (role !== 'worker') {
     const app = createApp({
-      services: { prisma, temporal: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, emailCode: emailCodeSettings(config) },
+      services: {
+        prisma,
+        temporal: temporal.client,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        emailCode: emailCodeSettings(config),
+      },
       logger,
       registrationsPerHour: config.REGISTRATION_RATE_LIMIT_PER_HOUR,
       trustProxyHops: config.TRUST_PROXY_HOPS,
@@ -88,7 +97,10 @@ async function main(): Promise<void> {
   const where: Record<string, string> = { ...stack.summary };
   if (server) where.api = `http://localhost:${config.PORT} (OpenAPI at /openapi.json, docs at /docs)`;
   if (worker) where.worker = `task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`;
-  logger.info({ where, temporalUi: config.TEMPORAL_UI_URL, mailCatcher: config.MAIL_CATCHER_URL }, 'service ready');
+  logger.info(
+    { where, temporalUi: config.TEMPORAL_UI_URL, mailCatcher: config.MAIL_CATCHER_URL },
+    'service ready',
+  );
   for (const [part, value] of Object.entries(where)) console.log(`  ${part.padEnd(8)} ${value}`);
   console.log('  Ctrl-C to stop');
 

@@ -36,7 +36,11 @@ export function createEmailCodeActivities({ prisma, mailer, secret }: EmailCodeA
   return {
     async openChallenge(input: OpenChallengeInput): Promise<void> {
       const { challengeId, ...fields } = input;
-      await prisma.emailChallenge.upsert({ where: { id: challengeId }, create: { id: challengeId, ...fields }, update: {} });
+      await prisma.emailChallenge.upsert({
+        where: { id: challengeId },
+        create: { id: challengeId, ...fields },
+        update: {},
+      });
     },
 
     /**
@@ -80,23 +84,48 @@ export function createEmailCodeActivities({ prisma, mailer, secret }: EmailCodeA
           const challenge = await tx.emailChallenge.findUniqueOrThrow({ where: { id: input.challengeId } });
           if (challenge.status !== 'PENDING') return;
           if (challenge.purpose === 'ACCOUNT_CONFIRMATION' && challenge.accountId !== null) {
-            await activateAccount(tx, actor, { accountId: challenge.accountId, installationId: challenge.installationId });
+            await activateAccount(tx, actor, {
+              accountId: challenge.accountId,
+              installationId: challenge.installationId,
+            });
           }
-          if (challenge.purpose === 'MACHINE_LINK' && challenge.accountId !== null && challenge.installationId) {
-            await linkInstallationToAccount(tx, actor, { installationId: challenge.installationId, accountId: challenge.accountId });
+          if (
+            challenge.purpose === 'MACHINE_LINK' &&
+            challenge.accountId !== null &&
+            challenge.installationId
+          ) {
+            await linkInstallationToAccount(tx, actor, {
+              installationId: challenge.installationId,
+              accountId: challenge.accountId,
+            });
           }
-          await tx.emailChallenge.update({ where: { id: challenge.id }, data: { status: 'VERIFIED', verifiedAt: new Date() } });
-          await audit(tx, actor, { action: 'challenge.verified', entityType: 'CHALLENGE', entityId: challenge.id, data: { purpose: challenge.purpose } });
+          await tx.emailChallenge.update({
+            where: { id: challenge.id },
+            data: { status: 'VERIFIED', verifiedAt: new Date() },
+          });
+          await audit(tx, actor, {
+            action: 'challenge.verified',
+            entityType: 'CHALLENGE',
+            entityId: challenge.id,
+            data: { purpose: challenge.purpose },
+          });
         }),
       );
     },
 
-    async closeChallenge(input: { challengeId: string; status: 'EXPIRED' | 'LOCKED' | 'REJECTED'; attempts: number }): Promise<void> {
+    async closeChallenge(input: {
+      challengeId: string;
+      status: 'EXPIRED' | 'LOCKED' | 'REJECTED';
+      attempts: number;
+    }): Promise<void> {
       await prisma.emailChallenge.updateMany({
         where: { id: input.challengeId, status: 'PENDING' },
         data: { status: input.status, attempts: input.attempts, closedAt: new Date() },
       });
-      await prisma.emailCode.updateMany({ where: { challengeId: input.challengeId, voidedAt: null }, data: { voidedAt: new Date() } });
+      await prisma.emailCode.updateMany({
+        where: { challengeId: input.challengeId, voidedAt: null },
+        data: { voidedAt: new Date() },
+      });
     },
   };
 }

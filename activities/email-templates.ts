@@ -12,11 +12,17 @@ const subjects: Record<ChallengePurpose, string> = {
 const intros: Record<ChallengePurpose, string> = {
   ACCOUNT_CONFIRMATION: 'Pour confirmer la création de votre compte client, saisissez ce code :',
   MACHINE_LINK: 'Pour rattacher un poste à votre compte client, saisissez ce code sur ce poste :',
-  INSTALLATION_CLAIM: 'Un nouveau poste demande à être enregistré sur une de vos bases. Pour l’autoriser, saisissez ce code sur ce poste :',
+  INSTALLATION_CLAIM:
+    'Un nouveau poste demande à être enregistré sur une de vos bases. Pour l’autoriser, saisissez ce code sur ce poste :',
   PASSWORD_RESET: 'Pour choisir un nouveau mot de passe, saisissez ce code :',
 };
 
-export function codeMail(purpose: ChallengePurpose, to: string, code: string, ttlSeconds: number): OutgoingMail {
+export function codeMail(
+  purpose: ChallengePurpose,
+  to: string,
+  code: string,
+  ttlSeconds: number,
+): OutgoingMail {
   const minutes = Math.round(ttlSeconds / 60);
   const text = [
     'Bonjour,',

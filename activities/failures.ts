@@ -10,7 +10,12 @@ export async function classifyFailures<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (error instanceof AppError) {
-      throw ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: true, details: [error.details ?? null] });
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: error.code,
+        nonRetryable: true,
+        details: [error.details ?? null],
+      });
     }
     throw error;
   }

@@ -40,7 +40,8 @@ export function createApp(deps: AppDeps): Express {
     limit: deps.registrationsPerHour,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: (_req, _res, next) => next(new AppError('RATE_LIMITED', 'Too many registrations from this address; try again later')),
+    handler: (_req, _res, next) =>
+      next(new AppError('RATE_LIMITED', 'Too many registrations from this address; try again later')),
   });
 
   app.use(healthRoutes(kit, deps.readiness));

@@ -22,7 +22,11 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     }
     if (res.headersSent) return;
     res.status(appError.status).json({
-      error: { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) },
+      error: {
+        code: appError.code,
+        message: appError.message,
+        ...(appError.details === undefined ? {} : { details: appError.details }),
+      },
     });
   };
 }

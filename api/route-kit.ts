@@ -35,12 +35,17 @@ export interface RouteContext<P, Q, B, A extends AuthRule> {
   params: P;
   query: Q;
   body: B;
-  principal: A extends 'none' ? Principal | undefined : A extends 'installation' ? Extract<Principal, { kind: 'installation' }> : Principal;
+  principal: A extends 'none'
+    ? Principal | undefined
+    : A extends 'installation'
+      ? Extract<Principal, { kind: 'installation' }>
+      : Principal;
   req: Request;
   res: Response;
 }
 
-export type Reply = { status: number; body?: unknown; contentType?: string; headers?: Record<string, string> } | undefined;
+export type Reply =
+  { status: number; body?: unknown; contentType?: string; headers?: Record<string, string> } | undefined;
 
 export interface RouteKit {
   route<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, A extends AuthRule>(
@@ -75,12 +80,16 @@ export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRe
     const principal = token ? await resolveToken(deps.prisma, token) : null;
     if (rule === 'none') return principal ?? undefined;
     if (!principal) {
-      throw new AppError('UNAUTHENTICATED', token ? 'Unknown or revoked key' : 'An API key or ops token is required (Authorization: Bearer ...)');
+      throw new AppError(
+        'UNAUTHENTICATED',
+        token ? 'Unknown or revoked key' : 'An API key or ops token is required (Authorization: Bearer ...)',
+      );
     }
     if (rule === 'installation' && principal.kind !== 'installation') {
       throw new AppError('FORBIDDEN', 'This route is for ERP installations (API key)');
     }
-    if (rule === 'ops' && principal.kind !== 'ops') throw new AppError('ROLE_REQUIRED', 'An ops token is required');
+    if (rule === 'ops' && principal.kind !== 'ops')
+      throw new AppError('ROLE_REQUIRED', 'An ops token is required');
     if (rule === 'admin' && (principal.kind !== 'ops' || principal.role !== 'ADMIN')) {
       throw new AppError('ROLE_REQUIRED', 'An admin ops token is required');
     }
@@ -91,15 +100,26 @@ export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRe
     route(router, spec, handler) {
       const openapiPath = spec.path.replace(/:(\w+)/g, '{$1}');
       const baseErrors: ErrorCode[] = spec.baseParam ? ['BASE_FORBIDDEN'] : [];
-      const errorCodes = [...new Set<ErrorCode>(['VALIDATION_FAILED', ...authErrors[spec.auth], ...baseErrors, ...(spec.errors ?? [])])];
+      const errorCodes = [
+        ...new Set<ErrorCode>([
+          'VALIDATION_FAILED',
+          ...authErrors[spec.auth],
+          ...baseErrors,
+          ...(spec.errors ?? []),
+        ]),
+      ];
       const responses: RouteConfig['responses'] = {};
       for (const [status, r] of Object.entries(spec.responses)) {
         responses[status] = r.schema
-          ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } }
+          ? {
+              description: r.description,
+              content: { [r.contentType ?? 'application/json']: { schema: r.schema } },
+            }
           : { description: r.description };
       }
       const byStatus = new Map<number, ErrorCode[]>();
-      for (const code of errorCodes) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
+      for (const code of errorCodes)
+        byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
       for (const [status, codes] of byStatus) {
         responses[String(status)] = {
           description: `Error: ${codes.join(', ')}`,
@@ -111,11 +131,20 @@ export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRe
         path: openapiPath,
         summary: spec.summary,
         tags: [spec.tag],
-        security: spec.auth === 'none' ? [] : spec.auth === 'installation' ? [{ apiKey: [] }] : spec.auth === 'any' ? [{ apiKey: [] }, { opsToken: [] }] : [{ opsToken: [] }],
+        security:
+          spec.auth === 'none'
+            ? []
+            : spec.auth === 'installation'
+              ? [{ apiKey: [] }]
+              : spec.auth === 'any'
+                ? [{ apiKey: [] }, { opsToken: [] }]
+                : [{ opsToken: [] }],
         request: {
           params: spec.params,
           query: spec.query,
-          body: spec.body ? { content: { 'application/json': { schema: spec.body } }, required: true } : undefined,
+          body: spec.body
+            ? { content: { 'application/json': { schema: spec.body } }, required: true }
+            : undefined,
         },
         responses,
       });
@@ -123,7 +152,11 @@ export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRe
       const run: RequestHandler = async (req, res) => {
         const principal = await authenticate(spec.auth, req);
         const problems: { path: string; message: string }[] = [];
-        const parse = <T extends z.ZodType>(where: string, schema: T | undefined, value: unknown): z.infer<T> => {
+        const parse = <T extends z.ZodType>(
+          where: string,
+          schema: T | undefined,
+          value: unknown,
+        ): z.infer<T> => {
           if (!schema) return undefined as z.infer<T>;
           const result = schema.safeParse(value ?? {});
           if (!result.success) {
@@ -135,7 +168,8 @@ export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRe
         const params = parse('params', spec.params, req.params);
         const query = parse('query', spec.query, req.query);
         const body = parse('body', spec.body, req.body);
-        if (problems.length) throw new AppError('VALIDATION_FAILED', 'The request is invalid', { fields: problems });
+        if (problems.length)
+          throw new AppError('VALIDATION_FAILED', 'The request is invalid', { fields: problems });
 
         if (spec.baseParam && principal) {
           const baseId = (params as Record<string, string>)[spec.baseParam]!;
@@ -149,7 +183,10 @@ export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRe
         if (reply.body === undefined) {
           res.status(reply.status).end();
         } else if (Buffer.isBuffer(reply.body)) {
-          res.status(reply.status).type(reply.contentType ?? 'application/octet-stream').send(reply.body);
+          res
+            .status(reply.status)
+            .type(reply.contentType ?? 'application/octet-stream')
+            .send(reply.body);
         } else {
           res.status(reply.status).json(reply.body);
         }

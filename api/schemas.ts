@@ -5,7 +5,10 @@ import { BASE_ID_PATTERN } from '../domain/base-id';
 import { isCountryCode } from '../domain/countries';
 import { CODE_PATTERN } from '../domain/email-code';
 
-export const baseId = z.string().regex(BASE_ID_PATTERN, 'a base ID is exactly 17 digits').openapi({ example: '82520020025896075' });
+export const baseId = z
+  .string()
+  .regex(BASE_ID_PATTERN, 'a base ID is exactly 17 digits')
+  .openapi({ example: '82520020025896075' });
 export const machineName = z.string().trim().min(1).max(100).openapi({ example: 'POSTE-COMPTA-01' });
 export const email = z.email().max(254).openapi({ example: 'jean.dupont@example.fr' });
 export const password = z
@@ -27,13 +30,29 @@ export const accountDetails = z.object({
   lastName: text(100),
   firstName: text(100),
   address: text(300),
-  postalCode: z.string().trim().regex(/^[A-Za-z0-9 -]{2,10}$/, 'a postal code (2 to 10 letters or digits)'),
+  postalCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9 -]{2,10}$/, 'a postal code (2 to 10 letters or digits)'),
   city: text(100),
   country,
-  phone: z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number'),
-  apeCode: z.string().trim().regex(APE_PATTERN, 'an APE/NAF code: 4 digits and a letter, e.g. 1107B').optional(),
-  siren: z.string().regex(/^\d{9}$/, 'a SIREN is 9 digits').optional(),
-  vatNumber: z.string().regex(/^[A-Z]{2}[A-Z0-9]{2,13}$/, 'a VAT number, e.g. FR40303265045').optional(),
+  phone: z
+    .string()
+    .trim()
+    .regex(/^\+?[0-9 .()-]{6,20}$/, 'a phone number'),
+  apeCode: z
+    .string()
+    .trim()
+    .regex(APE_PATTERN, 'an APE/NAF code: 4 digits and a letter, e.g. 1107B')
+    .optional(),
+  siren: z
+    .string()
+    .regex(/^\d{9}$/, 'a SIREN is 9 digits')
+    .optional(),
+  vatNumber: z
+    .string()
+    .regex(/^[A-Z]{2}[A-Z0-9]{2,13}$/, 'a VAT number, e.g. FR40303265045')
+    .optional(),
 });
 
 export const accountView = z.object({

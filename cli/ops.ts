@@ -25,7 +25,10 @@ DATABASE_URL selects the database; without it, the embedded development database
 function databaseUrl(): string {
   const envFile = path.join(PROJECT_ROOT, '.env');
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
-  return process.env.DATABASE_URL ?? `postgresql://postgres:postgres@127.0.0.1:${process.env.EMBEDDED_POSTGRES_PORT ?? 5433}/licensing`;
+  return (
+    process.env.DATABASE_URL ??
+    `postgresql://postgres:postgres@127.0.0.1:${process.env.EMBEDDED_POSTGRES_PORT ?? 5433}/licensing`
+  );
 }
 
 function fail(message: string): never {
@@ -36,7 +39,13 @@ function fail(message: string): never {
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { name: { type: 'string' }, role: { type: 'string' }, base: { type: 'string' }, machine: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      name: { type: 'string' },
+      role: { type: 'string' },
+      base: { type: 'string' },
+      machine: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   const [command, arg] = positionals;
   if (!command || values.help) fail(usage);
@@ -47,9 +56,14 @@ async function main(): Promise<void> {
     switch (command) {
       case 'token:create': {
         const role = values.role?.toUpperCase();
-        if (!values.name || (role !== 'OPS' && role !== 'ADMIN')) fail('token:create needs --name and --role ops|admin');
-        const created = await prisma.$transaction((tx) => createOpsToken(tx, actor, { name: values.name!, role }));
-        console.log(`ops token for ${created.name} (${created.role}), id ${created.id}. Shown once:\n${created.token}`);
+        if (!values.name || (role !== 'OPS' && role !== 'ADMIN'))
+          fail('token:create needs --name and --role ops|admin');
+        const created = await prisma.$transaction((tx) =>
+          createOpsToken(tx, actor, { name: values.name!, role }),
+        );
+        console.log(
+          `ops token for ${created.name} (${created.role}), id ${created.id}. Shown once:\n${created.token}`,
+        );
         break;
       }
       case 'token:list':
@@ -61,12 +75,15 @@ async function main(): Promise<void> {
         console.log(`revoked ops token ${arg}`);
         break;
       case 'key:issue': {
-        if (!values.base || !/^\d{17}$/.test(values.base) || !values.machine) fail('key:issue needs --base <17 digits> and --machine <name>');
+        if (!values.base || !/^\d{17}$/.test(values.base) || !values.machine)
+          fail('key:issue needs --base <17 digits> and --machine <name>');
         const created = await prisma.$transaction(async (tx) => {
           await tx.base.upsert({ where: { id: values.base! }, create: { id: values.base! }, update: {} });
           return createInstallation(tx, actor, { baseId: values.base!, machineName: values.machine! });
         });
-        console.log(`key ${created.keyId} for machine ${created.machineName} of base ${created.baseId}. Shown once:\n${created.apiKey}`);
+        console.log(
+          `key ${created.keyId} for machine ${created.machineName} of base ${created.baseId}. Shown once:\n${created.apiKey}`,
+        );
         break;
       }
       case 'key:revoke':

@@ -6,6 +6,9 @@ export function createLogger(level: string, name = 'licensing'): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ['req.headers.authorization', '*.password', '*.code', '*.apiKey', '*.token'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', '*.password', '*.code', '*.apiKey', '*.token'],
+      censor: '[redacted]',
+    },
   });
 }

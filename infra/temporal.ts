@@ -6,7 +6,11 @@ export interface TemporalClients {
   taskQueue: string;
 }
 
-export async function connectTemporal(address: string, namespace: string, taskQueue: string): Promise<TemporalClients> {
+export async function connectTemporal(
+  address: string,
+  namespace: string,
+  taskQueue: string,
+): Promise<TemporalClients> {
   const connection = await Connection.connect({ address });
   return { connection, client: new Client({ connection, namespace }), taskQueue };
 }

@@ -34,13 +34,21 @@ async function main(): Promise<void> {
   // with a driver adapter the CLI connects even for a datamodel diff: give it a throwaway database
   const scratch = process.env.DATABASE_URL
     ? undefined
-    : await startEmbeddedPostgres({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'pg-diff-')), port: await freePort(), persistent: false });
+    : await startEmbeddedPostgres({
+        dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'pg-diff-')),
+        port: await freePort(),
+        persistent: false,
+      });
   let sql: string;
   try {
     sql = execFileSync(
       path.join(root, 'node_modules', '.bin', 'prisma'),
       ['migrate', 'diff', ...from, '--to-schema-datamodel', schema, '--script'],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? scratch!.adminUrl } },
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? scratch!.adminUrl },
+      },
     );
   } finally {
     await scratch?.stop();

@@ -92,7 +92,11 @@ export async function emailCodeWorkflow(input: EmailCodeWorkflowInput): Promise<
   // handlers change `status` too; read it through a function so the compiler does not narrow it
   const currentStatus = (): EmailCodeWorkflowState => status;
   const resendDecision = () =>
-    decideResend({ status: status === 'REJECTED' ? 'EXPIRED' : status, resends, lastIssuedAtMs }, settings, Date.now());
+    decideResend(
+      { status: status === 'REJECTED' ? 'EXPIRED' : status, resends, lastIssuedAtMs },
+      settings,
+      Date.now(),
+    );
 
   setHandler(getEmailCodeStateQuery, () => ({
     challengeId,
@@ -117,7 +121,8 @@ export async function emailCodeWorkflow(input: EmailCodeWorkflowInput): Promise<
       try {
         if (status === 'REJECTED' && rejection) return { status: 'rejected', ...rejection };
         if (status === 'LOCKED') return { status: 'locked' };
-        if (status === 'EXPIRED' || (status === 'PENDING' && Date.now() >= expiresAtMs)) return { status: 'expired' };
+        if (status === 'EXPIRED' || (status === 'PENDING' && Date.now() >= expiresAtMs))
+          return { status: 'expired' };
         if (await activities.verifyCode({ challengeId, code })) {
           if (status === 'PENDING') {
             try {
@@ -171,7 +176,10 @@ export async function emailCodeWorkflow(input: EmailCodeWorkflowInput): Promise<
   await issueCode();
 
   while (currentStatus() === 'PENDING') {
-    const woke = await condition(() => status !== 'PENDING' || resendRequested, Math.max(expiresAtMs - Date.now(), 1));
+    const woke = await condition(
+      () => status !== 'PENDING' || resendRequested,
+      Math.max(expiresAtMs - Date.now(), 1),
+    );
     if (!woke) {
       await condition(() => !busy); // a submission that started before the deadline finishes first
       if (status === 'PENDING') status = 'EXPIRED';
@@ -194,7 +202,11 @@ export async function emailCodeWorkflow(input: EmailCodeWorkflowInput): Promise<
 
 /** A business refusal raised by an activity (non-retryable, typed with one of our error codes). */
 function businessFailure(error: unknown): { code: string; message: string } | undefined {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && isErrorCode(error.cause.type)) {
+  if (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    isErrorCode(error.cause.type)
+  ) {
     return { code: error.cause.type, message: error.cause.message };
   }
   return undefined;

@@ -6,5 +6,6 @@ export const workflowIds = {
   accountConfirmation: (email: string) => `account-confirmation:${email.toLowerCase()}`,
   passwordReset: (accountId: number) => `password-reset:${accountId}`,
   machineLink: (installationId: string, accountId: number) => `machine-link:${installationId}:${accountId}`,
-  installationClaim: (baseId: string, machineName: string) => `installation-claim:${baseId}:${machineName.toLowerCase()}`,
+  installationClaim: (baseId: string, machineName: string) =>
+    `installation-claim:${baseId}:${machineName.toLowerCase()}`,
 } as const;

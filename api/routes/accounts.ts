@@ -13,10 +13,17 @@ import type { RouteKit } from '../route-kit';
 import { accountDetails, accountId, accountView, code, codeSent, email, password } from '../schemas';
 
 const accountParams = z.object({ accountId });
-const codeErrors = ['CODE_INVALID', 'CODE_EXPIRED', 'CODE_LOCKED', 'CHALLENGE_NOT_FOUND', 'CHALLENGE_ALREADY_USED'] as const;
+const codeErrors = [
+  'CODE_INVALID',
+  'CODE_EXPIRED',
+  'CODE_LOCKED',
+  'CHALLENGE_NOT_FOUND',
+  'CHALLENGE_ALREADY_USED',
+] as const;
 
 function requireAccountAccess(principal: Principal, id: number): void {
-  if (!canAccessAccount(principal, id)) throw new AppError('FORBIDDEN', 'This key is not linked to this account');
+  if (!canAccessAccount(principal, id))
+    throw new AppError('FORBIDDEN', 'This key is not linked to this account');
 }
 
 export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
@@ -32,13 +39,21 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       auth: 'installation',
       body: accountDetails.extend({ email }),
       responses: {
-        202: { description: 'pending; code sent (the same answer while a confirmation for this email runs)', schema: codeSent.extend({ accountId: z.number(), status: z.enum(['PENDING', 'ACTIVE']) }) },
+        202: {
+          description: 'pending; code sent (the same answer while a confirmation for this email runs)',
+          schema: codeSent.extend({ accountId: z.number(), status: z.enum(['PENDING', 'ACTIVE']) }),
+        },
       },
       errors: ['ACCOUNT_EXISTS'],
     },
     async ({ body, principal }) => {
       const { email: address, ...details } = body;
-      const result = await createAccount(deps, { actor: actorOf(principal), installationId: principal.installationId, email: address, details });
+      const result = await createAccount(deps, {
+        actor: actorOf(principal),
+        installationId: principal.installationId,
+        email: address,
+        details,
+      });
       return { status: 202, body: result };
     },
   );
@@ -71,8 +86,16 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       tag: 'accounts',
       auth: 'installation',
       params: accountParams,
-      responses: { 202: { description: 'new code sent', schema: z.object({ retryAfterSeconds: z.number() }) } },
-      errors: ['ACCOUNT_NOT_FOUND', 'ALREADY_CONFIRMED', 'RESEND_TOO_SOON', 'RESEND_LIMIT_REACHED', ...codeErrors],
+      responses: {
+        202: { description: 'new code sent', schema: z.object({ retryAfterSeconds: z.number() }) },
+      },
+      errors: [
+        'ACCOUNT_NOT_FOUND',
+        'ALREADY_CONFIRMED',
+        'RESEND_TOO_SOON',
+        'RESEND_LIMIT_REACHED',
+        ...codeErrors,
+      ],
     },
     async ({ params }) => ({ status: 202, body: await resendAccountCode(deps, params.accountId) }),
   );
@@ -106,13 +129,19 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       tag: 'accounts',
       auth: 'installation',
       params: accountParams,
-      body: z.object({ password: z.string().min(1).max(200), changes: accountDetails.partial().refine((c) => Object.keys(c).length > 0, 'nothing to change') }),
+      body: z.object({
+        password: z.string().min(1).max(200),
+        changes: accountDetails.partial().refine((c) => Object.keys(c).length > 0, 'nothing to change'),
+      }),
       responses: { 200: { description: 'updated account', schema: accountView } },
       errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INVALID_PASSWORD', 'ACCOUNT_EXISTS'],
     },
     async ({ params, body, principal }) => {
       requireAccountAccess(principal, params.accountId);
-      return { status: 200, body: await updateAccount(deps, { actor: actorOf(principal), accountId: params.accountId, ...body }) };
+      return {
+        status: 200,
+        body: await updateAccount(deps, { actor: actorOf(principal), accountId: params.accountId, ...body }),
+      };
     },
   );
 
@@ -126,12 +155,30 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       auth: 'installation',
       params: accountParams,
       body: z.object({ password: z.string().min(1).max(200) }),
-      responses: { 200: { description: 'the export', schema: z.object({ exportedAt: z.string(), account: accountView, bases: z.array(z.unknown()), machines: z.array(z.unknown()), auditLog: z.array(z.unknown()) }) } },
+      responses: {
+        200: {
+          description: 'the export',
+          schema: z.object({
+            exportedAt: z.string(),
+            account: accountView,
+            bases: z.array(z.unknown()),
+            machines: z.array(z.unknown()),
+            auditLog: z.array(z.unknown()),
+          }),
+        },
+      },
       errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INVALID_PASSWORD'],
     },
     async ({ params, body, principal }) => {
       requireAccountAccess(principal, params.accountId);
-      return { status: 200, body: await exportAccount(deps, { actor: actorOf(principal), accountId: params.accountId, password: body.password }) };
+      return {
+        status: 200,
+        body: await exportAccount(deps, {
+          actor: actorOf(principal),
+          accountId: params.accountId,
+          password: body.password,
+        }),
+      };
     },
   );
 
@@ -144,7 +191,9 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       tag: 'accounts',
       auth: 'installation',
       body: z.object({ email }),
-      responses: { 202: { description: 'a code was sent if the address belongs to an active account', schema: codeSent } },
+      responses: {
+        202: { description: 'a code was sent if the address belongs to an active account', schema: codeSent },
+      },
     },
     async ({ body }) => ({ status: 202, body: await requestPasswordReset(deps, body) }),
   );
@@ -161,7 +210,10 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       responses: { 200: { description: 'password changed', schema: z.object({ accountId: z.number() }) } },
       errors: [...codeErrors],
     },
-    async ({ body, principal }) => ({ status: 200, body: await confirmPasswordReset(deps, { actor: actorOf(principal), ...body }) }),
+    async ({ body, principal }) => ({
+      status: 200,
+      body: await confirmPasswordReset(deps, { actor: actorOf(principal), ...body }),
+    }),
   );
 
   return router;

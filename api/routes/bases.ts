@@ -30,7 +30,14 @@ export function baseRoutes(kit: RouteKit, deps: ServiceDeps): Router {
                 machineName: z.string(),
                 accountId: z.number().nullable(),
                 createdAt: z.string(),
-                apiKeys: z.array(z.object({ keyId: z.string(), prefix: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() })),
+                apiKeys: z.array(
+                  z.object({
+                    keyId: z.string(),
+                    prefix: z.string(),
+                    createdAt: z.string(),
+                    revokedAt: z.string().nullable(),
+                  }),
+                ),
               }),
             ),
           }),

@@ -44,14 +44,20 @@ export function healthRoutes(kit: RouteKit, checks: Record<string, ReadinessChec
       summary: 'The database, Temporal and SMTP answer',
       tag: 'health',
       auth: 'none',
-      responses: { 200: { description: 'ready', schema: z.object({ status: z.literal('ok'), checks: z.record(z.string(), z.string()) }) } },
+      responses: {
+        200: {
+          description: 'ready',
+          schema: z.object({ status: z.literal('ok'), checks: z.record(z.string(), z.string()) }),
+        },
+      },
       errors: ['NOT_READY'],
     },
     async () => {
       const names = Object.keys(checks);
       const results = await Promise.all(names.map((name) => within(3000, checks[name]!)));
       const report = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
-      if (results.some((r) => r !== 'ok')) throw new AppError('NOT_READY', 'A dependency is not reachable', { checks: report });
+      if (results.some((r) => r !== 'ok'))
+        throw new AppError('NOT_READY', 'A dependency is not reachable', { checks: report });
       return { status: 200, body: { status: 'ok', checks: report } };
     },
   );

@@ -2,8 +2,15 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { actorOf } from '../../services/auth/principal';
 import type { ServiceDeps } from '../../services/deps';
-import { confirmInstallationClaim, registerInstallation } from '../../services/installations/register-installation';
-import { confirmMachineLink, requestMachineLink, unlinkMachine } from '../../services/installations/machine-link';
+import {
+  confirmInstallationClaim,
+  registerInstallation,
+} from '../../services/installations/register-installation';
+import {
+  confirmMachineLink,
+  requestMachineLink,
+  unlinkMachine,
+} from '../../services/installations/machine-link';
 import type { RouteKit } from '../route-kit';
 import { accountId, baseId, code, codeSent, machineName } from '../schemas';
 
@@ -16,7 +23,11 @@ const registered = z.object({
   keyId: z.string(),
 });
 
-export function installationRoutes(kit: RouteKit, deps: ServiceDeps, registrationLimiter: RequestHandler): Router {
+export function installationRoutes(
+  kit: RouteKit,
+  deps: ServiceDeps,
+  registrationLimiter: RequestHandler,
+): Router {
   const router = Router();
 
   kit.route(
@@ -30,11 +41,20 @@ export function installationRoutes(kit: RouteKit, deps: ServiceDeps, registratio
       body: z.object({
         baseId,
         machineName,
-        accountId: accountId.optional().openapi({ description: 'owner account of an already registered base' }),
+        accountId: accountId
+          .optional()
+          .openapi({ description: 'owner account of an already registered base' }),
       }),
       responses: {
         201: { description: 'first machine of the base: key issued', schema: registered },
-        202: { description: 'base already registered: a code was mailed to its owner account', schema: codeSent.extend({ status: z.literal('CODE_SENT'), baseId: z.string(), machineName: z.string() }) },
+        202: {
+          description: 'base already registered: a code was mailed to its owner account',
+          schema: codeSent.extend({
+            status: z.literal('CODE_SENT'),
+            baseId: z.string(),
+            machineName: z.string(),
+          }),
+        },
       },
       errors: ['BASE_ALREADY_CLAIMED', 'RATE_LIMITED'],
       middlewares: [registrationLimiter],
@@ -58,11 +78,21 @@ export function installationRoutes(kit: RouteKit, deps: ServiceDeps, registratio
       auth: 'none',
       body: z.object({ baseId, machineName, code }),
       responses: { 201: { description: 'key issued', schema: registered } },
-      errors: ['CODE_INVALID', 'CODE_EXPIRED', 'CODE_LOCKED', 'CHALLENGE_NOT_FOUND', 'CHALLENGE_ALREADY_USED', 'RATE_LIMITED'],
+      errors: [
+        'CODE_INVALID',
+        'CODE_EXPIRED',
+        'CODE_LOCKED',
+        'CHALLENGE_NOT_FOUND',
+        'CHALLENGE_ALREADY_USED',
+        'RATE_LIMITED',
+      ],
       middlewares: [registrationLimiter],
     },
     async ({ body, req }) => {
-      const created = await confirmInstallationClaim(deps, { actor: { type: 'SYSTEM', id: `claim from ${req.ip ?? 'unknown'}` }, ...body });
+      const created = await confirmInstallationClaim(deps, {
+        actor: { type: 'SYSTEM', id: `claim from ${req.ip ?? 'unknown'}` },
+        ...body,
+      });
       return { status: 201, body: { status: 'REGISTERED', ...created } };
     },
   );
@@ -78,19 +108,36 @@ export function installationRoutes(kit: RouteKit, deps: ServiceDeps, registratio
       responses: {
         200: {
           description: 'this installation',
-          schema: z.object({ installationId: z.string(), baseId: z.string(), machineName: z.string(), accountId: z.number().nullable(), bases: z.array(z.string()) }),
+          schema: z.object({
+            installationId: z.string(),
+            baseId: z.string(),
+            machineName: z.string(),
+            accountId: z.number().nullable(),
+            bases: z.array(z.string()),
+          }),
         },
       },
     },
     async ({ principal }) => {
-      const installation = await deps.prisma.installation.findUniqueOrThrow({ where: { id: principal.installationId } });
+      const installation = await deps.prisma.installation.findUniqueOrThrow({
+        where: { id: principal.installationId },
+      });
       const accountBases = installation.accountId
-        ? await deps.prisma.base.findMany({ where: { accountId: installation.accountId }, select: { id: true } })
+        ? await deps.prisma.base.findMany({
+            where: { accountId: installation.accountId },
+            select: { id: true },
+          })
         : [];
       const bases = [...new Set([installation.baseId, ...accountBases.map((b) => b.id)])].sort();
       return {
         status: 200,
-        body: { installationId: installation.id, baseId: installation.baseId, machineName: installation.machineName, accountId: installation.accountId, bases },
+        body: {
+          installationId: installation.id,
+          baseId: installation.baseId,
+          machineName: installation.machineName,
+          accountId: installation.accountId,
+          bases,
+        },
       };
     },
   );
@@ -105,13 +152,22 @@ export function installationRoutes(kit: RouteKit, deps: ServiceDeps, registratio
       auth: 'installation',
       body: z.object({ accountId }),
       responses: {
-        202: { description: 'code sent', schema: codeSent.extend({ status: z.literal('CODE_SENT'), accountId: z.number() }) },
-        200: { description: 'already linked to this account', schema: z.object({ status: z.literal('LINKED'), accountId: z.number() }) },
+        202: {
+          description: 'code sent',
+          schema: codeSent.extend({ status: z.literal('CODE_SENT'), accountId: z.number() }),
+        },
+        200: {
+          description: 'already linked to this account',
+          schema: z.object({ status: z.literal('LINKED'), accountId: z.number() }),
+        },
       },
       errors: ['ACCOUNT_NOT_FOUND'],
     },
     async ({ body, principal }) => {
-      const result = await requestMachineLink(deps, { installationId: principal.installationId, accountId: body.accountId });
+      const result = await requestMachineLink(deps, {
+        installationId: principal.installationId,
+        accountId: body.accountId,
+      });
       return { status: result.status === 'CODE_SENT' ? 202 : 200, body: result };
     },
   );
@@ -125,8 +181,24 @@ export function installationRoutes(kit: RouteKit, deps: ServiceDeps, registratio
       tag: 'installations',
       auth: 'installation',
       body: z.object({ accountId, code }),
-      responses: { 200: { description: 'linked', schema: z.object({ status: z.literal('LINKED'), accountId: z.number().nullable(), linkedAt: z.string().nullable() }) } },
-      errors: ['CODE_INVALID', 'CODE_EXPIRED', 'CODE_LOCKED', 'CHALLENGE_NOT_FOUND', 'CHALLENGE_ALREADY_USED', 'BASE_OWNED_BY_OTHER_ACCOUNT'],
+      responses: {
+        200: {
+          description: 'linked',
+          schema: z.object({
+            status: z.literal('LINKED'),
+            accountId: z.number().nullable(),
+            linkedAt: z.string().nullable(),
+          }),
+        },
+      },
+      errors: [
+        'CODE_INVALID',
+        'CODE_EXPIRED',
+        'CODE_LOCKED',
+        'CHALLENGE_NOT_FOUND',
+        'CHALLENGE_ALREADY_USED',
+        'BASE_OWNED_BY_OTHER_ACCOUNT',
+      ],
     },
     async ({ body, principal }) => ({
       status: 200,

@@ -7,7 +7,14 @@ import { createOpsToken, listOpsTokens, revokeOpsToken } from '../../services/op
 import type { RouteKit } from '../route-kit';
 import { accountId, baseId, machineName } from '../schemas';
 
-const opsToken = z.object({ id: z.string(), name: z.string(), role: z.enum(['OPS', 'ADMIN']), prefix: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() });
+const opsToken = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(['OPS', 'ADMIN']),
+  prefix: z.string(),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
 
 export function opsRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
@@ -21,7 +28,18 @@ export function opsRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       tag: 'ops',
       auth: 'ops',
       body: z.object({ baseId, machineName, accountId: accountId.optional() }),
-      responses: { 201: { description: 'key issued', schema: z.object({ installationId: z.string(), baseId: z.string(), machineName: z.string(), apiKey: z.string(), keyId: z.string() }) } },
+      responses: {
+        201: {
+          description: 'key issued',
+          schema: z.object({
+            installationId: z.string(),
+            baseId: z.string(),
+            machineName: z.string(),
+            apiKey: z.string(),
+            keyId: z.string(),
+          }),
+        },
+      },
     },
     async ({ body, principal }) => {
       const created = await deps.prisma.$transaction(async (tx) => {
@@ -72,7 +90,17 @@ export function opsRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       tag: 'ops',
       auth: 'admin',
       body: z.object({ name: z.string().trim().min(1).max(100), role: z.enum(['OPS', 'ADMIN']) }),
-      responses: { 201: { description: 'the token', schema: z.object({ id: z.string(), name: z.string(), role: z.enum(['OPS', 'ADMIN']), token: z.string() }) } },
+      responses: {
+        201: {
+          description: 'the token',
+          schema: z.object({
+            id: z.string(),
+            name: z.string(),
+            role: z.enum(['OPS', 'ADMIN']),
+            token: z.string(),
+          }),
+        },
+      },
     },
     async ({ body, principal }) => ({
       status: 201,
@@ -110,13 +138,32 @@ export function opsRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         entityType: z.enum(['ACCOUNT', 'BASE', 'INSTALLATION', 'API_KEY', 'OPS_TOKEN', 'CHALLENGE']),
         entityId: z.string().min(1).max(100),
       }),
-      responses: { 200: { description: 'entries', schema: z.array(z.object({ at: z.string(), actorType: z.string(), actorId: z.string().nullable(), action: z.string(), data: z.unknown() })) } },
+      responses: {
+        200: {
+          description: 'entries',
+          schema: z.array(
+            z.object({
+              at: z.string(),
+              actorType: z.string(),
+              actorId: z.string().nullable(),
+              action: z.string(),
+              data: z.unknown(),
+            }),
+          ),
+        },
+      },
     },
     async ({ query }) => {
       const rows = await deps.prisma.auditLog.findMany({ where: query, orderBy: { id: 'asc' }, take: 1000 });
       return {
         status: 200,
-        body: rows.map((r) => ({ at: r.at.toISOString(), actorType: r.actorType, actorId: r.actorId, action: r.action, data: r.data })),
+        body: rows.map((r) => ({
+          at: r.at.toISOString(),
+          actorType: r.actorType,
+          actorId: r.actorId,
+          action: r.action,
+          data: r.data,
+        })),
       };
     },
   );

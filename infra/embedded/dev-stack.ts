@@ -27,7 +27,9 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
   const summary: Record<string, string> = {};
   const stop = async () => {
     for (const s of stops.reverse()) {
-      await s().catch((error: unknown) => logger.warn({ err: error }, 'stopping an embedded component failed'));
+      await s().catch((error: unknown) =>
+        logger.warn({ err: error }, 'stopping an embedded component failed'),
+      );
     }
   };
 
@@ -35,7 +37,11 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
     if (!env.DATABASE_URL) {
       const pgPort = port(env.EMBEDDED_POSTGRES_PORT, 5433);
       logger.info({ port: pgPort }, 'starting embedded PostgreSQL (data in var/postgres)');
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(varDir, 'postgres'), port: pgPort, persistent: true });
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(varDir, 'postgres'),
+        port: pgPort,
+        persistent: true,
+      });
       // embedded-postgres stops its clusters on SIGINT by itself; we stop it last, after the worker
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
       stops.push(() => pg.stop());
@@ -49,7 +55,10 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
     if (!env.TEMPORAL_ADDRESS) {
       const temporalPort = port(env.TEMPORAL_DEV_PORT, 7233);
       const uiPort = port(env.TEMPORAL_UI_PORT, 8233);
-      logger.info({ port: temporalPort, uiPort }, 'starting the Temporal dev server (history in var/temporal.db)');
+      logger.info(
+        { port: temporalPort, uiPort },
+        'starting the Temporal dev server (history in var/temporal.db)',
+      );
       const temporal = await startTemporalDevServer({
         port: temporalPort,
         uiPort,
@@ -81,7 +90,8 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
     if (!env.APP_SECRET && env.NODE_ENV !== 'production') {
       // a secret of this machine, generated once; never a default shared by every install
       const file = path.join(varDir, 'app-secret');
-      if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
+      if (!fs.existsSync(file))
+        fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
       env.APP_SECRET = fs.readFileSync(file, 'utf8').trim();
       summary.secret = `APP_SECRET generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
     }

@@ -64,10 +64,15 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
               subject: parsed.subject ?? '',
               text: parsed.text ?? '',
               html: typeof parsed.html === 'string' ? parsed.html : undefined,
-              attachments: parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size })),
+              attachments: parsed.attachments.map((a) => ({
+                filename: a.filename,
+                contentType: a.contentType,
+                size: a.size,
+              })),
             };
             caught.push(mail);
-            if (options.dir) fs.writeFileSync(path.join(options.dir, `${String(id).padStart(5, '0')}.eml`), raw);
+            if (options.dir)
+              fs.writeFileSync(path.join(options.dir, `${String(id).padStart(5, '0')}.eml`), raw);
             for (const wake of waiters) wake();
             callback();
           })
@@ -144,7 +149,9 @@ function serveMailbox(caught: CaughtMail[], req: http.IncomingMessage, res: http
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`From: ${mail.from}\nTo: ${mail.to.join(', ')}\nSubject: ${mail.subject}\nDate: ${mail.receivedAt.toISOString()}\n\n${mail.text}`);
+    res.end(
+      `From: ${mail.from}\nTo: ${mail.to.join(', ')}\nSubject: ${mail.subject}\nDate: ${mail.receivedAt.toISOString()}\n\n${mail.text}`,
+    );
     return;
   }
   const rows = [...caught]

@@ -36,7 +36,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port: options.port,
     persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=' + (options.persistent ? 'on' : 'off')],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'fsync=' + (options.persistent ? 'on' : 'off'),
+    ],
     onLog: (message: unknown) => options.onLog?.(String(message)),
     onError: (message: unknown) => options.onLog?.(String(message)),
   });
@@ -64,7 +71,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 /** CREATE DATABASE unless it exists (PostgreSQL has no IF NOT EXISTS for it). */
-export async function createDatabaseIfMissing(adminUrl: string, name: string, template?: string): Promise<void> {
+export async function createDatabaseIfMissing(
+  adminUrl: string,
+  name: string,
+  template?: string,
+): Promise<void> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`invalid database name ${name}`);
   const client = new Client({ connectionString: adminUrl });
   await client.connect();

@@ -47,7 +47,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   };
 }
 
-export async function startTimeSkippingServer(log: (message: string) => void = () => {}): Promise<TestWorkflowEnvironment> {
+export async function startTimeSkippingServer(
+  log: (message: string) => void = () => {},
+): Promise<TestWorkflowEnvironment> {
   const binary = locateTimeSkippingServer(log);
   return TestWorkflowEnvironment.createTimeSkipping(
     binary ? { server: { executable: { type: 'existing-path', path: binary } } } : {},

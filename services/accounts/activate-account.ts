@@ -24,14 +24,24 @@ export async function activateAccount(
       select: { id: true },
     });
     if (rival) {
-      throw new AppError('ACCOUNT_EXISTS', 'This company already has an account; register the existing account instead', {
-        hint: 'REGISTER_EXISTING_ACCOUNT',
-      });
+      throw new AppError(
+        'ACCOUNT_EXISTS',
+        'This company already has an account; register the existing account instead',
+        {
+          hint: 'REGISTER_EXISTING_ACCOUNT',
+        },
+      );
     }
-    await db.account.update({ where: { id: account.id }, data: { status: 'ACTIVE', confirmedAt: new Date() } });
+    await db.account.update({
+      where: { id: account.id },
+      data: { status: 'ACTIVE', confirmedAt: new Date() },
+    });
     await audit(db, actor, { action: 'account.confirmed', entityType: 'ACCOUNT', entityId: account.id });
   }
   if (options.installationId) {
-    await linkInstallationToAccount(db, actor, { installationId: options.installationId, accountId: account.id });
+    await linkInstallationToAccount(db, actor, {
+      installationId: options.installationId,
+      accountId: account.id,
+    });
   }
 }

@@ -22,7 +22,10 @@ export interface CreateAccountOptions {
  */
 export async function createAccount(deps: ServiceDeps, options: CreateAccountOptions) {
   const email = normaliseEmail(options.email);
-  const details = { ...options.details, apeCode: options.details.apeCode ? normaliseApe(options.details.apeCode) : null };
+  const details = {
+    ...options.details,
+    apeCode: options.details.apeCode ? normaliseApe(options.details.apeCode) : null,
+  };
   const key = companyKey(details.companyName, details.postalCode, details.country);
 
   const existing = await deps.prisma.account.findFirst({

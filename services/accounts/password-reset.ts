@@ -15,21 +15,33 @@ export async function requestPasswordReset(deps: ServiceDeps, options: { email: 
   const email = normaliseEmail(options.email);
   const account = await deps.prisma.account.findUnique({ where: { email } });
   if (account?.status === 'ACTIVE') {
-    await startEmailCode(deps, workflowIds.passwordReset(account.id), { purpose: 'PASSWORD_RESET', email, accountId: account.id });
+    await startEmailCode(deps, workflowIds.passwordReset(account.id), {
+      purpose: 'PASSWORD_RESET',
+      email,
+      accountId: account.id,
+    });
   }
   return { codeSentTo: maskEmail(email) };
 }
 
-export async function confirmPasswordReset(deps: ServiceDeps, options: { actor: Actor; email: string; code: string; newPassword: string }) {
+export async function confirmPasswordReset(
+  deps: ServiceDeps,
+  options: { actor: Actor; email: string; code: string; newPassword: string },
+) {
   const email = normaliseEmail(options.email);
   const account = await deps.prisma.account.findUnique({ where: { email } });
-  if (!account || account.status !== 'ACTIVE') throw new AppError('CHALLENGE_NOT_FOUND', 'No code was requested for this address');
+  if (!account || account.status !== 'ACTIVE')
+    throw new AppError('CHALLENGE_NOT_FOUND', 'No code was requested for this address');
   const challengeId = await submitEmailCode(deps, workflowIds.passwordReset(account.id), options.code);
   const passwordHash = await hashPassword(options.newPassword);
   await deps.prisma.$transaction(async (tx) => {
     await consumeChallenge(tx, challengeId);
     await tx.account.update({ where: { id: account.id }, data: { passwordHash } });
-    await audit(tx, options.actor, { action: 'account.password_reset', entityType: 'ACCOUNT', entityId: account.id });
+    await audit(tx, options.actor, {
+      action: 'account.password_reset',
+      entityType: 'ACCOUNT',
+      entityId: account.id,
+    });
   });
   return { accountId: account.id };
 }

@@ -30,16 +30,26 @@ export async function updateAccount(
   const saved = await deps.prisma.$transaction(async (tx) => {
     if (key !== account.companyKey) {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
-      const rival = await tx.account.findFirst({ where: { status: 'ACTIVE', companyKey: key, id: { not: account.id } } });
+      const rival = await tx.account.findFirst({
+        where: { status: 'ACTIVE', companyKey: key, id: { not: account.id } },
+      });
       if (rival) throw new AppError('ACCOUNT_EXISTS', 'Another account already exists for this company');
     }
-    const updated = await tx.account.update({ where: { id: account.id }, data: { ...changes, companyKey: key } });
-    const changed = Object.keys(changes).filter((k) => account[k as keyof typeof account] !== changes[k as keyof AccountDetails]);
+    const updated = await tx.account.update({
+      where: { id: account.id },
+      data: { ...changes, companyKey: key },
+    });
+    const changed = Object.keys(changes).filter(
+      (k) => account[k as keyof typeof account] !== changes[k as keyof AccountDetails],
+    );
     await audit(tx, options.actor, {
       action: 'account.updated',
       entityType: 'ACCOUNT',
       entityId: account.id,
-      data: { fields: changed, before: Object.fromEntries(changed.map((k) => [k, account[k as keyof typeof account]])) },
+      data: {
+        fields: changed,
+        before: Object.fromEntries(changed.map((k) => [k, account[k as keyof typeof account]])),
+      },
     });
     return updated;
   });

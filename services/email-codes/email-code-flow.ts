@@ -37,7 +37,10 @@ function isClosedOrMissing(error: unknown): boolean {
 
 /** Why a challenge that no longer runs can't take a code. */
 async function closedChallengeError(deps: ServiceDeps, workflowId: string): Promise<AppError> {
-  const last = await deps.prisma.emailChallenge.findFirst({ where: { workflowId }, orderBy: { createdAt: 'desc' } });
+  const last = await deps.prisma.emailChallenge.findFirst({
+    where: { workflowId },
+    orderBy: { createdAt: 'desc' },
+  });
   switch (last?.status) {
     case 'LOCKED':
       return new AppError('CODE_LOCKED', 'Too many wrong codes: ask for a new code');
@@ -58,7 +61,9 @@ async function closedChallengeError(deps: ServiceDeps, workflowId: string): Prom
 export async function submitEmailCode(deps: ServiceDeps, workflowId: string, code: string): Promise<string> {
   let answer;
   try {
-    answer = await deps.temporal.workflow.getHandle(workflowId).executeUpdate(submitCodeUpdate, { args: [code] });
+    answer = await deps.temporal.workflow
+      .getHandle(workflowId)
+      .executeUpdate(submitCodeUpdate, { args: [code] });
   } catch (error) {
     if (isClosedOrMissing(error)) throw await closedChallengeError(deps, workflowId);
     throw error;
@@ -68,9 +73,13 @@ export async function submitEmailCode(deps: ServiceDeps, workflowId: string, cod
       return answer.challengeId;
     case 'wrong':
       return Promise.reject(
-        new AppError('CODE_INVALID', `Wrong code: ${answer.triesLeft} tr${answer.triesLeft > 1 ? 'ies' : 'y'} left`, {
-          triesLeft: answer.triesLeft,
-        }),
+        new AppError(
+          'CODE_INVALID',
+          `Wrong code: ${answer.triesLeft} tr${answer.triesLeft > 1 ? 'ies' : 'y'} left`,
+          {
+            triesLeft: answer.triesLeft,
+          },
+        ),
       );
     case 'expired':
       throw new AppError('CODE_EXPIRED', 'The code has expired: ask for a new code');
@@ -82,7 +91,10 @@ export async function submitEmailCode(deps: ServiceDeps, workflowId: string, cod
 }
 
 /** Asks for a new code (voiding the previous one), within the re-send limits. */
-export async function resendEmailCode(deps: ServiceDeps, workflowId: string): Promise<{ retryAfterSeconds: number }> {
+export async function resendEmailCode(
+  deps: ServiceDeps,
+  workflowId: string,
+): Promise<{ retryAfterSeconds: number }> {
   const handle = deps.temporal.workflow.getHandle(workflowId);
   let state;
   try {
@@ -92,17 +104,26 @@ export async function resendEmailCode(deps: ServiceDeps, workflowId: string): Pr
     throw error;
   }
   const decision = decideResend(
-    { status: state.status === 'REJECTED' ? 'EXPIRED' : state.status, resends: state.resends, lastIssuedAtMs: state.lastIssuedAtMs },
+    {
+      status: state.status === 'REJECTED' ? 'EXPIRED' : state.status,
+      resends: state.resends,
+      lastIssuedAtMs: state.lastIssuedAtMs,
+    },
     deps.emailCode,
     Date.now(),
   );
   if (!decision.allowed) {
     if (decision.reason === 'TOO_SOON') {
-      throw new AppError('RESEND_TOO_SOON', `Wait ${decision.retryAfterSeconds} s before asking for another code`, {
-        retryAfterSeconds: decision.retryAfterSeconds,
-      });
+      throw new AppError(
+        'RESEND_TOO_SOON',
+        `Wait ${decision.retryAfterSeconds} s before asking for another code`,
+        {
+          retryAfterSeconds: decision.retryAfterSeconds,
+        },
+      );
     }
-    if (decision.reason === 'LIMIT_REACHED') throw new AppError('RESEND_LIMIT_REACHED', 'No more codes can be sent for this request');
+    if (decision.reason === 'LIMIT_REACHED')
+      throw new AppError('RESEND_LIMIT_REACHED', 'No more codes can be sent for this request');
     throw await closedChallengeError(deps, workflowId);
   }
   await handle.signal(resendCodeSignal);

@@ -13,11 +13,15 @@ export async function linkInstallationToAccount(
   actor: Actor,
   options: { installationId: string; accountId: number },
 ): Promise<void> {
-  const installation = await db.installation.findUnique({ where: { id: options.installationId }, include: { base: true } });
+  const installation = await db.installation.findUnique({
+    where: { id: options.installationId },
+    include: { base: true },
+  });
   if (!installation) throw new AppError('INSTALLATION_NOT_FOUND', 'This installation no longer exists');
   const account = await db.account.findUnique({ where: { id: options.accountId } });
   if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `Account ${options.accountId} does not exist`);
-  if (account.status !== 'ACTIVE') throw new AppError('ACCOUNT_NOT_ACTIVE', 'The account is not confirmed yet');
+  if (account.status !== 'ACTIVE')
+    throw new AppError('ACCOUNT_NOT_ACTIVE', 'The account is not confirmed yet');
 
   const owner = installation.base.accountId;
   if (owner !== null && owner !== account.id) {
@@ -41,7 +45,10 @@ export async function linkInstallationToAccount(
     });
   }
   if (installation.accountId !== account.id) {
-    await db.installation.update({ where: { id: installation.id }, data: { accountId: account.id, linkedAt: new Date() } });
+    await db.installation.update({
+      where: { id: installation.id },
+      data: { accountId: account.id, linkedAt: new Date() },
+    });
     await audit(db, actor, {
       action: 'installation.linked',
       entityType: 'INSTALLATION',

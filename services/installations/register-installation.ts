@@ -28,22 +28,34 @@ export async function registerInstallation(
   deps: ServiceDeps,
   options: { actor: Actor; baseId: string; machineName: string; accountId?: number },
 ): Promise<RegistrationResult> {
-  const base = await deps.prisma.base.findUnique({ where: { id: options.baseId }, include: { account: true } });
+  const base = await deps.prisma.base.findUnique({
+    where: { id: options.baseId },
+    include: { account: true },
+  });
   if (!base) {
     try {
       const created = await deps.prisma.$transaction(async (tx) => {
         await tx.base.create({ data: { id: options.baseId } });
-        return createInstallation(tx, options.actor, { baseId: options.baseId, machineName: options.machineName });
+        return createInstallation(tx, options.actor, {
+          baseId: options.baseId,
+          machineName: options.machineName,
+        });
       });
       return { status: 'REGISTERED', ...created };
     } catch (error) {
       // another machine claimed the base a moment ago
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw claimedError();
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')
+        throw claimedError();
       throw error;
     }
   }
   const owner = base.account;
-  if (!owner || options.accountId === undefined || owner.id !== options.accountId || owner.status !== 'ACTIVE') {
+  if (
+    !owner ||
+    options.accountId === undefined ||
+    owner.id !== options.accountId ||
+    owner.status !== 'ACTIVE'
+  ) {
     throw claimedError();
   }
   await startEmailCode(deps, workflowIds.installationClaim(base.id, options.machineName), {
@@ -53,7 +65,12 @@ export async function registerInstallation(
     baseId: base.id,
     machineName: options.machineName,
   });
-  return { status: 'CODE_SENT', baseId: base.id, machineName: options.machineName, codeSentTo: maskEmail(owner.email) };
+  return {
+    status: 'CODE_SENT',
+    baseId: base.id,
+    machineName: options.machineName,
+    codeSentTo: maskEmail(owner.email),
+  };
 }
 
 /** The owner's code typed back on the new machine: the installation is created, linked, and gets its key. */
@@ -61,7 +78,11 @@ export async function confirmInstallationClaim(
   deps: ServiceDeps,
   options: { actor: Actor; baseId: string; machineName: string; code: string },
 ) {
-  const challengeId = await submitEmailCode(deps, workflowIds.installationClaim(options.baseId, options.machineName), options.code);
+  const challengeId = await submitEmailCode(
+    deps,
+    workflowIds.installationClaim(options.baseId, options.machineName),
+    options.code,
+  );
   return deps.prisma.$transaction(async (tx) => {
     await consumeChallenge(tx, challengeId);
     const challenge = await tx.emailChallenge.findUniqueOrThrow({ where: { id: challengeId } });

@@ -7,8 +7,15 @@ import { audit } from '../audit';
 /** Issues an ops token (shown once, stored as a hash). */
 export async function createOpsToken(db: Db, actor: Actor, options: { name: string; role: 'OPS' | 'ADMIN' }) {
   const token = generateToken('ops');
-  const row = await db.opsToken.create({ data: { name: options.name, role: options.role, hash: hashToken(token), prefix: tokenPrefix(token) } });
-  await audit(db, actor, { action: 'ops_token.created', entityType: 'OPS_TOKEN', entityId: row.id, data: { name: row.name, role: row.role } });
+  const row = await db.opsToken.create({
+    data: { name: options.name, role: options.role, hash: hashToken(token), prefix: tokenPrefix(token) },
+  });
+  await audit(db, actor, {
+    action: 'ops_token.created',
+    entityType: 'OPS_TOKEN',
+    entityId: row.id,
+    data: { name: row.name, role: row.role },
+  });
   return { id: row.id, name: row.name, role: row.role, token };
 }
 

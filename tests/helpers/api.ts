@@ -23,14 +23,19 @@ export async function confirmedAccount(h: Harness, overrides: Record<string, unk
   const machine = await registerMachine(h);
   const email = uniqueEmail();
   const details = companyDetails(overrides);
-  const created = await request(h.app).post('/accounts').set(bearer(machine.apiKey)).send({ ...details, email });
-  if (created.status !== 202) throw new Error(`account creation failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const created = await request(h.app)
+    .post('/accounts')
+    .set(bearer(machine.apiKey))
+    .send({ ...details, email });
+  if (created.status !== 202)
+    throw new Error(`account creation failed: ${created.status} ${JSON.stringify(created.body)}`);
   const accountId = created.body.accountId as number;
   const code = await waitForCode(h, email);
   const confirmed = await request(h.app)
     .post(`/accounts/${accountId}/confirmation`)
     .set(bearer(machine.apiKey))
     .send({ code, password: PASSWORD });
-  if (confirmed.status !== 200) throw new Error(`confirmation failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+  if (confirmed.status !== 200)
+    throw new Error(`confirmation failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
   return { ...machine, email, accountId, details };
 }

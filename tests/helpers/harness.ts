@@ -4,7 +4,15 @@
  */
 import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, makeTelemetryFilterString, NativeConnection, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  makeTelemetryFilterString,
+  NativeConnection,
+  Runtime,
+  DefaultLogger,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
@@ -154,7 +162,9 @@ export function codeIn(mail: CaughtMail): string {
 }
 
 export function randomBaseId(): string {
-  return Array.from({ length: 17 }, (_, i) => (i === 0 ? 1 + crypto.randomInt(9) : crypto.randomInt(10))).join('');
+  return Array.from({ length: 17 }, (_, i) =>
+    i === 0 ? 1 + crypto.randomInt(9) : crypto.randomInt(10),
+  ).join('');
 }
 
 export function uniqueEmail(label = 'user'): string {

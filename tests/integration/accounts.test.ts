@@ -18,13 +18,19 @@ afterAll(async () => {
 
 async function startAccount(email = uniqueEmail(), overrides: Record<string, unknown> = {}) {
   const machine = await registerMachine(h);
-  const res = await request(h.app).post('/accounts').set(bearer(machine.apiKey)).send({ ...companyDetails(overrides), email });
+  const res = await request(h.app)
+    .post('/accounts')
+    .set(bearer(machine.apiKey))
+    .send({ ...companyDetails(overrides), email });
   expect(res.status).toBe(202);
   return { ...machine, email, accountId: res.body.accountId as number };
 }
 
 const confirm = (key: string, accountId: number, code: string) =>
-  request(h.app).post(`/accounts/${accountId}/confirmation`).set(bearer(key)).send({ code, password: PASSWORD });
+  request(h.app)
+    .post(`/accounts/${accountId}/confirmation`)
+    .set(bearer(key))
+    .send({ code, password: PASSWORD });
 
 const wrongCodeFor = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
@@ -49,8 +55,12 @@ describe('account creation confirmed by an emailed code', () => {
 
     const stored = await h.prisma.emailCode.findMany({ where: { challenge: { accountId } } });
     expect(stored.every((c) => !c.codeHash.includes(code))).toBe(true);
-    const actions = (await h.prisma.auditLog.findMany({ where: { entityType: 'ACCOUNT', entityId: String(accountId) } })).map((a) => a.action);
-    expect(actions).toEqual(expect.arrayContaining(['account.created', 'account.confirmed', 'account.password_set']));
+    const actions = (
+      await h.prisma.auditLog.findMany({ where: { entityType: 'ACCOUNT', entityId: String(accountId) } })
+    ).map((a) => a.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['account.created', 'account.confirmed', 'account.password_set']),
+    );
 
     const again = await confirm(apiKey, accountId, code);
     expect(again.status).toBe(409);
@@ -73,7 +83,8 @@ describe('account creation confirmed by an emailed code', () => {
     const { apiKey, email, accountId } = await startAccount();
     const code = await waitForCode(h, email);
     const answers: string[] = [];
-    for (let i = 0; i < 5; i += 1) answers.push((await confirm(apiKey, accountId, wrongCodeFor(code))).body.error.code);
+    for (let i = 0; i < 5; i += 1)
+      answers.push((await confirm(apiKey, accountId, wrongCodeFor(code))).body.error.code);
     expect(answers).toEqual(['CODE_INVALID', 'CODE_INVALID', 'CODE_INVALID', 'CODE_INVALID', 'CODE_LOCKED']);
     const right = await confirm(apiKey, accountId, code);
     expect(right.status).toBe(422);
@@ -86,12 +97,16 @@ describe('account creation confirmed by an emailed code', () => {
     const oldCode = await waitForCode(h, email);
     const firstMailId = h.mail.messagesTo(email).at(-1)!.id;
 
-    const tooSoon = await request(h.app).post(`/accounts/${accountId}/confirmation/resend`).set(bearer(apiKey));
+    const tooSoon = await request(h.app)
+      .post(`/accounts/${accountId}/confirmation/resend`)
+      .set(bearer(apiKey));
     expect(tooSoon.status).toBe(429);
     expect(tooSoon.body.error.code).toBe('RESEND_TOO_SOON');
 
     await new Promise((r) => setTimeout(r, 1100)); // cool-down is 1 s in tests
-    const resent = await request(h.app).post(`/accounts/${accountId}/confirmation/resend`).set(bearer(apiKey));
+    const resent = await request(h.app)
+      .post(`/accounts/${accountId}/confirmation/resend`)
+      .set(bearer(apiKey));
     expect(resent.status).toBe(202);
     const newCode = await waitForCode(h, email, firstMailId);
 
@@ -111,7 +126,10 @@ describe('account creation confirmed by an emailed code', () => {
     const handle = h.temporal.workflow.getHandle(workflowIds.accountConfirmation(email));
     const runBefore = (await handle.describe()).runId;
 
-    const second = await request(h.app).post('/accounts').set(bearer(first.apiKey)).send({ ...companyDetails(), email });
+    const second = await request(h.app)
+      .post('/accounts')
+      .set(bearer(first.apiKey))
+      .send({ ...companyDetails(), email });
     expect(second.status).toBe(202);
     expect(second.body.accountId).toBe(first.accountId);
     expect((await handle.describe()).runId).toBe(runBefore);
@@ -127,12 +145,21 @@ describe('account creation confirmed by an emailed code', () => {
     const res = await request(h.app)
       .post('/accounts')
       .set(bearer(machine.apiKey))
-      .send({ ...companyDetails({ companyName: 'GARAGE MARTIN', postalCode: '69001' }), email: uniqueEmail('other') });
+      .send({
+        ...companyDetails({ companyName: 'GARAGE MARTIN', postalCode: '69001' }),
+        email: uniqueEmail('other'),
+      });
     expect(res.status).toBe(409);
-    expect(res.body.error).toMatchObject({ code: 'ACCOUNT_EXISTS', details: { hint: 'REGISTER_EXISTING_ACCOUNT' } });
+    expect(res.body.error).toMatchObject({
+      code: 'ACCOUNT_EXISTS',
+      details: { hint: 'REGISTER_EXISTING_ACCOUNT' },
+    });
     expect(await h.prisma.account.count()).toBe(before);
 
-    const sameEmail = await request(h.app).post('/accounts').set(bearer(machine.apiKey)).send({ ...companyDetails(), email: existing.email });
+    const sameEmail = await request(h.app)
+      .post('/accounts')
+      .set(bearer(machine.apiKey))
+      .send({ ...companyDetails(), email: existing.email });
     expect(sameEmail.status).toBe(409);
   });
 
@@ -141,7 +168,10 @@ describe('account creation confirmed by an emailed code', () => {
     try {
       const machine = await registerMachine(shortLived);
       const email = uniqueEmail();
-      const created = await request(shortLived.app).post('/accounts').set(bearer(machine.apiKey)).send({ ...companyDetails(), email });
+      const created = await request(shortLived.app)
+        .post('/accounts')
+        .set(bearer(machine.apiKey))
+        .send({ ...companyDetails(), email });
       const code = await waitForCode(shortLived, email);
       await new Promise((r) => setTimeout(r, 3000));
       const res = await request(shortLived.app)
@@ -150,9 +180,13 @@ describe('account creation confirmed by an emailed code', () => {
         .send({ code, password: PASSWORD });
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('CODE_EXPIRED');
-      const challenge = await shortLived.prisma.emailChallenge.findFirstOrThrow({ where: { accountId: created.body.accountId } });
+      const challenge = await shortLived.prisma.emailChallenge.findFirstOrThrow({
+        where: { accountId: created.body.accountId },
+      });
       expect(challenge.status).toBe('EXPIRED');
-      expect((await shortLived.prisma.account.findUniqueOrThrow({ where: { id: created.body.accountId } })).status).toBe('PENDING');
+      expect(
+        (await shortLived.prisma.account.findUniqueOrThrow({ where: { id: created.body.accountId } })).status,
+      ).toBe('PENDING');
     } finally {
       await shortLived.close();
     }
@@ -170,11 +204,19 @@ describe('account details', () => {
     expect(wrong.body.error.code).toBe('INVALID_PASSWORD');
     expect((await h.prisma.account.findUniqueOrThrow({ where: { id: accountId } })).city).toBe('Paris');
 
-    const ok = await request(h.app).patch(`/accounts/${accountId}`).set(bearer(apiKey)).send({ password: PASSWORD, changes: { city: 'Lyon', apeCode: '62.01Z' } });
+    const ok = await request(h.app)
+      .patch(`/accounts/${accountId}`)
+      .set(bearer(apiKey))
+      .send({ password: PASSWORD, changes: { city: 'Lyon', apeCode: '62.01Z' } });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ city: 'Lyon', apeCode: '6201Z' });
-    const audit = await h.prisma.auditLog.findFirstOrThrow({ where: { entityId: String(accountId), action: 'account.updated' } });
-    expect(audit.data).toMatchObject({ fields: expect.arrayContaining(['city', 'apeCode']), before: { city: 'Paris' } });
+    const audit = await h.prisma.auditLog.findFirstOrThrow({
+      where: { entityId: String(accountId), action: 'account.updated' },
+    });
+    expect(audit.data).toMatchObject({
+      fields: expect.arrayContaining(['city', 'apeCode']),
+      before: { city: 'Paris' },
+    });
   });
 
   it("another machine's key can't read or change the account", async () => {
@@ -187,9 +229,15 @@ describe('account details', () => {
 
   it('exports everything held about the account (password required)', async () => {
     const { apiKey, accountId, baseId, email } = await confirmedAccount(h);
-    const denied = await request(h.app).post(`/accounts/${accountId}/export`).set(bearer(apiKey)).send({ password: 'wrong password!' });
+    const denied = await request(h.app)
+      .post(`/accounts/${accountId}/export`)
+      .set(bearer(apiKey))
+      .send({ password: 'wrong password!' });
     expect(denied.status).toBe(401);
-    const res = await request(h.app).post(`/accounts/${accountId}/export`).set(bearer(apiKey)).send({ password: PASSWORD });
+    const res = await request(h.app)
+      .post(`/accounts/${accountId}/export`)
+      .set(bearer(apiKey))
+      .send({ password: PASSWORD });
     expect(res.status).toBe(200);
     expect(res.body.account).toMatchObject({ id: accountId, email });
     expect(res.body.bases).toEqual([expect.objectContaining({ baseId })]);
@@ -203,14 +251,26 @@ describe('account details', () => {
     const before = h.mail.messagesTo(email).at(-1)!.id;
     const asked = await request(h.app).post('/password-resets').set(bearer(apiKey)).send({ email });
     expect(asked.status).toBe(202);
-    const unknown = await request(h.app).post('/password-resets').set(bearer(apiKey)).send({ email: uniqueEmail('nobody') });
+    const unknown = await request(h.app)
+      .post('/password-resets')
+      .set(bearer(apiKey))
+      .send({ email: uniqueEmail('nobody') });
     expect(unknown.status).toBe(202);
     const code = await waitForCode(h, email, before);
-    const res = await request(h.app).post('/password-resets/confirmation').set(bearer(apiKey)).send({ email, code, newPassword: 'a brand new passphrase' });
+    const res = await request(h.app)
+      .post('/password-resets/confirmation')
+      .set(bearer(apiKey))
+      .send({ email, code, newPassword: 'a brand new passphrase' });
     expect(res.status).toBe(200);
-    const update = await request(h.app).patch(`/accounts/${accountId}`).set(bearer(apiKey)).send({ password: 'a brand new passphrase', changes: { city: 'Nantes' } });
+    const update = await request(h.app)
+      .patch(`/accounts/${accountId}`)
+      .set(bearer(apiKey))
+      .send({ password: 'a brand new passphrase', changes: { city: 'Nantes' } });
     expect(update.status).toBe(200);
-    const reuse = await request(h.app).post('/password-resets/confirmation').set(bearer(apiKey)).send({ email, code, newPassword: 'yet another passphrase' });
+    const reuse = await request(h.app)
+      .post('/password-resets/confirmation')
+      .set(bearer(apiKey))
+      .send({ email, code, newPassword: 'yet another passphrase' });
     expect(reuse.status).toBe(409);
     expect(reuse.body.error.code).toBe('CHALLENGE_ALREADY_USED');
   });
@@ -224,19 +284,34 @@ describe('bad input', () => {
     const res = await request(h.app)
       .post('/accounts')
       .set(bearer(machine.apiKey))
-      .send({ ...companyDetails({ apeCode: '11B', country: 'FR', phone: 'call me' }), email: 'not-an-email' });
+      .send({
+        ...companyDetails({ apeCode: '11B', country: 'FR', phone: 'call me' }),
+        email: 'not-an-email',
+      });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
     const paths = res.body.error.details.fields.map((f: { path: string }) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['body.email', 'body.apeCode', 'body.country', 'body.phone']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['body.email', 'body.apeCode', 'body.country', 'body.phone']),
+    );
 
-    const broken = await request(h.app).post('/accounts').set(bearer(machine.apiKey)).set('content-type', 'application/json').send('{"email": ');
+    const broken = await request(h.app)
+      .post('/accounts')
+      .set(bearer(machine.apiKey))
+      .set('content-type', 'application/json')
+      .send('{"email": ');
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe('MALFORMED_JSON');
 
-    const badCode = await request(h.app).post('/accounts/1/confirmation').set(bearer(machine.apiKey)).send({ code: '12ab', password: 'short' });
+    const badCode = await request(h.app)
+      .post('/accounts/1/confirmation')
+      .set(bearer(machine.apiKey))
+      .send({ code: '12ab', password: 'short' });
     expect(badCode.status).toBe(400);
-    expect(badCode.body.error.details.fields.map((f: { path: string }) => f.path)).toEqual(['body.code', 'body.password']);
+    expect(badCode.body.error.details.fields.map((f: { path: string }) => f.path)).toEqual([
+      'body.code',
+      'body.password',
+    ]);
 
     expect(await h.prisma.account.count()).toBe(accounts);
     expect(await h.prisma.auditLog.count()).toBe(audits);

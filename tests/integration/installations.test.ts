@@ -15,8 +15,10 @@ let adminToken: string;
 
 beforeAll(async () => {
   h = await createHarness();
-  opsToken = (await createOpsToken(h.prisma, { type: 'CLI', id: 'test' }, { name: 'support', role: 'OPS' })).token;
-  adminToken = (await createOpsToken(h.prisma, { type: 'CLI', id: 'test' }, { name: 'boss', role: 'ADMIN' })).token;
+  opsToken = (await createOpsToken(h.prisma, { type: 'CLI', id: 'test' }, { name: 'support', role: 'OPS' }))
+    .token;
+  adminToken = (await createOpsToken(h.prisma, { type: 'CLI', id: 'test' }, { name: 'boss', role: 'ADMIN' }))
+    .token;
 });
 afterAll(async () => {
   await h?.close();
@@ -28,7 +30,10 @@ describe('registration and tenancy', () => {
     const b = await registerMachine(h);
     const own = await request(h.app).get(`/bases/${a.baseId}`).set(bearer(a.apiKey));
     expect(own.status).toBe(200);
-    expect(own.body.installations[0]).toMatchObject({ machineName: 'POSTE-1', apiKeys: [expect.objectContaining({ prefix: a.apiKey.slice(0, 9) })] });
+    expect(own.body.installations[0]).toMatchObject({
+      machineName: 'POSTE-1',
+      apiKeys: [expect.objectContaining({ prefix: a.apiKey.slice(0, 9) })],
+    });
     expect(JSON.stringify(own.body)).not.toContain(a.apiKey);
 
     const other = await request(h.app).get(`/bases/${b.baseId}`).set(bearer(a.apiKey));
@@ -45,29 +50,48 @@ describe('registration and tenancy', () => {
     const owner = await confirmedAccount(h);
     const keys = await h.prisma.apiKey.count();
 
-    const blind = await request(h.app).post('/installations').send({ baseId: owner.baseId, machineName: 'INTRUS' });
+    const blind = await request(h.app)
+      .post('/installations')
+      .send({ baseId: owner.baseId, machineName: 'INTRUS' });
     expect(blind.status).toBe(409);
     expect(blind.body.error.code).toBe('BASE_ALREADY_CLAIMED');
-    const wrongAccount = await request(h.app).post('/installations').send({ baseId: owner.baseId, machineName: 'INTRUS', accountId: owner.accountId + 1000 });
+    const wrongAccount = await request(h.app)
+      .post('/installations')
+      .send({ baseId: owner.baseId, machineName: 'INTRUS', accountId: owner.accountId + 1000 });
     expect(wrongAccount.status).toBe(409);
     expect(wrongAccount.body).toEqual(blind.body);
     expect(await h.prisma.apiKey.count()).toBe(keys);
 
     const before = h.mail.messagesTo(owner.email).at(-1)!.id;
-    const asked = await request(h.app).post('/installations').send({ baseId: owner.baseId, machineName: 'POSTE-2', accountId: owner.accountId });
+    const asked = await request(h.app)
+      .post('/installations')
+      .send({ baseId: owner.baseId, machineName: 'POSTE-2', accountId: owner.accountId });
     expect(asked.status).toBe(202);
-    expect(asked.body).toMatchObject({ status: 'CODE_SENT', codeSentTo: expect.stringMatching(/^\w\*+@example\.fr$/) });
+    expect(asked.body).toMatchObject({
+      status: 'CODE_SENT',
+      codeSentTo: expect.stringMatching(/^\w\*+@example\.fr$/),
+    });
     const code = await waitForCode(h, owner.email, before);
 
-    const wrong = await request(h.app).post('/installations/claims').send({ baseId: owner.baseId, machineName: 'POSTE-2', code: code === '000000' ? '000001' : '000000' });
+    const wrong = await request(h.app)
+      .post('/installations/claims')
+      .send({ baseId: owner.baseId, machineName: 'POSTE-2', code: code === '000000' ? '000001' : '000000' });
     expect(wrong.status).toBe(422);
-    const claimed = await request(h.app).post('/installations/claims').send({ baseId: owner.baseId, machineName: 'POSTE-2', code });
+    const claimed = await request(h.app)
+      .post('/installations/claims')
+      .send({ baseId: owner.baseId, machineName: 'POSTE-2', code });
     expect(claimed.status).toBe(201);
     expect(claimed.body.apiKey).toMatch(/^lk_/);
     const me = await request(h.app).get('/installations/me').set(bearer(claimed.body.apiKey));
-    expect(me.body).toMatchObject({ baseId: owner.baseId, machineName: 'POSTE-2', accountId: owner.accountId });
+    expect(me.body).toMatchObject({
+      baseId: owner.baseId,
+      machineName: 'POSTE-2',
+      accountId: owner.accountId,
+    });
 
-    const replay = await request(h.app).post('/installations/claims').send({ baseId: owner.baseId, machineName: 'POSTE-2', code });
+    const replay = await request(h.app)
+      .post('/installations/claims')
+      .send({ baseId: owner.baseId, machineName: 'POSTE-2', code });
     expect(replay.status).toBe(409);
     expect(replay.body.error.code).toBe('CHALLENGE_ALREADY_USED');
     expect(await h.prisma.apiKey.count()).toBe(keys + 1);
@@ -79,7 +103,10 @@ describe('registration and tenancy', () => {
     expect((await request(h.app).get(`/bases/${owner.baseId}`).set(bearer(machine.apiKey))).status).toBe(403);
 
     const before = h.mail.messagesTo(owner.email).at(-1)!.id;
-    const asked = await request(h.app).post('/installations/me/account-link').set(bearer(machine.apiKey)).send({ accountId: owner.accountId });
+    const asked = await request(h.app)
+      .post('/installations/me/account-link')
+      .set(bearer(machine.apiKey))
+      .send({ accountId: owner.accountId });
     expect(asked.status).toBe(202);
     const code = await waitForCode(h, owner.email, before);
     const linked = await request(h.app)
@@ -93,33 +120,56 @@ describe('registration and tenancy', () => {
     const me = await request(h.app).get('/installations/me').set(bearer(machine.apiKey));
     expect(me.body.bases).toEqual([owner.baseId, machine.baseId].sort());
     expect((await request(h.app).get(`/bases/${owner.baseId}`).set(bearer(machine.apiKey))).status).toBe(200);
-    expect((await request(h.app).get(`/accounts/${owner.accountId}`).set(bearer(machine.apiKey))).status).toBe(200);
+    expect(
+      (await request(h.app).get(`/accounts/${owner.accountId}`).set(bearer(machine.apiKey))).status,
+    ).toBe(200);
 
-    const unlinked = await request(h.app).delete('/installations/me/account-link').set(bearer(machine.apiKey));
+    const unlinked = await request(h.app)
+      .delete('/installations/me/account-link')
+      .set(bearer(machine.apiKey));
     expect(unlinked.status).toBe(204);
     expect((await request(h.app).get(`/bases/${owner.baseId}`).set(bearer(machine.apiKey))).status).toBe(403);
     const again = await request(h.app).delete('/installations/me/account-link').set(bearer(machine.apiKey));
     expect(again.status).toBe(422);
     expect(again.body.error.code).toBe('NOT_LINKED');
-    const actions = (await h.prisma.auditLog.findMany({ where: { entityType: 'INSTALLATION', entityId: machine.installationId } })).map((a) => a.action);
-    expect(actions).toEqual(expect.arrayContaining(['installation.registered', 'installation.linked', 'installation.unlinked']));
+    const actions = (
+      await h.prisma.auditLog.findMany({
+        where: { entityType: 'INSTALLATION', entityId: machine.installationId },
+      })
+    ).map((a) => a.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['installation.registered', 'installation.linked', 'installation.unlinked']),
+    );
   });
 
   it('refuses to link to an unknown account', async () => {
     const machine = await registerMachine(h);
-    const res = await request(h.app).post('/installations/me/account-link').set(bearer(machine.apiKey)).send({ accountId: 999999 });
+    const res = await request(h.app)
+      .post('/installations/me/account-link')
+      .set(bearer(machine.apiKey))
+      .send({ accountId: 999999 });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('ACCOUNT_NOT_FOUND');
   });
 
   it('rate-limits registrations per client address', async () => {
-    const limited = createApp({ services: h.services, logger: pino({ level: 'silent' }), registrationsPerHour: 2, readiness: {} });
+    const limited = createApp({
+      services: h.services,
+      logger: pino({ level: 'silent' }),
+      registrationsPerHour: 2,
+      readiness: {},
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i += 1) {
-      statuses.push((await request(limited).post('/installations').send({ baseId: randomBaseId(), machineName: 'X' })).status);
+      statuses.push(
+        (await request(limited).post('/installations').send({ baseId: randomBaseId(), machineName: 'X' }))
+          .status,
+      );
     }
     expect(statuses).toEqual([201, 201, 429]);
-    const last = await request(limited).post('/installations').send({ baseId: randomBaseId(), machineName: 'X' });
+    const last = await request(limited)
+      .post('/installations')
+      .send({ baseId: randomBaseId(), machineName: 'X' });
     expect(last.body.error.code).toBe('RATE_LIMITED');
   });
 });
@@ -132,7 +182,10 @@ describe('ops', () => {
 
     expect((await request(h.app).get(`/bases/${machine.baseId}`).set(bearer(opsToken))).status).toBe(200);
 
-    const issued = await request(h.app).post('/ops/installations').set(bearer(opsToken)).send({ baseId: machine.baseId, machineName: 'SUPPORT' });
+    const issued = await request(h.app)
+      .post('/ops/installations')
+      .set(bearer(opsToken))
+      .send({ baseId: machine.baseId, machineName: 'SUPPORT' });
     expect(issued.status).toBe(201);
     expect((await request(h.app).get('/installations/me').set(bearer(issued.body.apiKey))).status).toBe(200);
 
@@ -140,23 +193,48 @@ describe('ops', () => {
     expect(revoked.status).toBe(204);
     const after = await request(h.app).get('/installations/me').set(bearer(issued.body.apiKey));
     expect(after.status).toBe(401);
-    const audit = await request(h.app).get('/ops/audit').query({ entityType: 'API_KEY', entityId: issued.body.keyId }).set(bearer(opsToken));
-    expect(audit.body.map((a: { action: string }) => a.action)).toEqual(['api_key.issued', 'api_key.revoked']);
+    const audit = await request(h.app)
+      .get('/ops/audit')
+      .query({ entityType: 'API_KEY', entityId: issued.body.keyId })
+      .set(bearer(opsToken));
+    expect(audit.body.map((a: { action: string }) => a.action)).toEqual([
+      'api_key.issued',
+      'api_key.revoked',
+    ]);
     expect(audit.body[1]).toMatchObject({ actorType: 'OPS', actorId: 'support' });
   });
 
   it('roles: installations and plain ops tokens cannot manage ops tokens; admins can', async () => {
     const machine = await registerMachine(h);
-    expect((await request(h.app).post('/ops/installations').set(bearer(machine.apiKey)).send({ baseId: randomBaseId(), machineName: 'X' })).status).toBe(403);
-    const asOps = await request(h.app).post('/ops/tokens').set(bearer(opsToken)).send({ name: 'x', role: 'OPS' });
+    expect(
+      (
+        await request(h.app)
+          .post('/ops/installations')
+          .set(bearer(machine.apiKey))
+          .send({ baseId: randomBaseId(), machineName: 'X' })
+      ).status,
+    ).toBe(403);
+    const asOps = await request(h.app)
+      .post('/ops/tokens')
+      .set(bearer(opsToken))
+      .send({ name: 'x', role: 'OPS' });
     expect(asOps.status).toBe(403);
     expect(asOps.body.error.code).toBe('ROLE_REQUIRED');
 
-    const created = await request(h.app).post('/ops/tokens').set(bearer(adminToken)).send({ name: 'temp', role: 'OPS' });
+    const created = await request(h.app)
+      .post('/ops/tokens')
+      .set(bearer(adminToken))
+      .send({ name: 'temp', role: 'OPS' });
     expect(created.status).toBe(201);
-    expect((await request(h.app).get(`/bases/${machine.baseId}`).set(bearer(created.body.token))).status).toBe(200);
-    expect((await request(h.app).delete(`/ops/tokens/${created.body.id}`).set(bearer(adminToken))).status).toBe(204);
-    expect((await request(h.app).get(`/bases/${machine.baseId}`).set(bearer(created.body.token))).status).toBe(401);
+    expect(
+      (await request(h.app).get(`/bases/${machine.baseId}`).set(bearer(created.body.token))).status,
+    ).toBe(200);
+    expect(
+      (await request(h.app).delete(`/ops/tokens/${created.body.id}`).set(bearer(adminToken))).status,
+    ).toBe(204);
+    expect(
+      (await request(h.app).get(`/bases/${machine.baseId}`).set(bearer(created.body.token))).status,
+    ).toBe(401);
   });
 });
 
@@ -173,19 +251,34 @@ describe('service endpoints', () => {
       services: h.services,
       logger: pino({ level: 'silent' }),
       registrationsPerHour: 10,
-      readiness: { database: async () => undefined, smtp: () => Promise.reject(new Error('connection refused')) },
+      readiness: {
+        database: async () => undefined,
+        smtp: () => Promise.reject(new Error('connection refused')),
+      },
     });
     const res = await request(app).get('/readyz');
     expect(res.status).toBe(503);
-    expect(res.body.error).toMatchObject({ code: 'NOT_READY', details: { checks: { database: 'ok', smtp: 'failing: connection refused' } } });
+    expect(res.body.error).toMatchObject({
+      code: 'NOT_READY',
+      details: { checks: { database: 'ok', smtp: 'failing: connection refused' } },
+    });
   });
 
   it('serves the OpenAPI document generated from the route schemas, and its docs page', async () => {
     const doc = await request(h.app).get('/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/installations', '/accounts', '/accounts/{accountId}/confirmation', '/bases/{baseId}']));
-    expect(doc.body.paths['/accounts'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('apeCode');
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/installations',
+        '/accounts',
+        '/accounts/{accountId}/confirmation',
+        '/bases/{baseId}',
+      ]),
+    );
+    expect(
+      doc.body.paths['/accounts'].post.requestBody.content['application/json'].schema.properties,
+    ).toHaveProperty('apeCode');
     const page = await request(h.app).get('/docs/');
     expect(page.status).toBe(200);
     expect(page.text).toContain('swagger');

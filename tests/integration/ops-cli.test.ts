@@ -18,7 +18,10 @@ afterAll(async () => {
 });
 
 const ops = (...args: string[]) =>
-  run(path.join(root, 'node_modules', '.bin', 'tsx'), ['cli/ops.ts', ...args], { cwd: root, env: { ...process.env, DATABASE_URL: h.databaseUrl } });
+  run(path.join(root, 'node_modules', '.bin', 'tsx'), ['cli/ops.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: h.databaseUrl },
+  });
 
 it('issues an admin token that works on the API, lists it by prefix, and revokes it', async () => {
   const created = await ops('token:create', '--name', 'alice', '--role', 'admin');
@@ -26,7 +29,9 @@ it('issues an admin token that works on the API, lists it by prefix, and revokes
   expect(token).toBeDefined();
   const machine = await registerMachine(h);
   expect((await request(h.app).get(`/bases/${machine.baseId}`).set(bearer(token!))).status).toBe(200);
-  expect((await request(h.app).get('/ops/tokens').set(bearer(token!))).body).toEqual([expect.objectContaining({ name: 'alice', role: 'ADMIN' })]);
+  expect((await request(h.app).get('/ops/tokens').set(bearer(token!))).body).toEqual([
+    expect.objectContaining({ name: 'alice', role: 'ADMIN' }),
+  ]);
 
   const listed = await ops('token:list');
   expect(listed.stdout).toContain('alice');
@@ -42,10 +47,15 @@ it('issues and revokes installation keys; bad arguments exit with a clear messag
   const key = /^(lk_\S+)$/m.exec(issued.stdout)?.[1];
   const me = await request(h.app).get('/installations/me').set(bearer(key!));
   expect(me.body).toMatchObject({ baseId: '11112222333344445', machineName: 'SERVEUR' });
-  const keyId = (await h.prisma.apiKey.findFirstOrThrow({ where: { installation: { baseId: '11112222333344445' } } })).id;
+  const keyId = (
+    await h.prisma.apiKey.findFirstOrThrow({ where: { installation: { baseId: '11112222333344445' } } })
+  ).id;
   await ops('key:revoke', keyId);
   expect((await request(h.app).get('/installations/me').set(bearer(key!))).status).toBe(401);
 
-  await expect(ops('key:issue', '--base', '123', '--machine', 'X')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('17 digits') });
+  await expect(ops('key:issue', '--base', '123', '--machine', 'X')).rejects.toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('17 digits'),
+  });
   await expect(ops('token:create', '--name', 'bob', '--role', 'root')).rejects.toMatchObject({ code: 2 });
 });

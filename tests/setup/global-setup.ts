@@ -21,7 +21,8 @@ export interface TestInfra {
 
 export default async function globalSetup(): Promise<void> {
   const log = (message: string) => console.log(`[test set-up] ${message}`);
-  if (!locateTimeSkippingServer(log)) log('no local time-skipping server: the Temporal SDK will try to download one');
+  if (!locateTimeSkippingServer(log))
+    log('no local time-skipping server: the Temporal SDK will try to download one');
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'licensing-test-pg-'));
   const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });

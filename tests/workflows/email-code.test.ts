@@ -18,8 +18,19 @@ import {
 } from '../../workflows/email-code';
 import { installTestRuntime, workflowBundle } from '../helpers/harness';
 
-const settings: EmailCodeSettings = { ttlSeconds: 1800, maxAttempts: 5, resendCooldownSeconds: 60, maxResends: 2, verifiedGraceSeconds: 900 };
-const input: EmailCodeWorkflowInput = { purpose: 'ACCOUNT_CONFIRMATION', email: 'a@example.fr', accountId: 1, settings };
+const settings: EmailCodeSettings = {
+  ttlSeconds: 1800,
+  maxAttempts: 5,
+  resendCooldownSeconds: 60,
+  maxResends: 2,
+  verifiedGraceSeconds: 900,
+};
+const input: EmailCodeWorkflowInput = {
+  purpose: 'ACCOUNT_CONFIRMATION',
+  email: 'a@example.fr',
+  accountId: 1,
+  settings,
+};
 const RIGHT = '123456';
 const WRONG = '654321';
 
@@ -52,14 +63,26 @@ function stubActivities(overrides: Partial<EmailCodeActivities> = {}) {
   return { activities, calls, names: () => calls.map((c) => c.name) };
 }
 
-async function withWorker<T>(activities: EmailCodeActivities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+async function withWorker<T>(
+  activities: EmailCodeActivities,
+  fn: (taskQueue: string) => Promise<T>,
+): Promise<T> {
   const taskQueue = `email-code-${Math.random().toString(36).slice(2)}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, activities, workflowBundle: await workflowBundle() });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities,
+    workflowBundle: await workflowBundle(),
+  });
   return worker.runUntil(fn(taskQueue));
 }
 
 const start = (taskQueue: string, overrides: Partial<EmailCodeWorkflowInput> = {}) =>
-  env.client.workflow.start(emailCodeWorkflow, { taskQueue, workflowId: `wf-${Math.random()}`, args: [{ ...input, ...overrides }] });
+  env.client.workflow.start(emailCodeWorkflow, {
+    taskQueue,
+    workflowId: `wf-${Math.random()}`,
+    args: [{ ...input, ...overrides }],
+  });
 
 it('expires after the default 30 minutes and closes the challenge as EXPIRED', async () => {
   const stub = stubActivities();
@@ -82,7 +105,9 @@ it('locks after 5 wrong codes and then refuses the right one', async () => {
     const handle = await start(taskQueue);
     const seen: unknown[] = [];
     for (let i = 0; i < 5; i += 1) seen.push(await handle.executeUpdate(submitCodeUpdate, { args: [WRONG] }));
-    seen.push(await handle.executeUpdate(submitCodeUpdate, { args: [RIGHT] }).catch(() => ({ status: 'closed' })));
+    seen.push(
+      await handle.executeUpdate(submitCodeUpdate, { args: [RIGHT] }).catch(() => ({ status: 'closed' })),
+    );
     expect((await handle.result()).status).toBe('LOCKED');
     return seen;
   });
@@ -113,8 +138,13 @@ it('re-sends only after the cool-down and up to the maximum; tries are not reset
     const state = await handle.query(getEmailCodeStateQuery);
     expect(state).toMatchObject({ codesSent: 3, resends: 2, triesLeft: 4, status: 'PENDING' });
     // the first code is void now; the third one works
-    expect(await handle.executeUpdate(submitCodeUpdate, { args: [RIGHT] })).toEqual({ status: 'wrong', triesLeft: 3 });
-    expect(await handle.executeUpdate(submitCodeUpdate, { args: ['123453'] })).toMatchObject({ status: 'ok' });
+    expect(await handle.executeUpdate(submitCodeUpdate, { args: [RIGHT] })).toEqual({
+      status: 'wrong',
+      triesLeft: 3,
+    });
+    expect(await handle.executeUpdate(submitCodeUpdate, { args: ['123453'] })).toMatchObject({
+      status: 'ok',
+    });
   });
   expect(stub.names().filter((n) => n === 'issueCode')).toHaveLength(3);
 });
@@ -136,7 +166,11 @@ it('applies the effect once, answers ok again during the grace period, then comp
 it("answers 'rejected' when the effect is refused (e.g. the company got an account meanwhile)", async () => {
   const stub = stubActivities({
     completeChallenge: async () => {
-      throw ApplicationFailure.create({ type: 'ACCOUNT_EXISTS', message: 'This company already has an account', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'ACCOUNT_EXISTS',
+        message: 'This company already has an account',
+        nonRetryable: true,
+      });
     },
   });
   await withWorker(stub.activities, async (taskQueue) => {

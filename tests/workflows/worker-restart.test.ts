@@ -20,14 +20,20 @@ it('a confirmation started while no worker runs completes once a worker is back'
   const machine = await registerMachine(h);
   await h.stopWorker();
   const email = uniqueEmail();
-  const created = await request(h.app).post('/accounts').set(bearer(machine.apiKey)).send({ ...companyDetails(), email });
+  const created = await request(h.app)
+    .post('/accounts')
+    .set(bearer(machine.apiKey))
+    .send({ ...companyDetails(), email });
   expect(created.status).toBe(202);
   await new Promise((r) => setTimeout(r, 1000));
   expect(h.mail.messagesTo(email)).toHaveLength(0); // nothing runs without a worker...
 
   await h.startWorker(); // ...and nothing is lost
   const code = await waitForCode(h, email);
-  const res = await request(h.app).post(`/accounts/${created.body.accountId}/confirmation`).set(bearer(machine.apiKey)).send({ code, password: PASSWORD });
+  const res = await request(h.app)
+    .post(`/accounts/${created.body.accountId}/confirmation`)
+    .set(bearer(machine.apiKey))
+    .send({ code, password: PASSWORD });
   expect(res.status).toBe(200);
   expect(res.body.status).toBe('ACTIVE');
   expect(h.mail.messagesTo(email)).toHaveLength(1);
@@ -36,7 +42,10 @@ it('a confirmation started while no worker runs completes once a worker is back'
 it('the worker restarts between the emailed code and its submission: the flow still completes', async () => {
   const machine = await registerMachine(h);
   const email = uniqueEmail();
-  const created = await request(h.app).post('/accounts').set(bearer(machine.apiKey)).send({ ...companyDetails(), email });
+  const created = await request(h.app)
+    .post('/accounts')
+    .set(bearer(machine.apiKey))
+    .send({ ...companyDetails(), email });
   const code = await waitForCode(h, email);
 
   await h.stopWorker();
@@ -50,7 +59,10 @@ it('the worker restarts between the emailed code and its submission: the flow st
   const wrong = await pending;
   expect(wrong.body.error).toMatchObject({ code: 'CODE_INVALID', details: { triesLeft: 4 } });
 
-  const res = await request(h.app).post(`/accounts/${created.body.accountId}/confirmation`).set(bearer(machine.apiKey)).send({ code, password: PASSWORD });
+  const res = await request(h.app)
+    .post(`/accounts/${created.body.accountId}/confirmation`)
+    .set(bearer(machine.apiKey))
+    .send({ code, password: PASSWORD });
   expect(res.status).toBe(200);
   expect(res.body.status).toBe('ACTIVE');
 
@@ -61,5 +73,9 @@ it('the worker restarts between the emailed code and its submission: the flow st
   expect(scheduled.filter((n) => n === 'issueCode')).toHaveLength(1);
   expect(scheduled.filter((n) => n === 'completeChallenge')).toHaveLength(1);
   expect(h.mail.messagesTo(email)).toHaveLength(1);
-  expect(await h.prisma.auditLog.count({ where: { entityId: String(created.body.accountId), action: 'account.confirmed' } })).toBe(1);
+  expect(
+    await h.prisma.auditLog.count({
+      where: { entityId: String(created.body.accountId), action: 'account.confirmed' },
+    }),
+  ).toBe(1);
 });
