@@ -36,18 +36,17 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
   try {
     if (!env.DATABASE_URL) {
       const pgPort = port(env.EMBEDDED_POSTGRES_PORT, 5433);
-      logger.info({ port: pgPort }, 'starting embedded PostgreSQL (data in var/postgres)');
+      logger.info({ port: pgPort }, 'starting embedded PostgreSQL');
       const pg = await startEmbeddedPostgres({
         dataDir: path.join(varDir, 'postgres'),
         port: pgPort,
         persistent: true,
+        onLog: (line) => logger.debug({ component: 'postgres' }, line),
       });
-      // embedded-postgres stops its clusters on SIGINT by itself; we stop it last, after the worker
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
       stops.push(() => pg.stop());
       await pg.createDatabase('licensing');
       env.DATABASE_URL = pg.urlFor('licensing');
-      summary.postgres = `embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${path.relative(PROJECT_ROOT, varDir)}/postgres)`;
+      summary.postgres = `embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${pg.dataDir.startsWith(PROJECT_ROOT) ? path.relative(PROJECT_ROOT, pg.dataDir) : pg.dataDir})`;
     } else {
       summary.postgres = 'DATABASE_URL (external)';
     }
