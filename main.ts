@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { ConfigError, emailCodeSettings, loadConfig } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const envFile = path.join(PROJECT_ROOT, '.env');
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
   // we decide the shutdown order ourselves (HTTP, worker, connections, embedded servers)
-  Runtime.install({ shutdownSignals: [] });
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
 
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
   const stack = await startDevStack(process.env, logger);
