@@ -39,6 +39,40 @@ export const configSchema = z.object({
 
   /** POST /installations per client IP per hour */
   REGISTRATION_RATE_LIMIT_PER_HOUR: z.coerce.number().int().positive().default(20),
+
+  /** Stripe secret key; against stripe-mock any `sk_test_...` works */
+  STRIPE_SECRET_KEY: z.string().regex(/^sk_(test|live)_\w+/, 'must be a Stripe secret key (sk_test_... or sk_live_...)'),
+  /** another Stripe API endpoint, e.g. http://127.0.0.1:12111 for stripe-mock */
+  STRIPE_API_BASE: z.url().optional(),
+  /** signing secret of the webhook endpoint (whsec_...) */
+  STRIPE_WEBHOOK_SECRET: z.string().min(16),
+
+  /** folder of Ed25519 private keys `<key id>.pem` signing licence files; all of them verify */
+  LICENCE_KEYS_DIR: z.string().min(1),
+  /** the key id that signs new licence files (rotation: add a key, switch this) */
+  LICENCE_ACTIVE_KEY_ID: z.string().regex(/^[\w.-]+$/),
+
+  /** version of the licence terms the customer accepts at purchase */
+  TERMS_VERSION: z.string().min(1).default('2026-01'),
+  /** the seller on invoices */
+  SELLER_NAME: z.string().min(1).default('Gestan SAS'),
+  SELLER_ADDRESS: z.string().min(1).default('12 rue des Entrepreneurs, 75015 Paris, France'),
+  SELLER_SIREN: z.string().regex(/^\d{9}$/).default('123456789'),
+  SELLER_VAT_NUMBER: z.string().min(4).default('FR32123456789'),
+
+  /** days before a period ends that the renewal reminder is mailed */
+  RENEWAL_REMINDER_DAYS: z.coerce.number().int().min(0).default(7),
+  /** days after a failed renewal payment at which it is retried, comma-separated */
+  DUNNING_RETRY_DAYS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'comma-separated days, e.g. 1,3,7')
+    .default('1,3,7')
+    .transform((v) => v.split(',').map(Number)),
+  /** cheque/transfer: days before the customer is reminded, and before the purchase is cancelled */
+  OFFLINE_PAYMENT_REMINDER_DAYS: z.coerce.number().int().positive().default(5),
+  OFFLINE_PAYMENT_DEADLINE_DAYS: z.coerce.number().int().positive().default(30),
+  /** card payment: hours to complete it before the purchase is cancelled */
+  ONLINE_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
 });
 
 export type Config = z.infer<typeof configSchema>;
