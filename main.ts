@@ -8,13 +8,15 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
-import { ConfigError, emailCodeSettings, loadConfig } from './infra/config';
+import { billingSettings, ConfigError, emailCodeSettings, loadConfig } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
 import { startDevStack } from './infra/embedded/dev-stack';
 import { createLogger } from './infra/logger';
 import { createMailer } from './infra/mailer';
 import { migrateDatabase } from './infra/migrate';
+import { loadLicenceKeyRing } from './infra/licence-keys';
 import { createPrisma } from './infra/prisma';
+import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
 import { createWorker } from './worker';
 
@@ -56,15 +58,23 @@ async function main(): Promise<void> {
     config.TEMPORAL_TASK_QUEUE,
   );
 
+  const stripe = createStripe(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE);
+  const licenceKeys = loadLicenceKeyRing(config.LICENCE_KEYS_DIR, config.LICENCE_ACTIVE_KEY_ID);
+  const services = {
+    prisma,
+    temporal: temporal.client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    emailCode: emailCodeSettings(config),
+    stripe,
+    stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    licenceKeys,
+    billing: billingSettings(config),
+  };
+
   let server: Server | undefined;
   if (role !== 'worker') {
     const app = createApp({
-      services: {
-        prisma,
-        temporal: temporal.client,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        emailCode: emailCodeSettings(config),
-      },
+      services,
       logger,
       registrationsPerHour: config.REGISTRATION_RATE_LIMIT_PER_HOUR,
       trustProxyHops: config.TRUST_PROXY_HOPS,
@@ -88,7 +98,7 @@ async function main(): Promise<void> {
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { prisma, mailer, secret: config.APP_SECRET },
+      deps: { prisma, mailer, secret: config.APP_SECRET, stripe, licenceKeys, billing: services.billing },
     });
     workerRun = worker.run();
     workerRun.catch((error: unknown) => logger.fatal({ err: error }, 'worker stopped'));

