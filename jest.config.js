@@ -27,9 +27,10 @@ module.exports = {
       testMatch: ['<rootDir>/tests/workflows/**/*.test.ts', '<rootDir>/tests/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/tests/setup/global-setup.ts',
       globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',
-      testTimeout: 120000,
       slowTestThreshold: 30,
     },
   ],
+  // workflow and integration tests skip months of timers and start real servers
+  testTimeout: 120000,
   maxWorkers: 2,
 };

@@ -4,6 +4,8 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createEmailCodeActivities } from './activities/email-code';
+import { createPaymentActivities } from './activities/payments';
+import { createSubscriptionActivities } from './activities/subscriptions';
 import type { Mailer } from './infra/mailer';
 import type Stripe from 'stripe';
 import type { LicenceKeyRing } from './infra/licence-keys';
@@ -22,6 +24,8 @@ export interface WorkerDeps {
 export function createActivities(deps: WorkerDeps) {
   return {
     ...createEmailCodeActivities({ prisma: deps.prisma, mailer: deps.mailer, secret: deps.secret }),
+    ...createPaymentActivities({ stripe: deps.stripe, prisma: deps.prisma }),
+    ...createSubscriptionActivities({ prisma: deps.prisma, mailer: deps.mailer, billing: deps.billing }),
   };
 }
 

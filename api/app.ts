@@ -14,9 +14,14 @@ import { createRegistry, generateDocument } from './openapi';
 import { createRouteKit } from './route-kit';
 import { accountRoutes } from './routes/accounts';
 import { baseRoutes } from './routes/bases';
+import { catalogRoutes } from './routes/catalog';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { installationRoutes } from './routes/installations';
+import { invoiceRoutes } from './routes/invoices';
+import { licenceFileRoutes } from './routes/licence-files';
 import { opsRoutes } from './routes/ops';
+import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './routes/stripe-webhook';
+import { subscriptionRoutes } from './routes/subscriptions';
 
 export interface AppDeps {
   services: ServiceDeps;
@@ -31,6 +36,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxyHops ?? 0);
   app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  // Stripe signs the exact bytes it sends: its webhook gets them raw, and the JSON parser then skips it
+  app.use(STRIPE_WEBHOOK_PATH, express.raw({ type: 'application/json', limit: '1mb' }));
   app.use(express.json({ limit: '1mb' }));
 
   const registry = createRegistry();
@@ -49,6 +56,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(accountRoutes(kit, deps.services));
   app.use(baseRoutes(kit, deps.services));
   app.use(opsRoutes(kit, deps.services));
+  app.use(catalogRoutes(kit, deps.services));
+  app.use(subscriptionRoutes(kit, deps.services));
+  app.use(invoiceRoutes(kit, deps.services));
+  app.use(licenceFileRoutes(kit, deps.services));
+  app.use(stripeWebhookRoutes(registry, deps.services));
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

@@ -3,7 +3,16 @@ import type { Actor } from './actor';
 
 export interface AuditEntry {
   action: string;
-  entityType: 'ACCOUNT' | 'BASE' | 'INSTALLATION' | 'API_KEY' | 'OPS_TOKEN' | 'CHALLENGE';
+  entityType:
+    | 'ACCOUNT'
+    | 'BASE'
+    | 'INSTALLATION'
+    | 'API_KEY'
+    | 'OPS_TOKEN'
+    | 'CHALLENGE'
+    | 'CATALOG'
+    | 'LICENCE'
+    | 'PURCHASE';
   entityId: string | number;
   data?: Record<string, unknown>;
 }

@@ -9,3 +9,6 @@ export const workflowIds = {
   installationClaim: (baseId: string, machineName: string) =>
     `installation-claim:${baseId}:${machineName.toLowerCase()}`,
 } as const;
+
+/** The one subscriptionWorkflow of a base. */
+export const subscriptionWorkflowId = (baseId: string) => `subscription:${baseId}`;

@@ -1,2 +1,3 @@
 // Every workflow the worker registers.
 export { emailCodeWorkflow } from './email-code';
+export { subscriptionWorkflow } from './subscription';

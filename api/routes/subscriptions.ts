@@ -1,0 +1,296 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { actorOf } from '../../services/auth/principal';
+import type { ServiceDeps } from '../../services/deps';
+import { billingDetailsSchema } from '../../services/licences/billing-details';
+import { getLicenceHistory, getLicenceScreen } from '../../services/licences/get-licence';
+import {
+  changeLicence,
+  decidePurchase,
+  renewNow,
+  replayPayment,
+  setAutoRenew,
+} from '../../services/subscriptions/licence-messages';
+import { purchaseLicence } from '../../services/subscriptions/purchase-licence';
+import type { RouteKit } from '../route-kit';
+import { baseId } from '../schemas';
+
+const edition = z.enum(['STANDARD', 'ENTERPRISE']);
+const mode = z.enum(['LOCAL', 'CLOUD']);
+const period = z.enum(['MONTHLY', 'QUARTERLY', 'ANNUAL']);
+const baseParams = z.object({ baseId });
+
+const purchaseBody = z
+  .object({
+    idempotencyKey: z
+      .string()
+      .min(8)
+      .max(100)
+      .openapi({ description: 'chosen by the client; a retry with the same key gets the same purchase' }),
+    edition,
+    mode,
+    connections: z.number().int().min(1).max(1000),
+    period,
+    paymentMethod: z.enum(['ONLINE', 'CHEQUE', 'TRANSFER', 'FREE']),
+    autoRenew: z.boolean().optional().openapi({ description: 'card payments only; default true' }),
+    billing: billingDetailsSchema,
+    terms: z.object({ version: z.string().min(1), accepted: z.boolean() }),
+    free: z
+      .object({
+        category: z.enum(['ASSOCIATION', 'SCHOOL', 'TRAINING_CENTRE', 'PARTNER', 'FOUNDER']),
+        justification: z.string().trim().min(10).max(2000),
+      })
+      .optional(),
+  })
+  .refine((b) => b.paymentMethod !== 'FREE' || b.free, {
+    path: ['free'],
+    message: 'a free licence needs an eligibility category and justification',
+  });
+
+const purchaseAnswer = z.object({
+  created: z.boolean(),
+  purchaseId: z.string(),
+  licenceId: z.string().nullable(),
+  baseId: z.string(),
+  status: z.string(),
+  paymentMethod: z.string(),
+  quote: z.unknown(),
+  termsVersion: z.string(),
+  payment: z
+    .object({ provider: z.literal('STRIPE'), paymentIntentId: z.string(), clientSecret: z.string() })
+    .optional(),
+});
+
+const receipt = z.object({
+  invoiceNumber: z.string().nullable(),
+  amountCents: z.number(),
+  state: z.unknown(),
+});
+
+export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
+  const router = Router();
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/bases/:baseId/subscriptions',
+      summary: 'Buy a licence (card, cheque, transfer, or free licence for eligible organisations)',
+      tag: 'licences',
+      auth: 'any',
+      params: baseParams,
+      baseParam: 'baseId',
+      body: purchaseBody,
+      responses: {
+        201: {
+          description: 'purchase recorded; for a card payment, what the client needs to pay',
+          schema: purchaseAnswer,
+        },
+        200: { description: 'the same request again: the same purchase', schema: purchaseAnswer },
+      },
+      errors: [
+        'FREE_LICENCE_NEEDS_NO_PURCHASE',
+        'TERMS_NOT_ACCEPTED',
+        'VAT_NUMBER_INVALID',
+        'IDEMPOTENCY_KEY_REUSED',
+        'LICENCE_ALREADY_ACTIVE',
+      ],
+    },
+    async ({ params, body, principal }) => {
+      const result = await purchaseLicence(deps, {
+        actor: actorOf(principal),
+        baseId: params.baseId,
+        request: body,
+      });
+      return { status: result.created ? 201 : 200, body: result };
+    },
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/bases/:baseId/licence',
+      summary: 'Licence status screen of the base (restorable from the base ID alone)',
+      tag: 'licences',
+      auth: 'any',
+      params: baseParams,
+      baseParam: 'baseId',
+      responses: { 200: { description: 'the licence', schema: z.record(z.string(), z.unknown()) } },
+    },
+    async ({ params }) => ({ status: 200, body: await getLicenceScreen(deps.prisma, params.baseId) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/bases/:baseId/licence/history',
+      summary: 'Every licence the base had, newest first',
+      tag: 'licences',
+      auth: 'any',
+      params: baseParams,
+      baseParam: 'baseId',
+      responses: { 200: { description: 'licences', schema: z.array(z.record(z.string(), z.unknown())) } },
+    },
+    async ({ params }) => ({ status: 200, body: await getLicenceHistory(deps.prisma, params.baseId) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'put',
+      path: '/bases/:baseId/licence/auto-renew',
+      summary:
+        'Stop or resume auto-renewal (effective at once; a stopped licence ends at the end of its period)',
+      tag: 'licences',
+      auth: 'any',
+      params: baseParams,
+      baseParam: 'baseId',
+      body: z.object({ autoRenew: z.boolean() }),
+      responses: {
+        200: { description: 'the subscription state', schema: z.record(z.string(), z.unknown()) },
+      },
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED'],
+    },
+    async ({ params, body }) => ({
+      status: 200,
+      body: await setAutoRenew(deps, params.baseId, body.autoRenew),
+    }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/bases/:baseId/licence/renewals',
+      summary: 'Renew now: the next period is charged to the saved card at once',
+      tag: 'licences',
+      auth: 'any',
+      params: baseParams,
+      baseParam: 'baseId',
+      responses: { 200: { description: 'renewed', schema: receipt } },
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_DECLINED'],
+    },
+    async ({ params }) => ({ status: 200, body: await renewNow(deps, params.baseId) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/bases/:baseId/licence/changes',
+      summary: 'Add connections or upgrade edition/mode: the rest of the period is charged prorata at once',
+      tag: 'licences',
+      auth: 'any',
+      params: baseParams,
+      baseParam: 'baseId',
+      body: z
+        .object({
+          connections: z.number().int().min(1).max(1000).optional(),
+          edition: edition.optional(),
+          mode: mode.optional(),
+        })
+        .refine((c) => Object.keys(c).length > 0, 'nothing to change'),
+      responses: { 200: { description: 'changed and charged', schema: receipt } },
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_DECLINED'],
+    },
+    async ({ params, body }) => ({ status: 200, body: await changeLicence(deps, params.baseId, body) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/ops/purchases',
+      summary: 'Purchases waiting for ops (cheques and transfers to confirm, free licences to approve)',
+      tag: 'ops',
+      auth: 'ops',
+      query: z.object({
+        status: z
+          .enum(['AWAITING_OPS', 'AWAITING_PAYMENT', 'COMPLETED', 'REJECTED', 'CANCELLED'])
+          .default('AWAITING_OPS'),
+      }),
+      responses: {
+        200: { description: 'purchases, oldest first', schema: z.array(z.record(z.string(), z.unknown())) },
+      },
+    },
+    async ({ query }) => {
+      const rows = await deps.prisma.purchase.findMany({
+        where: { status: query.status },
+        orderBy: { createdAt: 'asc' },
+        take: 500,
+      });
+      return {
+        status: 200,
+        body: rows.map((p) => ({
+          purchaseId: p.id,
+          baseId: p.baseId,
+          paymentMethod: p.paymentMethod,
+          edition: p.edition,
+          mode: p.mode,
+          connections: p.connections,
+          period: p.period,
+          totalInclVatCents: p.totalInclVatCents,
+          freeCategory: p.freeCategory,
+          freeJustification: p.freeJustification,
+          createdAt: p.createdAt.toISOString(),
+        })),
+      };
+    },
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/ops/purchases/:purchaseId/decision',
+      summary:
+        'Confirm receipt of a cheque/transfer, approve a free licence, or reject (with a reason, emailed)',
+      tag: 'ops',
+      auth: 'ops',
+      params: z.object({ purchaseId: z.uuid() }),
+      body: z.discriminatedUnion('decision', [
+        z.object({ decision: z.literal('CONFIRM_PAYMENT'), reference: z.string().trim().min(1).max(200) }),
+        z.object({ decision: z.literal('APPROVE') }),
+        z.object({ decision: z.literal('REJECT'), reason: z.string().trim().min(3).max(1000) }),
+      ]),
+      responses: {
+        200: {
+          description: 'the subscription state after the decision',
+          schema: z.record(z.string(), z.unknown()),
+        },
+      },
+      errors: ['PURCHASE_NOT_FOUND', 'PURCHASE_NOT_AWAITING_OPS'],
+    },
+    async ({ params, body, principal }) => {
+      const by = principal.kind === 'ops' ? principal.name : principal.installationId;
+      return { status: 200, body: await decidePurchase(deps, params.purchaseId, { ...body, by }) };
+    },
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/ops/bases/:baseId/licence/payment-replays',
+      summary: 'Replay a failed renewal payment now',
+      tag: 'ops',
+      auth: 'ops',
+      params: baseParams,
+      responses: {
+        200: {
+          description: 'the subscription state after the attempt',
+          schema: z.record(z.string(), z.unknown()),
+        },
+      },
+      errors: ['NO_PAID_LICENCE'],
+    },
+    async ({ params, principal }) => ({
+      status: 200,
+      body: await replayPayment(deps, params.baseId, principal.kind === 'ops' ? principal.name : 'ops'),
+    }),
+  );
+
+  return router;
+}

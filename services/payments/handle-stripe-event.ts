@@ -1,0 +1,109 @@
+/**
+ * A Stripe webhook delivery: verify its signature, drop a delivery seen before, and hand a PaymentIntent's
+ * outcome to the workflow named in its `metadata.workflowId` (paymentResultSignal).
+ *
+ * Order: signal first, then record the event id. A crash between the two leaves no record, so Stripe's
+ * redelivery signals again — harmless, the workflow ignores a result it is not waiting for. The other order
+ * could record the event and lose the signal for good. A failed signal (Temporal unreachable) throws
+ * before anything is recorded: the route answers 500 and Stripe retries.
+ */
+import type Stripe from 'stripe';
+import { AppError } from '../../domain/errors';
+import { paymentResultSignal, type PaymentResult } from '../../workflows/payment-messages';
+import type { ServiceDeps } from '../deps';
+
+export type StripeEventDeps = Pick<ServiceDeps, 'stripe' | 'stripeWebhookSecret' | 'temporal' | 'prisma'>;
+
+export interface StripeDelivery {
+  /** the request body exactly as received: the signature covers these bytes */
+  payload: Buffer | string;
+  /** the Stripe-Signature header */
+  signature: string | undefined;
+}
+
+/** what was done: signalled the workflow, it no longer exists, no workflow named, or not our event */
+export type StripeEventAction = 'signalled' | 'workflow-not-found' | 'no-workflow' | 'ignored';
+
+export type StripeEventOutcome =
+  | { eventId: string; type: string; duplicate: true }
+  | {
+      eventId: string;
+      type: string;
+      duplicate: false;
+      outcome: StripeEventAction;
+      workflowId?: string;
+    };
+
+function verify(deps: StripeEventDeps, delivery: StripeDelivery): Stripe.Event {
+  if (!delivery.signature) {
+    throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The Stripe-Signature header is missing');
+  }
+  try {
+    return deps.stripe.webhooks.constructEvent(
+      delivery.payload,
+      delivery.signature,
+      deps.stripeWebhookSecret,
+    );
+  } catch (error) {
+    // bad signature, stale timestamp (replay) or a body that is not the signed JSON
+    throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The webhook signature does not match its payload', {
+      reason: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/** The signal for a PaymentIntent outcome and the workflow it goes to; undefined for any other event. */
+function paymentResultOf(event: Stripe.Event): { result: PaymentResult; workflowId?: string } | undefined {
+  if (event.type !== 'payment_intent.succeeded' && event.type !== 'payment_intent.payment_failed')
+    return undefined;
+  const intent = event.data.object;
+  const method = intent.payment_method;
+  const error = intent.last_payment_error;
+  const failureCode = error?.decline_code ?? error?.code;
+  const result: PaymentResult = {
+    paymentIntentId: intent.id,
+    status: event.type === 'payment_intent.succeeded' ? 'succeeded' : 'failed',
+    // what was taken on success; the attempted amount on a failure (nothing was received)
+    amountCents: intent.amount_received || intent.amount,
+    ...(method ? { paymentMethodId: typeof method === 'string' ? method : method.id } : {}),
+    ...(failureCode ? { failureCode } : {}),
+    ...(error?.message ? { failureMessage: error.message } : {}),
+  };
+  return { result, workflowId: intent.metadata?.workflowId || undefined };
+}
+
+function isWorkflowGone(error: unknown): boolean {
+  // NOT_FOUND (gRPC 5): no such workflow, or it has already closed
+  const e = error as { name?: string; code?: number; cause?: { code?: number } };
+  return e?.name === 'WorkflowNotFoundError' || e?.code === 5 || e?.cause?.code === 5;
+}
+
+export async function handleStripeEvent(
+  deps: StripeEventDeps,
+  delivery: StripeDelivery,
+): Promise<StripeEventOutcome> {
+  const event = verify(deps, delivery);
+  const seen = await deps.prisma.stripeEvent.findUnique({ where: { id: event.id } });
+  if (seen) return { eventId: event.id, type: event.type, duplicate: true };
+
+  const payment = paymentResultOf(event);
+  const workflowId = payment?.workflowId;
+  let outcome: StripeEventAction = payment ? 'no-workflow' : 'ignored';
+  if (payment && workflowId) {
+    try {
+      await deps.temporal.workflow.getHandle(workflowId).signal(paymentResultSignal, payment.result);
+      outcome = 'signalled';
+    } catch (error) {
+      // Stripe would redeliver for days to a workflow that is gone: acknowledge it (the route logs it)
+      if (!isWorkflowGone(error)) throw error;
+      outcome = 'workflow-not-found';
+    }
+  }
+
+  // skipDuplicates: a concurrent delivery of the same event may have recorded it meanwhile
+  await deps.prisma.stripeEvent.createMany({
+    data: [{ id: event.id, type: event.type }],
+    skipDuplicates: true,
+  });
+  return { eventId: event.id, type: event.type, duplicate: false, outcome, workflowId };
+}

@@ -1,0 +1,68 @@
+/** Stop/resume auto-renew, renew now, change the licence, ops decisions and replays: all go to the base's workflow. */
+import { AppError } from '../../domain/errors';
+import type { LicenceTerms } from '../../domain/licence';
+import { subscriptionWorkflowId } from '../../workflows/ids';
+import {
+  changeLicenceUpdate,
+  getSubscriptionStateQuery,
+  opsDecisionUpdate,
+  renewNowUpdate,
+  replayPaymentUpdate,
+  setAutoRenewUpdate,
+  type OpsDecision,
+} from '../../workflows/subscription';
+import type { ServiceDeps } from '../deps';
+import { toAppError } from './workflow-errors';
+
+const noLicence = () => new AppError('NO_PAID_LICENCE', 'This base has no paid licence running');
+
+async function viaWorkflow<T>(work: () => Promise<T>, missing: AppError): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toAppError(error, missing);
+  }
+}
+
+const handle = (deps: ServiceDeps, baseId: string) =>
+  deps.temporal.workflow.getHandle(subscriptionWorkflowId(baseId));
+
+export const setAutoRenew = (deps: ServiceDeps, baseId: string, autoRenew: boolean) =>
+  viaWorkflow(
+    () => handle(deps, baseId).executeUpdate(setAutoRenewUpdate, { args: [autoRenew] }),
+    noLicence(),
+  );
+
+export const renewNow = (deps: ServiceDeps, baseId: string) =>
+  viaWorkflow(() => handle(deps, baseId).executeUpdate(renewNowUpdate), noLicence());
+
+export const changeLicence = (
+  deps: ServiceDeps,
+  baseId: string,
+  change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>,
+) =>
+  viaWorkflow(() => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change] }), noLicence());
+
+export const replayPayment = (deps: ServiceDeps, baseId: string, by: string) =>
+  viaWorkflow(() => handle(deps, baseId).executeUpdate(replayPaymentUpdate, { args: [by] }), noLicence());
+
+export const subscriptionState = (deps: ServiceDeps, baseId: string) =>
+  viaWorkflow(() => handle(deps, baseId).query(getSubscriptionStateQuery), noLicence());
+
+/** Ops confirm a cheque/transfer, approve a free licence, or reject a purchase. */
+export async function decidePurchase(deps: ServiceDeps, purchaseId: string, decision: OpsDecision) {
+  const purchase = await deps.prisma.purchase.findUnique({ where: { id: purchaseId } });
+  if (!purchase) throw new AppError('PURCHASE_NOT_FOUND', `Purchase ${purchaseId} does not exist`);
+  const notWaiting = new AppError(
+    'PURCHASE_NOT_AWAITING_OPS',
+    `This purchase is ${purchase.status}, not waiting for an ops decision`,
+  );
+  if (purchase.status !== 'AWAITING_OPS') throw notWaiting;
+  return viaWorkflow(
+    () =>
+      deps.temporal.workflow
+        .getHandle(purchase.workflowId)
+        .executeUpdate(opsDecisionUpdate, { args: [decision] }),
+    notWaiting,
+  );
+}

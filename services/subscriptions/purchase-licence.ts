@@ -1,0 +1,239 @@
+import crypto from 'node:crypto';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { isFreeLicence, type BillingPeriod, type Edition, type Mode } from '../../domain/catalog';
+import { EU_MEMBER_STATES } from '../../domain/countries';
+import { AppError } from '../../domain/errors';
+import type { PaymentMethodKind } from '../../domain/licence';
+import { quote } from '../../domain/quote';
+import { isPlausibleVatNumber } from '../../domain/vat';
+import { subscriptionWorkflowId } from '../../workflows/ids';
+import {
+  paymentInstructionsUpdate,
+  subscriptionWorkflow,
+  type SubscriptionState,
+} from '../../workflows/subscription';
+import type { Actor } from '../actor';
+import { audit } from '../audit';
+import { getCatalog } from '../catalog/get-catalog';
+import type { ServiceDeps } from '../deps';
+import type { BillingDetails } from '../licences/billing-details';
+import { toAppError } from './workflow-errors';
+
+export interface PurchaseRequest {
+  idempotencyKey: string;
+  edition: Edition;
+  mode: Mode;
+  connections: number;
+  period: BillingPeriod;
+  paymentMethod: PaymentMethodKind;
+  autoRenew?: boolean;
+  billing: BillingDetails;
+  terms: { version: string; accepted: boolean };
+  free?: { category: string; justification: string };
+}
+
+/** What identifies a request, to tell a retry (same answer) from a reuse of the key (refused). */
+function fingerprint(r: PurchaseRequest): string {
+  const { idempotencyKey: _key, ...rest } = r;
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify(rest, Object.keys(rest).sort()))
+    .digest('hex');
+}
+
+async function purchaseView(deps: ServiceDeps, purchaseId: string) {
+  const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
+  let payment: { provider: 'STRIPE'; paymentIntentId: string; clientSecret: string } | undefined;
+  if (p.paymentMethod === 'ONLINE' && p.status === 'AWAITING_PAYMENT') {
+    try {
+      const instructions = await deps.temporal.workflow
+        .getHandle(p.workflowId)
+        .executeUpdate(paymentInstructionsUpdate);
+      payment = { provider: 'STRIPE', ...instructions };
+    } catch (error) {
+      throw toAppError(
+        error,
+        new AppError('PURCHASE_NOT_FOUND', 'This purchase is no longer waiting for payment'),
+      );
+    }
+  }
+  return {
+    purchaseId: p.id,
+    licenceId: p.licenceId,
+    baseId: p.baseId,
+    status: p.status,
+    paymentMethod: p.paymentMethod,
+    quote: p.quote,
+    termsVersion: p.termsVersion,
+    payment,
+  };
+}
+
+/**
+ * Buys a licence for a base. Idempotent on the client's key: a retry gets the same purchase (and, for a
+ * card payment, the same PaymentIntent), a different request with the same key is refused. The purchase
+ * and the PENDING licence are recorded, then the base's subscriptionWorkflow carries it (card payment,
+ * ops confirmation of a cheque/transfer, or ops approval of a free licence).
+ */
+export async function purchaseLicence(
+  deps: ServiceDeps,
+  options: { actor: Actor; baseId: string; request: PurchaseRequest },
+) {
+  const { request, baseId } = options;
+  if (isFreeLicence(request.edition, request.mode)) {
+    throw new AppError(
+      'FREE_LICENCE_NEEDS_NO_PURCHASE',
+      'STANDARD LOCAL is free for life: there is nothing to buy',
+    );
+  }
+  if (!request.terms.accepted || request.terms.version !== deps.billing.termsVersion) {
+    throw new AppError(
+      'TERMS_NOT_ACCEPTED',
+      `The licence terms version ${deps.billing.termsVersion} must be accepted`,
+      {
+        currentVersion: deps.billing.termsVersion,
+      },
+    );
+  }
+  const { country, vatNumber } = request.billing;
+  if (
+    vatNumber &&
+    (EU_MEMBER_STATES.has(country) || country === 'MCO') &&
+    !isPlausibleVatNumber(country, vatNumber)
+  ) {
+    throw new AppError('VAT_NUMBER_INVALID', `${vatNumber} is not a VAT number of ${country}`);
+  }
+
+  const existing = await deps.prisma.purchase.findUnique({
+    where: { baseId_clientKey: { baseId, clientKey: request.idempotencyKey } },
+  });
+  if (existing) return replay(deps, existing.id, fingerprint(request));
+
+  const catalog = await getCatalog(deps.prisma);
+  const priced = quote(catalog, {
+    edition: request.edition,
+    mode: request.mode,
+    connections: request.connections,
+    period: request.period,
+    country,
+    vatNumber,
+  });
+  const workflowId = subscriptionWorkflowId(baseId);
+  const autoRenew = request.paymentMethod === 'ONLINE' ? (request.autoRenew ?? true) : false;
+
+  const { purchaseId } = await deps.prisma.$transaction(async (tx) => {
+    // one purchase at a time per base: serialise the check and the insert
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`purchase:${baseId}`}))`;
+    const again = await tx.purchase.findUnique({
+      where: { baseId_clientKey: { baseId, clientKey: request.idempotencyKey } },
+    });
+    if (again) return { licenceId: again.licenceId!, purchaseId: again.id };
+    const running = await tx.licence.findFirst({
+      where: { baseId, version: 'A1', status: { in: ['PENDING', 'ACTIVE', 'PAST_DUE'] } },
+    });
+    if (running) {
+      throw new AppError(
+        'LICENCE_ALREADY_ACTIVE',
+        running.status === 'PENDING'
+          ? 'A purchase is already waiting for payment or a decision for this base'
+          : 'This base already has a paid licence: renew it, add connections or upgrade it instead',
+        { licenceId: running.id, status: running.status },
+      );
+    }
+    const base = await tx.base.findUnique({ where: { id: baseId } });
+    const licence = await tx.licence.create({
+      data: {
+        baseId,
+        edition: request.edition,
+        mode: request.mode,
+        connections: request.connections,
+        period: request.period,
+        status: 'PENDING',
+        autoRenew,
+        paymentMethod: request.paymentMethod,
+        holderName: request.billing.companyName,
+        holderAccountId: base?.accountId ?? null,
+        billing: request.billing,
+        workflowId,
+      },
+    });
+    const purchase = await tx.purchase.create({
+      data: {
+        baseId,
+        clientKey: request.idempotencyKey,
+        licenceId: licence.id,
+        edition: request.edition,
+        mode: request.mode,
+        connections: request.connections,
+        period: request.period,
+        paymentMethod: request.paymentMethod,
+        status: request.paymentMethod === 'ONLINE' ? 'AWAITING_PAYMENT' : 'AWAITING_OPS',
+        billing: { ...request.billing, fingerprint: fingerprint(request) },
+        quote: JSON.parse(JSON.stringify(priced)) as object,
+        totalInclVatCents: priced.totalInclVatCents,
+        termsVersion: request.terms.version,
+        termsAcceptedAt: new Date(),
+        freeCategory: request.free?.category,
+        freeJustification: request.free?.justification,
+        workflowId,
+      },
+    });
+    await audit(tx, options.actor, {
+      action: 'purchase.created',
+      entityType: 'PURCHASE',
+      entityId: purchase.id,
+      data: {
+        baseId,
+        licenceId: licence.id,
+        paymentMethod: request.paymentMethod,
+        totalInclVatCents: priced.totalInclVatCents,
+        termsVersion: request.terms.version,
+      },
+    });
+    return { licenceId: licence.id, purchaseId: purchase.id };
+  });
+
+  await startSubscription(deps, purchaseId);
+  return { created: true, ...(await purchaseView(deps, purchaseId)) };
+}
+
+/** Starts the workflow of a recorded purchase (idempotent: a retry joins the running one). */
+async function startSubscription(deps: ServiceDeps, purchaseId: string): Promise<void> {
+  const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
+  if (p.status !== 'AWAITING_PAYMENT' && p.status !== 'AWAITING_OPS') return;
+  const billing = p.billing as unknown as BillingDetails;
+  const state: SubscriptionState = {
+    baseId: p.baseId,
+    licenceId: p.licenceId!,
+    terms: { edition: p.edition, mode: p.mode, connections: p.connections, period: p.period },
+    paymentMethod: p.paymentMethod,
+    autoRenew: p.paymentMethod === 'ONLINE',
+    status: p.paymentMethod === 'ONLINE' ? 'AWAITING_PAYMENT' : 'AWAITING_OPS',
+    purchase: {
+      purchaseId: p.id,
+      amountCents: p.totalInclVatCents,
+      email: billing.email,
+      holderName: billing.companyName,
+    },
+    periodIndex: 0,
+    paidThroughIndex: 0,
+  };
+  const licence = await deps.prisma.licence.findUniqueOrThrow({ where: { id: p.licenceId! } });
+  state.autoRenew = licence.autoRenew;
+  await deps.temporal.workflow.start(subscriptionWorkflow, {
+    workflowId: p.workflowId,
+    taskQueue: deps.taskQueue,
+    args: [{ state, settings: deps.billing }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  });
+}
+
+async function replay(deps: ServiceDeps, purchaseId: string, print: string) {
+  const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
+  if ((p.billing as { fingerprint?: string }).fingerprint !== print) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for a different purchase');
+  }
+  await startSubscription(deps, purchaseId); // a crash may have happened between recording and starting
+  return { created: false, ...(await purchaseView(deps, purchaseId)) };
+}

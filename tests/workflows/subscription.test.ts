@@ -1,0 +1,413 @@
+/**
+ * subscriptionWorkflow on the time-skipping test server, with its real activities (PostgreSQL, SMTP peer,
+ * Stripe calls to stripe-mock). The only stub sits at the payment activity boundary, to decline cards:
+ * stripe-mock can't. Purchases go through the API (the app is wired to the time-skipping server).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Express } from 'express';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import type { PaymentActivities } from '../../activities/payments';
+import { DEFAULT_CATALOG } from '../../domain/catalog';
+import { dayOf, startOfDayMs } from '../../domain/licence';
+import { addDays, daysBetween, nthPeriod, type LocalDate } from '../../domain/periods';
+import { prorateCents } from '../../domain/proration';
+import { applyRateBasisPoints } from '../../domain/money';
+import { startTimeSkippingServer } from '../../infra/embedded/temporal';
+import type { ServiceDeps } from '../../services/deps';
+import { createOpsToken } from '../../services/ops/ops-tokens';
+import { createActivities } from '../../worker';
+import { subscriptionWorkflowId } from '../../workflows/ids';
+import { paymentResultSignal } from '../../workflows/payment-messages';
+import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
+import { bearer, registerMachine } from '../helpers/api';
+import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
+import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
+
+let env: TestWorkflowEnvironment;
+let h: Harness;
+let app: Express;
+let worker: Worker;
+let running: Promise<void>;
+const charges: { idempotencyKey: string; amountCents: number }[] = [];
+/** idempotency-key prefixes whose charge the "bank" declines */
+const declining = new Set<string>();
+
+let recorder: StripeRecorder;
+
+beforeAll(async () => {
+  installTestRuntime();
+  // Stripe's side is stripe-mock behind a recording proxy; stripe-mock's fixture PaymentIntent is always
+  // `requires_payment_method`, so the proxy answers with the status a successful charge has
+  recorder = await startStripeRecorder();
+  recorder.answer(
+    { method: 'POST', path: '/v1/payment_intents' },
+    { patch: (pi) => ({ ...pi, status: 'succeeded' }) },
+    Infinity,
+  );
+  h = await createHarness({ stripeApiBase: recorder.url });
+  env = await startTimeSkippingServer();
+  const taskQueue = `subscriptions-${Date.now()}`;
+  const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
+  app = createApp({
+    services,
+    logger: pino({ level: 'silent' }),
+    registrationsPerHour: 10_000,
+    readiness: {},
+  });
+  const real = createActivities({
+    prisma: h.prisma,
+    mailer: h.mailer,
+    secret: h.secret,
+    stripe: h.stripe,
+    licenceKeys: h.services.licenceKeys,
+    billing: h.services.billing,
+  });
+  const chargeOffSession: PaymentActivities['chargeOffSession'] = async (input) => {
+    charges.push({ idempotencyKey: input.idempotencyKey, amountCents: input.amountCents });
+    if ([...declining].some((p) => input.idempotencyKey.includes(p))) {
+      throw ApplicationFailure.create({
+        type: 'PAYMENT_DECLINED',
+        message: 'Your card was declined.',
+        nonRetryable: true,
+        details: [{ declineCode: 'insufficient_funds' }],
+      });
+    }
+    return real.chargeOffSession(input);
+  };
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...real, chargeOffSession },
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await h?.close();
+  await recorder?.stop();
+});
+
+const billing = {
+  companyName: 'Boulangerie Dupont',
+  lastName: 'Dupont',
+  firstName: 'Jean',
+  address: '1 rue de la Paix',
+  postalCode: '75001',
+  city: 'Paris',
+  country: 'FRA',
+  email: 'compta@dupont.example.fr',
+};
+
+/**
+ * Polls, letting a minute of test-server time pass between reads: a timer started while an activity held
+ * time-skipping (e.g. the reminder email just before a period end) would otherwise never come due.
+ */
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 200; i += 1) {
+    const value = await read();
+    if (ok(value)) return value;
+    await env.sleep(60_000);
+  }
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await read())}`);
+}
+
+const stateOf = (baseId: string) =>
+  env.client.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);
+const whenState = (baseId: string, ok: (s: SubscriptionState) => boolean, what: string) =>
+  eventually(() => stateOf(baseId), ok, what);
+
+/** Buys a licence by card through the API and confirms the payment as the webhook would. */
+async function buyOnline(terms: { edition: string; mode: string; connections: number; period: string }) {
+  const machine = await registerMachine(h);
+  const res = await request(app)
+    .post(`/bases/${machine.baseId}/subscriptions`)
+    .set(bearer(machine.apiKey))
+    .send({
+      idempotencyKey: `buy-${machine.baseId}`,
+      ...terms,
+      paymentMethod: 'ONLINE',
+      billing,
+      terms: { version: '2026-01', accepted: true },
+    });
+  expect(res.status).toBe(201);
+  expect(res.body.payment.paymentIntentId).toMatch(/^pi_/);
+  await env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId)).signal(paymentResultSignal, {
+    paymentIntentId: res.body.payment.paymentIntentId,
+    status: 'succeeded',
+    amountCents: res.body.quote.totalInclVatCents,
+    paymentMethodId: 'pm_card_visa',
+  });
+  const state = await whenState(machine.baseId, (s) => s.status === 'ACTIVE', 'activation');
+  return { ...machine, licenceId: state.licenceId, purchase: res.body, state };
+}
+
+const renewalKeysOf = (licenceId: string) =>
+  charges.filter((c) => c.idempotencyKey.startsWith(`renewal:${licenceId}:`));
+const paymentsOf = (licenceId: string, status: 'SUCCEEDED' | 'FAILED' = 'SUCCEEDED') =>
+  h.prisma.payment.findMany({ where: { licenceId, status }, orderBy: { createdAt: 'asc' } });
+
+/** Skips to two hours into the day the current period ends, so the renewal (or the end) is due. */
+async function skipPastPeriodEnd(state: SubscriptionState): Promise<void> {
+  const target = startOfDayMs(state.periodEnd!) + 2 * 3_600_000;
+  await env.sleep(Math.max(target - (await env.currentTimeMs()), 1000));
+}
+
+describe.each([
+  ['MONTHLY', 1],
+  ['QUARTERLY', 3],
+  ['ANNUAL', 12],
+] as const)('%s licence', (period, months) => {
+  it('renews three times: one charge, one invoice and one email per period, no drift', async () => {
+    const { baseId, licenceId, state } = await buyOnline({
+      edition: 'ENTERPRISE',
+      mode: 'LOCAL',
+      connections: 2,
+      period,
+    });
+    const price = 2 * months * DEFAULT_CATALOG.licencePrices.ENTERPRISE.LOCAL[period];
+    const ttc = price + applyRateBasisPoints(price, 2000);
+    let current = state;
+    const ends: LocalDate[] = [state.periodEnd!];
+    for (let cycle = 1; cycle <= 3; cycle += 1) {
+      await skipPastPeriodEnd(current);
+      current = await whenState(
+        baseId,
+        (s) => s.periodIndex === cycle && s.status === 'ACTIVE',
+        `renewal ${cycle}`,
+      );
+      ends.push(current.periodEnd!);
+    }
+    const paid = await paymentsOf(licenceId);
+    expect(paid).toHaveLength(4); // purchase + 3 renewals
+    expect(paid.slice(1).map((p) => p.amountCents)).toEqual([ttc, ttc, ttc]);
+    expect(new Set(renewalKeysOf(licenceId).map((c) => c.idempotencyKey)).size).toBe(3);
+    // on Stripe's side: one PaymentIntent per idempotency key
+    const sent = recorder.requests.filter(
+      (r) => r.path === '/v1/payment_intents' && r.idempotencyKey?.startsWith(`renewal:${licenceId}:`),
+    );
+    expect(sent).toHaveLength(3);
+    const invoices = await h.prisma.invoice.findMany({ where: { licenceId }, orderBy: { seq: 'asc' } });
+    expect(invoices).toHaveLength(4);
+    expect(invoices.every((i) => i.totalInclVatCents === ttc)).toBe(true);
+    // calendar-anchored on the purchase day: no drift across renewals
+    expect(ends).toEqual([0, 1, 2, 3].map((n) => nthPeriod(state.anchorDate!, period, n).end));
+    const licence = await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } });
+    expect(licence).toMatchObject({ status: 'ACTIVE', periodEnd: ends[3] });
+    expect(
+      h.mail.messagesTo(billing.email).filter((m) => m.subject === 'Votre licence est renouvelée').length,
+    ).toBeGreaterThanOrEqual(3);
+  });
+});
+
+it('stopping auto-renew mid-period: the licence ends at the period end, with no charge', async () => {
+  const { baseId, apiKey, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'CLOUD',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  await env.sleep('10 days');
+  const stopped = await request(app)
+    .put(`/bases/${baseId}/licence/auto-renew`)
+    .set(bearer(apiKey))
+    .send({ autoRenew: false });
+  expect(stopped.status).toBe(200);
+  expect(stopped.body.autoRenew).toBe(false);
+  expect((await request(app).get(`/bases/${baseId}/licence`).set(bearer(apiKey))).body).toMatchObject({
+    autoRenew: false,
+    status: 'ACTIVE',
+    renewalDate: null,
+  });
+  await skipPastPeriodEnd(state);
+  const ended = await eventually(
+    () => h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } }),
+    (l) => l.status === 'ENDED',
+    'end',
+  );
+  expect(ended.periodEnd).toBe(state.periodEnd);
+  expect(renewalKeysOf(licenceId)).toHaveLength(0);
+  const screen = await request(app).get(`/bases/${baseId}/licence`).set(bearer(apiKey));
+  expect(screen.body).toMatchObject({ edition: 'STANDARD', mode: 'LOCAL', status: 'FREE' });
+  const history = await request(app).get(`/bases/${baseId}/licence/history`).set(bearer(apiKey));
+  expect(history.body[0]).toMatchObject({ licenceId, status: 'ENDED', edition: 'ENTERPRISE', mode: 'CLOUD' });
+});
+
+it('resuming auto-renew before the end renews', async () => {
+  const { baseId, apiKey, licenceId, state } = await buyOnline({
+    edition: 'STANDARD',
+    mode: 'CLOUD',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  expect(
+    (
+      await request(app)
+        .put(`/bases/${baseId}/licence/auto-renew`)
+        .set(bearer(apiKey))
+        .send({ autoRenew: false })
+    ).status,
+  ).toBe(200);
+  await env.sleep('5 days');
+  expect(
+    (
+      await request(app)
+        .put(`/bases/${baseId}/licence/auto-renew`)
+        .set(bearer(apiKey))
+        .send({ autoRenew: true })
+    ).body.autoRenew,
+  ).toBe(true);
+  await skipPastPeriodEnd(state);
+  await whenState(baseId, (s) => s.periodIndex === 1, 'renewal');
+  expect(renewalKeysOf(licenceId)).toHaveLength(1);
+  expect(await paymentsOf(licenceId)).toHaveLength(2);
+});
+
+it('manual renewal charges the next period at once; the period end then rolls over without a second charge', async () => {
+  const { baseId, apiKey, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'ANNUAL',
+  });
+  const renewed = await request(app).post(`/bases/${baseId}/licence/renewals`).set(bearer(apiKey));
+  expect(renewed.status).toBe(200);
+  expect(renewed.body.amountCents).toBe(12240); // the seed's figure: 102.00 + 20 % VAT
+  expect(renewed.body.invoiceNumber).toMatch(/^\d{4}-\d{6}$/);
+  const again = await request(app).post(`/bases/${baseId}/licence/renewals`).set(bearer(apiKey));
+  expect(again.status).toBe(422);
+  expect(again.body.error).toMatchObject({ code: 'CHANGE_REFUSED', details: { reason: 'ALREADY_RENEWED' } });
+  const licence = await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } });
+  expect(daysBetween(state.periodEnd!, licence.periodEnd as LocalDate)).toBeGreaterThanOrEqual(365);
+  await skipPastPeriodEnd(state);
+  await whenState(baseId, (s) => s.periodIndex === 1, 'roll-over');
+  expect(await paymentsOf(licenceId)).toHaveLength(2);
+  expect(charges.filter((c) => c.idempotencyKey.includes(licenceId))).toHaveLength(1);
+});
+
+it('dunning: every retry fails, an email each time, usable meanwhile, then LOCAL ends / CLOUD is suspended', async () => {
+  const local = await buyOnline({ edition: 'ENTERPRISE', mode: 'LOCAL', connections: 1, period: 'MONTHLY' });
+  const cloud = await buyOnline({ edition: 'ENTERPRISE', mode: 'CLOUD', connections: 1, period: 'MONTHLY' });
+  declining.add(local.licenceId).add(cloud.licenceId);
+  const firstEnd = [local.state.periodEnd!, cloud.state.periodEnd!].sort()[1]!;
+  await skipPastPeriodEnd({ ...local.state, periodEnd: firstEnd });
+  const pastDue = await whenState(local.baseId, (s) => s.status === 'PAST_DUE', 'past due');
+  expect(pastDue.dunning).toMatchObject({ failures: 1, nextAttemptOn: addDays(local.state.periodEnd!, 1) });
+  expect(
+    (await request(app).get(`/bases/${local.baseId}/licence`).set(bearer(local.apiKey))).body,
+  ).toMatchObject({ status: 'PAST_DUE', edition: 'ENTERPRISE' });
+
+  await env.sleep('8 days');
+  const endedLocal = await eventually(
+    () => h.prisma.licence.findUniqueOrThrow({ where: { id: local.licenceId } }),
+    (l) => l.status === 'ENDED',
+    'fallback',
+  );
+  const suspended = await eventually(
+    () => h.prisma.licence.findUniqueOrThrow({ where: { id: cloud.licenceId } }),
+    (l) => l.status === 'SUSPENDED',
+    'suspension',
+  );
+  expect(endedLocal.autoRenew).toBe(false);
+  expect(suspended.status).toBe('SUSPENDED');
+  // first attempt + 3 retries (+1 d, +3 d, +7 d), each recorded and emailed
+  expect(new Set(renewalKeysOf(local.licenceId).map((c) => c.idempotencyKey)).size).toBe(4);
+  expect(await paymentsOf(local.licenceId, 'FAILED')).toHaveLength(4);
+  expect(await paymentsOf(local.licenceId)).toHaveLength(1);
+  const failedMails = h.mail
+    .messagesTo(billing.email)
+    .filter((m) => m.subject === 'Échec du paiement de votre licence' && m.text.includes(local.baseId));
+  expect(failedMails).toHaveLength(3);
+  expect(
+    (await request(app).get(`/bases/${local.baseId}/licence`).set(bearer(local.apiKey))).body,
+  ).toMatchObject({ edition: 'STANDARD', mode: 'LOCAL', status: 'FREE' });
+  declining.delete(local.licenceId);
+  declining.delete(cloud.licenceId);
+});
+
+it('ops replay after the first failure renews once', async () => {
+  const { baseId, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  const opsToken = createOpsToken(
+    h.prisma,
+    { type: 'CLI', id: 'test' },
+    { name: `ops-${licenceId}`, role: 'OPS' },
+  );
+  declining.add(licenceId);
+  await skipPastPeriodEnd(state);
+  await whenState(baseId, (s) => s.status === 'PAST_DUE', 'past due');
+  declining.delete(licenceId); // the customer fixed their card
+  const replayed = await request(app)
+    .post(`/ops/bases/${baseId}/licence/payment-replays`)
+    .set(bearer((await opsToken).token));
+  expect(replayed.status).toBe(200);
+  expect(replayed.body.status).toBe('ACTIVE');
+  await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'renewal');
+  await env.sleep('10 days'); // the scheduled retries must not charge again
+  expect(await paymentsOf(licenceId)).toHaveLength(2);
+  expect(renewalKeysOf(licenceId)).toHaveLength(2); // the declined attempt and the replay
+  const licence = await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } });
+  expect(licence.status).toBe('ACTIVE');
+});
+
+it('adding a connection mid-period charges the exact prorata at once; an upgrade likewise', async () => {
+  const { baseId, apiKey, licenceId, state } = await buyOnline({
+    edition: 'STANDARD',
+    mode: 'CLOUD',
+    connections: 2,
+    period: 'ANNUAL',
+  });
+  await env.sleep('100 days');
+  const remaining = daysBetween(dayOf(await env.currentTimeMs()), state.periodEnd!);
+  const days = daysBetween(state.periodStart!, state.periodEnd!);
+
+  const added = await request(app)
+    .post(`/bases/${baseId}/licence/changes`)
+    .set(bearer(apiKey))
+    .send({ connections: 3 });
+  expect(added.status).toBe(200);
+  const connectionHt = prorateCents(
+    12 * DEFAULT_CATALOG.licencePrices.STANDARD.CLOUD.ANNUAL,
+    remaining,
+    days,
+  );
+  expect(added.body.amountCents).toBe(connectionHt + applyRateBasisPoints(connectionHt, 2000));
+  expect((await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } })).connections).toBe(3);
+
+  const upgraded = await request(app)
+    .post(`/bases/${baseId}/licence/changes`)
+    .set(bearer(apiKey))
+    .send({ edition: 'ENTERPRISE' });
+  expect(upgraded.status).toBe(200);
+  const diff =
+    3 *
+    12 *
+    (DEFAULT_CATALOG.licencePrices.ENTERPRISE.CLOUD.ANNUAL -
+      DEFAULT_CATALOG.licencePrices.STANDARD.CLOUD.ANNUAL);
+  const upgradeHt = prorateCents(diff, remaining, days);
+  expect(upgraded.body.amountCents).toBe(upgradeHt + applyRateBasisPoints(upgradeHt, 2000));
+  const invoice = await h.prisma.invoice.findFirstOrThrow({ where: { number: upgraded.body.invoiceNumber } });
+  expect(invoice.totalExclVatCents).toBe(upgradeHt);
+  expect((await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } })).edition).toBe('ENTERPRISE');
+
+  const downgrade = await request(app)
+    .post(`/bases/${baseId}/licence/changes`)
+    .set(bearer(apiKey))
+    .send({ connections: 1 });
+  expect(downgrade.status).toBe(422);
+  expect(downgrade.body.error).toMatchObject({
+    code: 'CHANGE_REFUSED',
+    details: { reason: 'DOWNGRADE_NOT_PRORATED' },
+  });
+});

@@ -1,0 +1,572 @@
+/**
+ * subscriptionWorkflow: one per base (id `subscription:<baseId>`), the whole life of its paid licence.
+ *
+ * 1. Purchase: ONLINE waits for the card payment (webhook → `paymentResultSignal`) until a deadline;
+ *    CHEQUE/TRANSFER waits for ops to confirm receipt (reminder, then cancellation at a deadline);
+ *    FREE waits for ops approval or rejection. Then the licence is activated (payment, paid invoice, email).
+ * 2. Each period: a reminder before the end; at the end, with auto-renew, the saved card is charged
+ *    off-session and the licence extended (invoice, email); without it the licence ends and the base falls
+ *    back to STANDARD LOCAL. A failed renewal payment starts dunning: retries on a schedule with an email
+ *    each time, the licence usable meanwhile (PAST_DUE); after the last failure LOCAL licences end and CLOUD
+ *    ones are suspended. Ops can replay a failed payment at any time.
+ * 3. Messages at any time: stop/resume auto-renew, renew now, add connections / upgrade (prorated, charged
+ *    at once), ops decisions and payment replay; `getSubscriptionStateQuery` returns the state.
+ *
+ * Every charge carries an idempotency key built from the licence, the period and the attempt, so a
+ * retried activity never charges twice. The workflow continues-as-new at each period.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PaymentActivities } from '../activities/payments';
+import type { SubscriptionActivities } from '../activities/subscriptions';
+import type { PaymentMethodKind, LicenceTerms, SubscriptionSettings } from '../domain/licence';
+import { dayOf, startOfDayMs } from '../domain/licence';
+import { addDays, nthPeriod, type LocalDate } from '../domain/periods';
+import { paymentResultSignal, type PaymentResult } from './payment-messages';
+
+export type SubscriptionStatus =
+  | 'AWAITING_PAYMENT'
+  | 'AWAITING_OPS'
+  | 'ACTIVE'
+  | 'PAST_DUE'
+  | 'ENDED'
+  | 'SUSPENDED'
+  | 'CANCELLED'
+  | 'REJECTED';
+
+export interface SubscriptionState {
+  baseId: string;
+  licenceId: string;
+  terms: LicenceTerms;
+  paymentMethod: PaymentMethodKind;
+  autoRenew: boolean;
+  status: SubscriptionStatus;
+  /** while buying */
+  purchase?: {
+    purchaseId: string;
+    amountCents: number;
+    email: string;
+    holderName: string;
+    paymentIntentId?: string;
+    lastFailure?: string;
+  };
+  /** once active: periods are nthPeriod(anchorDate, period, index) */
+  anchorDate?: LocalDate;
+  periodIndex: number;
+  /** the last period paid for (ahead of periodIndex after a manual renewal) */
+  paidThroughIndex: number;
+  periodStart?: LocalDate;
+  periodEnd?: LocalDate;
+  customerId?: string;
+  paymentMethodId?: string;
+  dunning?: { failures: number; nextAttemptOn?: LocalDate; lastFailure?: string };
+}
+
+export interface SubscriptionWorkflowInput {
+  state: SubscriptionState;
+  settings: SubscriptionSettings;
+}
+
+export type OpsDecision =
+  | { decision: 'CONFIRM_PAYMENT'; by: string; reference: string }
+  | { decision: 'APPROVE'; by: string }
+  | { decision: 'REJECT'; by: string; reason: string };
+
+export interface ChargeReceipt {
+  invoiceNumber: string | null;
+  amountCents: number;
+  state: SubscriptionState;
+}
+
+export const getSubscriptionStateQuery = defineQuery<SubscriptionState>('getSubscriptionState');
+/** ONLINE purchase: waits until the PaymentIntent exists and returns what the client needs to pay. */
+export const paymentInstructionsUpdate = defineUpdate<{ paymentIntentId: string; clientSecret: string }>(
+  'paymentInstructions',
+);
+export const opsDecisionUpdate = defineUpdate<SubscriptionState, [OpsDecision]>('opsDecision');
+export const setAutoRenewUpdate = defineUpdate<SubscriptionState, [boolean]>('setAutoRenew');
+export const renewNowUpdate = defineUpdate<ChargeReceipt>('renewNow');
+export const changeLicenceUpdate = defineUpdate<
+  ChargeReceipt,
+  [Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>]
+>('changeLicence');
+export const replayPaymentUpdate = defineUpdate<SubscriptionState, [string]>('replayPayment');
+
+const subscriptions = proxyActivities<SubscriptionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+const payments = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes' },
+});
+
+const DAY_MS = 86_400_000;
+
+function refuse(type: string, message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: true,
+    details: details === undefined ? [] : [details],
+  });
+}
+
+/** A card decline (or another business refusal) from an activity, as opposed to a bug or an outage. */
+function declined(error: unknown): string | undefined {
+  if (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === 'PAYMENT_DECLINED'
+  ) {
+    const details = error.cause.details?.[0] as { declineCode?: string; code?: string } | undefined;
+    return details?.declineCode ?? details?.code ?? error.cause.message;
+  }
+  return undefined;
+}
+
+export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
+  const { settings } = input;
+  const s: SubscriptionState = { ...input.state };
+  const workflowId = workflowInfo().workflowId;
+  const today = (): LocalDate => dayOf(Date.now());
+  const usable = () => s.status === 'ACTIVE' || s.status === 'PAST_DUE';
+
+  let clientSecret: string | undefined;
+  let paid: PaymentResult | undefined;
+  let decision: OpsDecision | undefined;
+  let replayRequested = false;
+  let moneyBusy = false; // one charge at a time: renewal, manual renewal, change
+
+  const withMoneyLock = async <T>(work: () => Promise<T>): Promise<T> => {
+    await condition(() => !moneyBusy);
+    moneyBusy = true;
+    try {
+      return await work();
+    } finally {
+      moneyBusy = false;
+    }
+  };
+
+  const setPeriod = () => {
+    const range = nthPeriod(s.anchorDate!, s.terms.period, s.periodIndex);
+    s.periodStart = range.start;
+    s.periodEnd = range.end;
+  };
+
+  // ---- messages -------------------------------------------------------------------------------------
+
+  setHandler(getSubscriptionStateQuery, () => s);
+
+  setHandler(paymentResultSignal, (result) => {
+    if (s.status !== 'AWAITING_PAYMENT' || result.paymentIntentId !== s.purchase?.paymentIntentId) return;
+    if (result.status === 'succeeded') paid = result;
+    else s.purchase.lastFailure = result.failureCode ?? result.failureMessage ?? 'failed';
+  });
+
+  setHandler(paymentInstructionsUpdate, async () => {
+    await condition(() => clientSecret !== undefined || s.status !== 'AWAITING_PAYMENT');
+    if (!clientSecret || !s.purchase?.paymentIntentId)
+      throw refuse('PAYMENT_NOT_NEEDED', 'This purchase is no longer waiting for a card payment');
+    return { paymentIntentId: s.purchase.paymentIntentId, clientSecret };
+  });
+
+  setHandler(
+    opsDecisionUpdate,
+    async (d) => {
+      decision = d;
+      await condition(() => s.status !== 'AWAITING_OPS');
+      return s;
+    },
+    {
+      validator: (d: OpsDecision) => {
+        if (s.status !== 'AWAITING_OPS' || decision)
+          throw refuse('PURCHASE_NOT_AWAITING_OPS', 'This purchase is not waiting for an ops decision');
+        const expected = s.paymentMethod === 'FREE' ? 'APPROVE' : 'CONFIRM_PAYMENT';
+        if (d.decision !== 'REJECT' && d.decision !== expected) {
+          throw refuse(
+            'PURCHASE_NOT_AWAITING_OPS',
+            `A ${s.paymentMethod} purchase is decided with ${expected} or REJECT`,
+          );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    setAutoRenewUpdate,
+    async (autoRenew) => {
+      if (autoRenew && !s.paymentMethodId && s.status === 'ACTIVE') {
+        throw refuse('CHANGE_REFUSED', 'Auto-renewal needs a card saved by an online payment', {
+          reason: 'NO_SAVED_CARD',
+        });
+      }
+      s.autoRenew = autoRenew;
+      await subscriptions.saveAutoRenew({ licenceId: s.licenceId, autoRenew });
+      return s;
+    },
+    { validator: (_autoRenew: boolean) => requireUsable() },
+  );
+
+  setHandler(
+    renewNowUpdate,
+    () =>
+      withMoneyLock(async () => {
+        requireUsable();
+        if (s.paidThroughIndex > s.periodIndex)
+          throw refuse('CHANGE_REFUSED', 'The next period is already paid', { reason: 'ALREADY_RENEWED' });
+        const receipt = await chargeRenewal(`manual:${s.periodIndex + 1}`);
+        if (!receipt)
+          throw refuse('PAYMENT_DECLINED', 'The card was declined', { reason: s.dunning?.lastFailure });
+        return receipt;
+      }),
+    { validator: () => requireUsable() },
+  );
+
+  setHandler(
+    changeLicenceUpdate,
+    (change) =>
+      withMoneyLock(async () => {
+        requireUsable();
+        if (!s.customerId || !s.paymentMethodId) {
+          throw refuse('CHANGE_REFUSED', 'A change is charged at once to a card saved by an online payment', {
+            reason: 'NO_SAVED_CARD',
+          });
+        }
+        const next: LicenceTerms = { ...s.terms, ...change };
+        const day = today();
+        const priced = await subscriptions.quoteChange({
+          licenceId: s.licenceId,
+          current: s.terms,
+          next,
+          periodStart: s.periodStart!,
+          periodEnd: s.periodEnd!,
+          changeDate: day,
+          renewedAhead: s.paidThroughIndex > s.periodIndex,
+        });
+        if (!priced.ok)
+          throw refuse('CHANGE_REFUSED', `This change can't be made now (${priced.reason})`, {
+            reason: priced.reason,
+          });
+        const idempotencyKey = `change:${s.licenceId}:${day}:${next.edition}:${next.mode}:${next.connections}`;
+        let chargeId: string;
+        try {
+          chargeId = (
+            await payments.chargeOffSession({
+              customerId: s.customerId,
+              paymentMethodId: s.paymentMethodId,
+              amountCents: priced.quote.totalInclVatCents,
+              currency: 'eur',
+              idempotencyKey,
+              metadata: { workflowId, licenceId: s.licenceId, kind: 'change' },
+            })
+          ).paymentIntentId;
+        } catch (error) {
+          const reason = declined(error);
+          if (reason) throw refuse('PAYMENT_DECLINED', 'The card was declined', { declineCode: reason });
+          throw error;
+        }
+        const { invoiceNumber } = await subscriptions.applyChange({
+          licenceId: s.licenceId,
+          idempotencyKey,
+          paymentIntentId: chargeId,
+          terms: next,
+          quote: priced.quote,
+          saleDate: day,
+        });
+        s.terms = next;
+        return { invoiceNumber, amountCents: priced.quote.totalInclVatCents, state: s };
+      }),
+    {
+      validator: (_change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>) =>
+        requireUsable(),
+    },
+  );
+
+  setHandler(
+    replayPaymentUpdate,
+    async (_by: string) => {
+      replayRequested = true;
+      const failuresBefore = s.dunning?.failures;
+      await condition(
+        () => !replayRequested && (s.status !== 'PAST_DUE' || s.dunning?.failures !== failuresBefore),
+      );
+      return s;
+    },
+    {
+      validator: (_by: string) => {
+        if (s.status !== 'PAST_DUE') throw refuse('NO_PAID_LICENCE', 'There is no failed payment to replay');
+      },
+    },
+  );
+
+  function requireUsable(): void {
+    if (!usable()) throw refuse('NO_PAID_LICENCE', 'This base has no paid licence running');
+  }
+
+  /**
+   * Charges the period after the last paid one with the saved card and records it (payment, invoice,
+   * period). Returns undefined on a decline (recorded as a failed payment); throws on anything else.
+   */
+  async function chargeRenewal(attemptKey: string): Promise<ChargeReceipt | undefined> {
+    const nextIndex = s.paidThroughIndex + 1;
+    const next = nthPeriod(s.anchorDate!, s.terms.period, nextIndex);
+    const idempotencyKey = `renewal:${s.licenceId}:${next.start}:${attemptKey}`;
+    const priced = await subscriptions.quoteRenewal({
+      licenceId: s.licenceId,
+      terms: s.terms,
+      periodStart: next.start,
+      periodEnd: next.end,
+    });
+    let paymentIntentId: string;
+    try {
+      if (!s.customerId || !s.paymentMethodId)
+        throw refuse('PAYMENT_DECLINED', 'No saved card', { code: 'NO_SAVED_CARD' });
+      paymentIntentId = (
+        await payments.chargeOffSession({
+          customerId: s.customerId,
+          paymentMethodId: s.paymentMethodId,
+          amountCents: priced.totalInclVatCents,
+          currency: 'eur',
+          idempotencyKey,
+          metadata: { workflowId, licenceId: s.licenceId, kind: 'renewal' },
+        })
+      ).paymentIntentId;
+    } catch (error) {
+      const reason = error instanceof ApplicationFailure ? 'NO_SAVED_CARD' : declined(error);
+      if (!reason) throw error;
+      await subscriptions.recordFailedPayment({
+        licenceId: s.licenceId,
+        idempotencyKey,
+        amountCents: priced.totalInclVatCents,
+        failureCode: reason,
+      });
+      s.dunning = { failures: (s.dunning?.failures ?? 0) + 1, lastFailure: reason };
+      return undefined;
+    }
+    const { invoiceNumber } = await subscriptions.recordRenewal({
+      licenceId: s.licenceId,
+      idempotencyKey,
+      paymentIntentId,
+      quote: priced,
+      periodStart: next.start,
+      periodEnd: next.end,
+      saleDate: today(),
+    });
+    s.paidThroughIndex = nextIndex;
+    s.dunning = undefined;
+    if (s.status === 'PAST_DUE') s.status = 'ACTIVE';
+    await subscriptions.sendLicenceMail({
+      licenceId: s.licenceId,
+      kind: 'RENEWED',
+      invoiceNumber,
+      periodEnd: next.end,
+    });
+    return { invoiceNumber, amountCents: priced.totalInclVatCents, state: s };
+  }
+
+  // ---- purchase -------------------------------------------------------------------------------------
+
+  async function activate(payment?: {
+    provider: string;
+    reference: string;
+    amountCents: number;
+  }): Promise<void> {
+    s.anchorDate = today();
+    s.periodIndex = 0;
+    s.paidThroughIndex = 0;
+    setPeriod();
+    const { invoiceNumber } = await subscriptions.activateLicence({
+      licenceId: s.licenceId,
+      purchaseId: s.purchase!.purchaseId,
+      anchorDate: s.anchorDate,
+      periodStart: s.periodStart!,
+      periodEnd: s.periodEnd!,
+      customerId: s.customerId,
+      paymentMethodId: s.paymentMethodId,
+      payment: payment && {
+        idempotencyKey: `purchase:${s.purchase!.purchaseId}`,
+        method: s.paymentMethod,
+        ...payment,
+      },
+    });
+    s.status = 'ACTIVE';
+    s.purchase = undefined;
+    await subscriptions.sendLicenceMail({
+      licenceId: s.licenceId,
+      kind: 'ACTIVATED',
+      invoiceNumber,
+      periodEnd: s.periodEnd,
+    });
+  }
+
+  async function closePurchase(status: 'CANCELLED' | 'REJECTED', reason: string, by?: string): Promise<void> {
+    s.status = status;
+    await subscriptions.closePurchase({
+      licenceId: s.licenceId,
+      purchaseId: s.purchase!.purchaseId,
+      status,
+      reason,
+      decidedBy: by,
+    });
+    await subscriptions.sendLicenceMail({
+      licenceId: s.licenceId,
+      kind: status === 'REJECTED' ? 'PURCHASE_REJECTED' : 'PURCHASE_CANCELLED',
+      reason,
+    });
+  }
+
+  async function buyOnline(): Promise<void> {
+    const p = s.purchase!;
+    s.customerId = await payments.ensureStripeCustomer({
+      licenceId: s.licenceId,
+      baseId: s.baseId,
+      email: p.email,
+      name: p.holderName,
+      idempotencyKey: `customer:${s.licenceId}`,
+    });
+    const intent = await payments.createPaymentIntent({
+      purchaseId: p.purchaseId,
+      baseId: s.baseId,
+      amountCents: p.amountCents,
+      currency: 'eur',
+      customerId: s.customerId,
+      workflowId,
+      idempotencyKey: `purchase:${p.purchaseId}:intent`,
+      description: `Licence ${s.terms.edition} ${s.terms.mode} — base ${s.baseId}`,
+    });
+    p.paymentIntentId = intent.paymentIntentId;
+    clientSecret = intent.clientSecret;
+    await subscriptions.notePaymentIntent({
+      purchaseId: p.purchaseId,
+      paymentIntentId: intent.paymentIntentId,
+    });
+    const arrived = await condition(() => paid !== undefined, settings.onlinePaymentTimeoutHours * 3_600_000);
+    if (!arrived) return closePurchase('CANCELLED', 'The card payment was not completed in time');
+    s.paymentMethodId = paid!.paymentMethodId;
+    await activate({ provider: 'STRIPE', reference: paid!.paymentIntentId, amountCents: paid!.amountCents });
+  }
+
+  async function buyWithOpsDecision(): Promise<void> {
+    const started = Date.now();
+    const deadline = started + settings.offlinePaymentDeadlineDays * DAY_MS;
+    const reminderAt = started + settings.offlinePaymentReminderDays * DAY_MS;
+    if (
+      s.paymentMethod !== 'FREE' &&
+      !(await condition(() => decision !== undefined, reminderAt - Date.now()))
+    ) {
+      await subscriptions.sendLicenceMail({ licenceId: s.licenceId, kind: 'PAYMENT_REMINDER' });
+    }
+    if (!(await condition(() => decision !== undefined, Math.max(deadline - Date.now(), 1)))) {
+      return closePurchase(
+        'CANCELLED',
+        s.paymentMethod === 'FREE' ? 'No decision was made in time' : 'The payment was not received in time',
+      );
+    }
+    const d = decision!;
+    if (d.decision === 'REJECT') return closePurchase('REJECTED', d.reason, d.by);
+    if (d.decision === 'APPROVE') return activate();
+    return activate({
+      provider: s.paymentMethod,
+      reference: d.reference,
+      amountCents: s.purchase!.amountCents,
+    });
+  }
+
+  // ---- life -----------------------------------------------------------------------------------------
+
+  if (s.status === 'AWAITING_PAYMENT') await buyOnline();
+  else if (s.status === 'AWAITING_OPS') await buyWithOpsDecision();
+  if (!usable()) {
+    await condition(allHandlersFinished);
+    return s;
+  }
+
+  setPeriod();
+  const endMs = () => startOfDayMs(s.periodEnd!);
+
+  // reminder before the end of the period (not when the next period is already paid)
+  const reminderMs = startOfDayMs(addDays(s.periodEnd!, -settings.renewalReminderDays));
+  if (s.status === 'ACTIVE' && Date.now() < reminderMs) {
+    await condition(() => s.paidThroughIndex > s.periodIndex, reminderMs - Date.now());
+    if (s.paidThroughIndex === s.periodIndex) {
+      await subscriptions.sendLicenceMail({
+        licenceId: s.licenceId,
+        kind: s.autoRenew ? 'RENEWAL_REMINDER' : 'END_REMINDER',
+        periodEnd: s.periodEnd,
+      });
+    }
+  }
+  if (Date.now() < endMs()) await condition(() => false, endMs() - Date.now());
+  await condition(() => !moneyBusy);
+
+  if (s.paidThroughIndex === s.periodIndex && s.autoRenew && s.status === 'ACTIVE') {
+    // renewal, then dunning on failure
+    let attempt = 0;
+    for (;;) {
+      const receipt = await withMoneyLock(() => chargeRenewal(String(attempt)));
+      if (receipt || s.paidThroughIndex > s.periodIndex) break;
+      const failures = s.dunning!.failures;
+      if (failures > settings.dunningRetryDays.length || !s.autoRenew) break;
+      const retryOn = addDays(s.periodEnd!, settings.dunningRetryDays[failures - 1]!);
+      s.dunning!.nextAttemptOn = retryOn;
+      s.status = 'PAST_DUE';
+      await subscriptions.markPastDue({
+        licenceId: s.licenceId,
+        failures,
+        nextAttemptOn: retryOn,
+        reason: s.dunning!.lastFailure ?? '',
+      });
+      await subscriptions.sendLicenceMail({
+        licenceId: s.licenceId,
+        kind: 'PAYMENT_FAILED',
+        nextAttemptOn: retryOn,
+        reason: s.dunning!.lastFailure,
+      });
+      await condition(
+        () => replayRequested || !s.autoRenew || s.paidThroughIndex > s.periodIndex,
+        Math.max(startOfDayMs(retryOn) - Date.now(), 1),
+      );
+      if (s.paidThroughIndex > s.periodIndex) break; // paid meanwhile by a manual renewal
+      if (!s.autoRenew) break;
+      replayRequested = false;
+      attempt += 1;
+    }
+  }
+
+  if (s.paidThroughIndex > s.periodIndex) {
+    // the next period is paid: carry on in a fresh run so the history stays small
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof subscriptionWorkflow>({
+      settings,
+      state: { ...s, status: 'ACTIVE', periodIndex: s.periodIndex + 1, dunning: undefined },
+    });
+  }
+
+  // no renewal: the licence ends (CLOUD after failed payments: suspended); the base falls back to STANDARD LOCAL
+  const finalStatus = s.dunning && s.terms.mode === 'CLOUD' ? 'SUSPENDED' : 'ENDED';
+  s.status = finalStatus;
+  await subscriptions.endLicence({
+    licenceId: s.licenceId,
+    status: finalStatus,
+    reason: s.dunning ? 'PAYMENT_FAILED' : 'NOT_RENEWED',
+  });
+  await subscriptions.sendLicenceMail({
+    licenceId: s.licenceId,
+    kind: finalStatus === 'SUSPENDED' ? 'SUSPENDED' : 'ENDED',
+    periodEnd: s.periodEnd,
+  });
+  replayRequested = false;
+  await condition(allHandlersFinished);
+  return s;
+}
