@@ -60,7 +60,7 @@ export function verifyLicenceFile(
   publicKeys: Record<string, string>,
   today: string,
 ): LicenceFileVerdict {
-  if (!isLocalDate(today)) throw new RangeError(`today must be a YYYY-MM-DD date, not ${today}`);
+  if (!isLocalDate(today)) throw new RangeError(`today must be a YYYY-MM-DD date, not ${String(today)}`);
   const envelope = parseEnvelope(fileText);
   if (!envelope) return { valid: false, reason: 'MALFORMED' };
 
