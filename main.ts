@@ -38,25 +38,48 @@ async function main(): Promise<void> {
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
   // we decide the shutdown order ourselves (HTTP, worker, connections, embedded servers)
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
-
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+
+  // registered before anything starts, so Ctrl-C at any moment stops what did start, newest first
+  const cleanups: (() => unknown)[] = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    for (const cleanup of cleanups.reverse()) {
+      await Promise.resolve()
+        .then(cleanup)
+        .catch((error: unknown) => logger.warn({ err: error }, 'a component did not stop cleanly'));
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
+
   const stack = await startDevStack(process.env, logger);
+  cleanups.push(() => stack.stop());
   let config;
   try {
     config = loadConfig(process.env);
   } catch (error) {
-    await stack.stop();
+    await shutdownQuietly(stack);
     throw error;
   }
 
   logger.info(await migrateDatabase(config.DATABASE_URL).then((out) => out.trim().split('\n').pop()));
   const prisma = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM);
+  cleanups.push(
+    () => prisma.$disconnect(),
+    () => mailer.close(),
+  );
   const temporal = await connectTemporal(
     config.TEMPORAL_ADDRESS,
     config.TEMPORAL_NAMESPACE,
     config.TEMPORAL_TASK_QUEUE,
   );
+  cleanups.push(() => temporal.connection.close());
 
   const stripe = createStripe(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE);
   const licenceKeys = loadLicenceKeyRing(config.LICENCE_KEYS_DIR, config.LICENCE_ACTIVE_KEY_ID);
@@ -84,24 +107,32 @@ async function main(): Promise<void> {
         smtp: () => mailer.verify(),
       },
     });
-    server = await new Promise<Server>((resolve) => {
+    const listening = await new Promise<Server>((resolve) => {
       const s = app.listen(config.PORT, () => resolve(s));
     });
+    server = listening;
+    cleanups.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
   }
 
   let worker: Worker | undefined;
-  let workerRun: Promise<void> | undefined;
   let workerConnection: NativeConnection | undefined;
   if (role !== 'api') {
-    workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    workerConnection = connection;
+    cleanups.push(() => connection.close());
     worker = await createWorker({
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       deps: { prisma, mailer, secret: config.APP_SECRET, stripe, licenceKeys, billing: services.billing },
     });
-    workerRun = worker.run();
-    workerRun.catch((error: unknown) => logger.fatal({ err: error }, 'worker stopped'));
+    const started = worker;
+    const run = started.run();
+    run.catch((error: unknown) => logger.fatal({ err: error }, 'worker stopped'));
+    cleanups.push(async () => {
+      started.shutdown();
+      await run.catch(() => undefined);
+    });
   }
 
   const where: Record<string, string> = { ...stack.summary };
@@ -113,26 +144,10 @@ async function main(): Promise<void> {
   );
   for (const [part, value] of Object.entries(where)) console.log(`  ${part.padEnd(8)} ${value}`);
   console.log('  Ctrl-C to stop');
+}
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (worker) {
-      worker.shutdown();
-      await workerRun?.catch(() => undefined);
-    }
-    await workerConnection?.close();
-    await temporal.connection.close();
-    mailer.close();
-    await prisma.$disconnect();
-    await stack.stop();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
+async function shutdownQuietly(stack: { stop(): Promise<void> }): Promise<void> {
+  await stack.stop().catch(() => undefined);
 }
 
 main().catch((error: unknown) => {

@@ -129,7 +129,7 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
       if (!fs.existsSync(path.join(dir, `${keyId}.pem`))) generateLicenceKey(dir, keyId);
       env.LICENCE_KEYS_DIR = dir;
       env.LICENCE_ACTIVE_KEY_ID = keyId;
-      summary.licenceKeys = `licence files signed with key ${keyId}, generated for this machine in ${path.relative(PROJECT_ROOT, dir)}/`;
+      summary.licence = `licence files signed with key ${keyId}, generated for this machine in ${path.relative(PROJECT_ROOT, dir)}/`;
     }
   } catch (error) {
     await stop();
