@@ -92,6 +92,35 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
     return invoice.number;
   }
 
+  /** A successful off-session card charge on a licence: its payment and paid invoice (idempotent by key). */
+  async function recordCardCharge(
+    tx: Db,
+    charge: {
+      licenceId: string;
+      idempotencyKey: string;
+      paymentIntentId: string;
+      quote: Quote;
+      saleDate: LocalDate;
+    },
+  ) {
+    const { licence, billing: buyer } = await licenceWithBilling(tx, charge.licenceId);
+    const invoiceNumber = await recordPaidInvoice(tx, {
+      licenceId: licence.id,
+      baseId: licence.baseId,
+      payment: {
+        idempotencyKey: charge.idempotencyKey,
+        method: 'ONLINE',
+        provider: 'STRIPE',
+        reference: charge.paymentIntentId,
+        amountCents: charge.quote.totalInclVatCents,
+      },
+      quote: charge.quote,
+      buyer,
+      saleDate: charge.saleDate,
+    });
+    return { licence, invoiceNumber };
+  }
+
   return {
     /** The price of the next period at today's catalogue, with the buyer's VAT rule. */
     async quoteRenewal(input: {
@@ -208,21 +237,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       saleDate: LocalDate;
     }): Promise<{ invoiceNumber: string }> {
       return prisma.$transaction(async (tx) => {
-        const { licence, billing: buyer } = await licenceWithBilling(tx, input.licenceId);
-        const invoiceNumber = await recordPaidInvoice(tx, {
-          licenceId: licence.id,
-          baseId: licence.baseId,
-          payment: {
-            idempotencyKey: input.idempotencyKey,
-            method: 'ONLINE',
-            provider: 'STRIPE',
-            reference: input.paymentIntentId,
-            amountCents: input.quote.totalInclVatCents,
-          },
-          quote: input.quote,
-          buyer,
-          saleDate: input.saleDate,
-        });
+        const { licence, invoiceNumber } = await recordCardCharge(tx, input);
         await tx.licence.update({
           where: { id: licence.id },
           data: { status: 'ACTIVE', periodStart: input.periodStart, periodEnd: input.periodEnd },
@@ -247,21 +262,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       saleDate: LocalDate;
     }): Promise<{ invoiceNumber: string }> {
       return prisma.$transaction(async (tx) => {
-        const { licence, billing: buyer } = await licenceWithBilling(tx, input.licenceId);
-        const invoiceNumber = await recordPaidInvoice(tx, {
-          licenceId: licence.id,
-          baseId: licence.baseId,
-          payment: {
-            idempotencyKey: input.idempotencyKey,
-            method: 'ONLINE',
-            provider: 'STRIPE',
-            reference: input.paymentIntentId,
-            amountCents: input.quote.totalInclVatCents,
-          },
-          quote: input.quote,
-          buyer,
-          saleDate: input.saleDate,
-        });
+        const { licence, invoiceNumber } = await recordCardCharge(tx, input);
         const before = { edition: licence.edition, mode: licence.mode, connections: licence.connections };
         await tx.licence.update({
           where: { id: licence.id },
