@@ -16,13 +16,19 @@ export interface RecordedRequest {
 export interface RequestMatch {
   method?: string;
   path: string | RegExp;
+  idempotencyKey?: RegExp;
 }
 
 export type Reply =
   /** answered by the proxy; the request does not reach stripe-mock */
   | { status: number; body: unknown }
   /** forwarded to stripe-mock, its JSON answer changed on the way back */
-  | { patch: (body: Record<string, unknown>) => Record<string, unknown> };
+  | { patch: (body: Record<string, unknown>) => Record<string, unknown> }
+  /**
+   * forwarded to stripe-mock (Stripe did receive it), but no answer ever comes back: the caller is left
+   * waiting as if its process died after sending (the connection is closed by `stop()`)
+   */
+  | { stall: true };
 
 export interface StripeRecorder {
   url: string;
@@ -46,8 +52,9 @@ interface Rule {
   left: number;
 }
 
-function matches(match: RequestMatch, method: string, path: string): boolean {
+function matches(match: RequestMatch, method: string, path: string, key: string | undefined): boolean {
   if (match.method && match.method.toUpperCase() !== method) return false;
+  if (match.idempotencyKey && !(key !== undefined && match.idempotencyKey.test(key))) return false;
   return typeof match.path === 'string' ? match.path === path : match.path.test(path);
 }
 
@@ -66,14 +73,15 @@ export async function startStripeRecorder(
       const body = Buffer.concat(chunks);
       const method = req.method ?? 'GET';
       const path = new URL(req.url ?? '/', 'http://proxy').pathname;
-      const key = req.headers['idempotency-key'];
+      const header = req.headers['idempotency-key'];
+      const key = typeof header === 'string' ? header : undefined;
       requests.push({
         method,
         path,
-        idempotencyKey: typeof key === 'string' ? key : undefined,
+        idempotencyKey: key,
         form: Object.fromEntries(new URLSearchParams(body.toString('utf8'))),
       });
-      const rule = rules.find((r) => r.left > 0 && matches(r.match, method, path));
+      const rule = rules.find((r) => r.left > 0 && matches(r.match, method, path, key));
       if (rule) rule.left -= 1;
       if (rule && 'status' in rule.reply) {
         res.writeHead(rule.reply.status, { 'content-type': 'application/json' });
@@ -81,6 +89,7 @@ export async function startStripeRecorder(
         return;
       }
       const patch = rule && 'patch' in rule.reply ? rule.reply.patch : undefined;
+      const stall = rule !== undefined && 'stall' in rule.reply;
       const forward = http.request(
         {
           host: target.hostname,
@@ -93,6 +102,7 @@ export async function startStripeRecorder(
           const answer: Buffer[] = [];
           upstreamRes.on('data', (chunk: Buffer) => answer.push(chunk));
           upstreamRes.on('end', () => {
+            if (stall) return;
             let out = Buffer.concat(answer);
             if (patch) out = Buffer.from(JSON.stringify(patch(JSON.parse(out.toString('utf8')))));
             const headers = { ...upstreamRes.headers, 'content-length': String(out.length) };
