@@ -7,6 +7,7 @@ import { AppError } from '../../domain/errors';
 import { addDays, parseLocalDate } from '../../domain/periods';
 import type { LicenceKeyRing } from '../../infra/licence-keys';
 import type { Db } from '../../infra/prisma';
+import type { BillingSettings } from '../deps';
 import {
   LICENCE_FILE_FORMAT,
   PERPETUAL_VALID_UNTIL,
@@ -17,6 +18,8 @@ import {
 export interface IssueLicenceFileDeps {
   prisma: Db;
   licenceKeys: LicenceKeyRing;
+  /** the dunning schedule: a PAST_DUE licence stays usable until its last retry */
+  billing: Pick<BillingSettings, 'dunningRetryDays'>;
 }
 
 /** The file for the base's current licence, signed with the active key. */
@@ -25,14 +28,27 @@ export async function issueLicenceFile(
   baseId: string,
   now: Date,
 ): Promise<LicenceFile> {
-  return signLicencePayload(deps.licenceKeys, await currentLicence(deps.prisma, baseId, now));
+  return signLicencePayload(
+    deps.licenceKeys,
+    await currentLicence(deps.prisma, baseId, now, graceDays(deps.billing.dunningRetryDays)),
+  );
+}
+
+/** Days after a period's end during which a PAST_DUE licence is still usable: until the last retry. */
+function graceDays(dunningRetryDays: readonly number[]): number {
+  return Math.max(0, ...dunningRetryDays);
 }
 
 /**
  * The newest usable licence (ACTIVE, or PAST_DUE during dunning); without one the base runs the free
  * STANDARD LOCAL licence, which gets a file too so an offline ERP always has something that verifies.
  */
-async function currentLicence(db: Db, baseId: string, now: Date): Promise<LicenceFilePayload> {
+async function currentLicence(
+  db: Db,
+  baseId: string,
+  now: Date,
+  graceDays: number,
+): Promise<LicenceFilePayload> {
   const issuedAt = now.toISOString();
   const licence = await db.licence.findFirst({
     where: { baseId, status: { in: ['ACTIVE', 'PAST_DUE'] } },
@@ -52,7 +68,12 @@ async function currentLicence(db: Db, baseId: string, now: Date): Promise<Licenc
       connections: licence.connections,
       period: licence.period,
       validFrom: licence.periodStart,
-      validUntil: licence.periodEnd,
+      // during dunning the period is over but the licence is usable until the last retry (it ends then if
+      // that retry fails; a payment meanwhile brings a new period and a new file)
+      validUntil:
+        licence.status === 'PAST_DUE'
+          ? addDays(parseLocalDate(licence.periodEnd), graceDays)
+          : licence.periodEnd,
       status: licence.status === 'PAST_DUE' ? 'PAST_DUE' : 'ACTIVE', // the query returns no other
       issuedAt,
     };

@@ -5,7 +5,13 @@
  */
 import crypto from 'node:crypto';
 import request from 'supertest';
-import { formatLocalDate, localDateParts, parseLocalDate, addMonthsAnchored } from '../../domain/periods';
+import {
+  addDays,
+  addMonthsAnchored,
+  formatLocalDate,
+  localDateParts,
+  parseLocalDate,
+} from '../../domain/periods';
 import { generateLicenceKey, loadLicenceKeyRing } from '../../infra/licence-keys';
 import { issueLicenceFile } from '../../services/licences/issue-licence-file';
 import { verifyLicenceFile as verifyOnServer } from '../../services/licences/verify-licence-file';
@@ -193,6 +199,25 @@ describe('licence files', () => {
     });
   });
 
+  it('during dunning the file stays valid until the last retry, not just to the unpaid period end', async () => {
+    const machine = await registerMachine(h);
+    // the period ended yesterday and its renewal payment failed: PAST_DUE, retries at +1, +3, +7 days
+    const periodEnd = today();
+    await insertLicence(machine.baseId, {
+      status: 'PAST_DUE',
+      periodStart: addDays(parseLocalDate(periodEnd), -365),
+      periodEnd,
+    });
+    const { text } = await fetchFile(machine.baseId, machine.apiKey);
+    const lastRetry = addDays(parseLocalDate(periodEnd), Math.max(...h.services.billing.dunningRetryDays));
+    const keys = h.services.licenceKeys.publicKeysPem();
+    expect(verifyLicenceFile(text, keys, today())).toMatchObject({
+      valid: true,
+      licence: { status: 'PAST_DUE', validUntil: lastRetry },
+    });
+    expect(verifyLicenceFile(text, keys, lastRetry)).toMatchObject({ valid: false, reason: 'EXPIRED' });
+  });
+
   it('tenancy: another base key gets 403, no key 401, ops any registered base', async () => {
     const a = await registerMachine(h);
     const b = await registerMachine(h);
@@ -232,7 +257,7 @@ describe('licence files', () => {
 
     generateLicenceKey(h.licenceKeysDir, 'test-2');
     const rotated = loadLicenceKeyRing(h.licenceKeysDir, 'test-2');
-    const newFile = await issueLicenceFile({ prisma: h.prisma, licenceKeys: rotated }, machine.baseId, now);
+    const newFile = await issueLicenceFile({ ...h.services, licenceKeys: rotated }, machine.baseId, now);
     expect(newFile.keyId).toBe('test-2');
     expect(JSON.parse(oldFile).keyId).toBe('test-1');
 
