@@ -20,6 +20,11 @@ export interface InvoiceSeller {
   address: string;
   siren: string;
   vatNumber: string;
+  /** legal form and share capital, e.g. "SAS" and "10 000 €" (French commercial code, art. R123-238) */
+  legalForm?: string;
+  shareCapital?: string;
+  /** the trade register's city: "RCS Paris 123 456 789" */
+  rcsCity?: string;
 }
 
 export interface InvoiceBuyer {

@@ -64,6 +64,9 @@ export const configSchema = z.object({
     .regex(/^\d{9}$/)
     .default('123456789'),
   SELLER_VAT_NUMBER: z.string().min(4).default('FR32123456789'),
+  SELLER_LEGAL_FORM: z.string().min(1).default('SAS'),
+  SELLER_SHARE_CAPITAL: z.string().min(1).default('10 000 €'),
+  SELLER_RCS_CITY: z.string().min(1).default('Paris'),
 
   /** days before a period ends that the renewal reminder is mailed */
   RENEWAL_REMINDER_DAYS: z.coerce.number().int().min(0).default(7),
@@ -117,6 +120,9 @@ export function billingSettings(config: Config) {
       address: config.SELLER_ADDRESS,
       siren: config.SELLER_SIREN,
       vatNumber: config.SELLER_VAT_NUMBER,
+      legalForm: config.SELLER_LEGAL_FORM,
+      shareCapital: config.SELLER_SHARE_CAPITAL,
+      rcsCity: config.SELLER_RCS_CITY,
     },
     renewalReminderDays: config.RENEWAL_REMINDER_DAYS,
     dunningRetryDays: config.DUNNING_RETRY_DAYS,

@@ -1,13 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { EmailCodeSettings } from '../domain/email-code';
+import type { InvoiceSeller } from '../domain/invoice';
 import type { LicenceKeyRing } from '../infra/licence-keys';
 import type { PrismaClient } from '../infra/prisma';
 
 /** Who sells, and the rules of purchases and renewals (from config). */
 export interface BillingSettings {
   termsVersion: string;
-  seller: { name: string; address: string; siren: string; vatNumber: string };
+  seller: InvoiceSeller;
   renewalReminderDays: number;
   dunningRetryDays: number[];
   offlinePaymentReminderDays: number;

@@ -13,6 +13,9 @@ const sellerSchema: z.ZodType<InvoiceSeller> = z.object({
   address: z.string(),
   siren: z.string(),
   vatNumber: z.string(),
+  legalForm: z.string().optional(),
+  shareCapital: z.string().optional(),
+  rcsCity: z.string().optional(),
 });
 
 const buyerSchema: z.ZodType<InvoiceBuyer> = z.object({

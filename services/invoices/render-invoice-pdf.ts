@@ -90,6 +90,18 @@ function printableInvoice(invoice: InvoiceDocument): InvoiceDocument {
 
 type Doc = PDFKit.PDFDocument;
 
+/** "SAS au capital de 10 000 € — RCS Paris 123 456 789", or the SIREN alone for invoices issued without them. */
+function sellerIdentity(seller: InvoiceDocument['seller']): string {
+  const siren = seller.siren.replace(/^(\d{3})(\d{3})(\d{3})$/, '$1 $2 $3');
+  const parts = [
+    seller.legalForm && seller.shareCapital
+      ? `${seller.legalForm} au capital de ${seller.shareCapital}`
+      : seller.legalForm,
+    seller.rcsCity ? `RCS ${seller.rcsCity} ${siren}` : `SIREN : ${seller.siren}`,
+  ];
+  return parts.filter(Boolean).join(' — ');
+}
+
 function header(doc: Doc, invoice: InvoiceDocument): number {
   const { seller } = invoice;
   doc
@@ -102,7 +114,7 @@ function header(doc: Doc, invoice: InvoiceDocument): number {
     .fontSize(9)
     .fillColor(GREY)
     .text(seller.address, { width: 260 })
-    .text(`SIREN : ${seller.siren}`)
+    .text(sellerIdentity(seller))
     .text(`N° TVA intracommunautaire : ${seller.vatNumber}`);
   const sellerBottom = doc.y;
 

@@ -230,7 +230,7 @@ describe('invoice PDF through the API', () => {
       'Date de la vente : 15/03/2026',
       "Date d'échéance : 15/03/2026",
       'Gestan SAS',
-      'SIREN : 123456789',
+      'SAS au capital de 10 000 € — RCS Paris 123 456 789',
       'N° TVA intracommunautaire : FR32123456789',
       'Garage Martin',
       'SIREN : 552100554',
