@@ -89,7 +89,9 @@ function upsertRow(
       existing.connections === wanted.connections &&
       existing.holderName === wanted.holderName &&
       existing.periodEnd === wanted.periodEnd &&
-      importedEmail(existing.billing) === row.email;
+      importedEmail(existing.billing) === row.email &&
+      // a licence whose last day has passed since the previous import is marked ENDED now
+      (existing.status === wanted.status || existing.status === 'TRANSFERRED');
     if (same) return 'unchanged';
     if (existing.status === 'TRANSFERRED') {
       return { error: 'ALREADY_TRANSFERRED: this v15 licence was migrated to A1 and is no longer changed' };
