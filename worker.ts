@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createEmailCodeActivities } from './activities/email-code';
+import { createLicenceMigrationActivities } from './activities/licence-migrations';
 import { createPaymentActivities } from './activities/payments';
 import { createSubscriptionActivities } from './activities/subscriptions';
 import type { Mailer } from './infra/mailer';
@@ -26,6 +27,7 @@ export function createActivities(deps: WorkerDeps) {
     ...createEmailCodeActivities({ prisma: deps.prisma, mailer: deps.mailer, secret: deps.secret }),
     ...createPaymentActivities({ stripe: deps.stripe, prisma: deps.prisma }),
     ...createSubscriptionActivities({ prisma: deps.prisma, mailer: deps.mailer, billing: deps.billing }),
+    ...createLicenceMigrationActivities({ prisma: deps.prisma, mailer: deps.mailer }),
   };
 }
 

@@ -29,7 +29,8 @@ const lastDay = (end?: LocalDate) => (end ? addDays(end, -1) : '');
 
 export async function licenceMail(db: Db, licenceId: string, facts: LicenceMailFacts): Promise<OutgoingMail> {
   const licence = await db.licence.findUniqueOrThrow({ where: { id: licenceId } });
-  const to = billingDetailsSchema.parse(licence.billing).email;
+  // only the address: a licence migrated from v15 may have no full billing details
+  const to = billingDetailsSchema.pick({ email: true }).parse(licence.billing).email;
   const what = `licence ${licence.edition} ${licence.mode} (${licence.connections} connexion${licence.connections > 1 ? 's' : ''}) de la base ${licence.baseId}`;
   const invoice = facts.invoiceNumber
     ? `\nVotre facture acquittée n° ${facts.invoiceNumber} est disponible (GET /invoices/${facts.invoiceNumber}.pdf).`

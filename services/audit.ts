@@ -12,7 +12,8 @@ export interface AuditEntry {
     | 'CHALLENGE'
     | 'CATALOG'
     | 'LICENCE'
-    | 'PURCHASE';
+    | 'PURCHASE'
+    | 'LICENCE_MIGRATION';
   entityId: string | number;
   data?: Record<string, unknown>;
 }

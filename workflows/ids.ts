@@ -12,3 +12,6 @@ export const workflowIds = {
 
 /** The one subscriptionWorkflow of a base. */
 export const subscriptionWorkflowId = (baseId: string) => `subscription:${baseId}`;
+
+/** The one v15 → A1 licence migration of a base. */
+export const licenceMigrationWorkflowId = (baseId: string) => `licence-migration:${baseId}`;

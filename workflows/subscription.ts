@@ -60,7 +60,10 @@ export interface SubscriptionState {
     paymentIntentId?: string;
     lastFailure?: string;
   };
-  /** once active: periods are nthPeriod(anchorDate, period, index) */
+  /**
+   * once active: periods are nthPeriod(anchorDate, period, index); index -1 is an opening period given by
+   * periodStart/periodEnd (a licence migrated from v15), whose end is the anchor
+   */
   anchorDate?: LocalDate;
   periodIndex: number;
   /** the last period paid for (ahead of periodIndex after a manual renewal) */
@@ -159,6 +162,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   };
 
   const setPeriod = () => {
+    // index -1: an opening period that is not one of the anchored ones (a v15 licence's remaining time
+    // moved to A1, started directly ACTIVE): its dates come with the input; period 0 starts at its end
+    if (s.periodIndex < 0) return;
     const range = nthPeriod(s.anchorDate!, s.terms.period, s.periodIndex);
     s.periodStart = range.start;
     s.periodEnd = range.end;
@@ -215,7 +221,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       await subscriptions.saveAutoRenew({ licenceId: s.licenceId, autoRenew });
       return s;
     },
-    { validator: (_autoRenew: boolean) => requireUsable() },
+    {
+      validator: (autoRenew: boolean) => {
+        requireUsable();
+        if (autoRenew && !s.paymentMethodId) requireSavedCard('Auto-renewal');
+      },
+    },
   );
 
   setHandler(
@@ -230,7 +241,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
           throw refuse('PAYMENT_DECLINED', 'The card was declined', { reason: s.dunning?.lastFailure });
         return receipt;
       }),
-    { validator: () => requireUsable() },
+    {
+      validator: () => {
+        requireUsable();
+        if (!s.customerId || !s.paymentMethodId) requireSavedCard('A manual renewal');
+      },
+    },
   );
 
   setHandler(
@@ -312,6 +328,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   function requireUsable(): void {
     if (!usable()) throw refuse('NO_PAID_LICENCE', 'This base has no paid licence running');
+  }
+
+  // in validators only: a refused update leaves no trace in the history, so running histories replay as before
+  function requireSavedCard(what: string): never {
+    throw refuse('PAYMENT_METHOD_REQUIRED', `${what} needs a card saved by an online payment`, {
+      reason: 'NO_SAVED_CARD',
+    });
   }
 
   /**

@@ -151,7 +151,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       responses: {
         200: { description: 'the subscription state', schema: z.record(z.string(), z.unknown()) },
       },
-      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED'],
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_METHOD_REQUIRED'],
     },
     async ({ params, body }) => ({
       status: 200,
@@ -170,7 +170,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       params: baseParams,
       baseParam: 'baseId',
       responses: { 200: { description: 'renewed', schema: receipt } },
-      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_DECLINED'],
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_DECLINED', 'PAYMENT_METHOD_REQUIRED'],
     },
     async ({ params }) => ({ status: 200, body: await renewNow(deps, params.baseId) }),
   );

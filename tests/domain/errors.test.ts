@@ -5,7 +5,7 @@ describe('error codes', () => {
     for (const [code, status] of Object.entries(errorStatus)) {
       expect(status).toBeGreaterThanOrEqual(400);
       expect(status).toBeLessThan(600);
-      expect(code).toMatch(/^[A-Z][A-Z_]+$/);
+      expect(code).toMatch(/^[A-Z][A-Z0-9_]+$/);
     }
   });
 
