@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
-import { billingSettings, ConfigError, emailCodeSettings, loadConfig } from './infra/config';
+import { billingSettings, ConfigError, creditSettings, emailCodeSettings, loadConfig } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
 import { startDevStack } from './infra/embedded/dev-stack';
 import { createLogger } from './infra/logger';
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     licenceKeys,
     billing: billingSettings(config),
+    credits: creditSettings(config),
   };
 
   let server: Server | undefined;
@@ -124,7 +125,15 @@ async function main(): Promise<void> {
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { prisma, mailer, secret: config.APP_SECRET, stripe, licenceKeys, billing: services.billing },
+      deps: {
+        prisma,
+        mailer,
+        secret: config.APP_SECRET,
+        stripe,
+        licenceKeys,
+        billing: services.billing,
+        credits: services.credits,
+      },
     });
     const started = worker;
     const run = started.run();

@@ -3,6 +3,7 @@
  * activities on the task queue.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createCreditActivities } from './activities/credits';
 import { createEmailCodeActivities } from './activities/email-code';
 import { createPaymentActivities } from './activities/payments';
 import { createSubscriptionActivities } from './activities/subscriptions';
@@ -10,7 +11,7 @@ import type { Mailer } from './infra/mailer';
 import type Stripe from 'stripe';
 import type { LicenceKeyRing } from './infra/licence-keys';
 import type { PrismaClient } from './infra/prisma';
-import type { BillingSettings } from './services/deps';
+import { DEFAULT_CREDIT_SETTINGS, type BillingSettings, type CreditSettings } from './services/deps';
 
 export interface WorkerDeps {
   prisma: PrismaClient;
@@ -19,6 +20,8 @@ export interface WorkerDeps {
   stripe: Stripe;
   licenceKeys: LicenceKeyRing;
   billing: BillingSettings;
+  /** support time and wallet settings; DEFAULT_CREDIT_SETTINGS when not given */
+  credits?: CreditSettings;
 }
 
 export function createActivities(deps: WorkerDeps) {
@@ -26,6 +29,12 @@ export function createActivities(deps: WorkerDeps) {
     ...createEmailCodeActivities({ prisma: deps.prisma, mailer: deps.mailer, secret: deps.secret }),
     ...createPaymentActivities({ stripe: deps.stripe, prisma: deps.prisma }),
     ...createSubscriptionActivities({ prisma: deps.prisma, mailer: deps.mailer, billing: deps.billing }),
+    ...createCreditActivities({
+      prisma: deps.prisma,
+      mailer: deps.mailer,
+      billing: deps.billing,
+      credits: deps.credits ?? DEFAULT_CREDIT_SETTINGS,
+    }),
   };
 }
 

@@ -48,6 +48,13 @@ export const errorStatus = {
   RESEND_LIMIT_REACHED: 429,
   NOT_READY: 503,
   INTERNAL: 500,
+  // support time and credits wallet
+  APP_SUBSCRIPTION_NOT_FOUND: 404,
+  INSUFFICIENT_CREDIT: 409,
+  PURCHASE_NOT_UNMATCHED: 409,
+  PURCHASE_NOT_AWAITING_PAYMENT: 409,
+  CREDIT_PRODUCT_INVALID: 422,
+  VAT_CONTACT_REQUIRED: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

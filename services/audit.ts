@@ -12,7 +12,11 @@ export interface AuditEntry {
     | 'CHALLENGE'
     | 'CATALOG'
     | 'LICENCE'
-    | 'PURCHASE';
+    | 'PURCHASE'
+    | 'CREDIT_ENTRY'
+    | 'CREDIT_PURCHASE'
+    | 'SUPPORT_CALL'
+    | 'ACCOUNT_APP';
   entityId: string | number;
   data?: Record<string, unknown>;
 }

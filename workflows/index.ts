@@ -1,3 +1,5 @@
 // Every workflow the worker registers.
 export { emailCodeWorkflow } from './email-code';
 export { subscriptionWorkflow } from './subscription';
+export { supportCallReportWorkflow } from './support-call-report';
+export { creditPurchaseWorkflow } from './credit-purchase';
