@@ -18,6 +18,7 @@ import { loadLicenceKeyRing } from './infra/licence-keys';
 import { createPrisma } from './infra/prisma';
 import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
+import { ensureMonthlyFeesSchedule } from './services/credits/monthly-fees-schedule';
 import { createWorker } from './worker';
 
 type Role = 'all' | 'api' | 'worker';
@@ -137,6 +138,8 @@ async function main(): Promise<void> {
     });
     const started = worker;
     const run = started.run();
+    const schedule = await ensureMonthlyFeesSchedule(temporal.client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
+    logger.info(schedule, 'monthly app fees schedule in place');
     run.catch((error: unknown) => logger.fatal({ err: error }, 'worker stopped'));
     cleanups.push(async () => {
       started.shutdown();

@@ -224,41 +224,67 @@ export function createCreditActivities({ prisma, mailer, billing, credits }: Cre
       await mailer.send(supportCallReportMail(call, account.email));
     },
 
-    /** The app subscriptions due for a month (YYYY-MM). */
-    async listDueAppFees(input: { month: string }): Promise<{ accountAppId: string }[]> {
+    /**
+     * Charges one page of app fees for a month (subscriptions in id order after `afterId`), each once: key
+     * app-fee:<account>:<app>:<month>, the key alone as fingerprint (a fee edited between two runs still
+     * charges once). A wallet that can't pay is reported, not charged.
+     */
+    async chargeAppFeesPage(input: {
+      month: string;
+      /** ISO instant the movements are dated (the scheduled time of the run) */
+      at: string;
+      afterId?: string;
+      limit: number;
+    }): Promise<{
+      outcomes: Record<AppFeeOutcome, number>;
+      refused: { accountId: number; accountAppId: string }[];
+      lastId?: string;
+    }> {
       const apps = await prisma.accountApp.findMany({
-        where: { sinceMonth: { lte: input.month } },
-        select: { id: true, sinceMonth: true, untilMonth: true },
-        orderBy: [{ accountId: 'asc' }, { createdAt: 'asc' }],
+        where: { sinceMonth: { lte: input.month }, ...(input.afterId ? { id: { gt: input.afterId } } : {}) },
+        orderBy: { id: 'asc' },
+        take: input.limit,
       });
-      return apps.filter((a) => appChargedIn(a, input.month)).map((a) => ({ accountAppId: a.id }));
-    },
-
-    /** Charges one app's fee for one month on the wallet, once (key app-fee:<account>:<app>:<month>). */
-    async chargeAppFee(input: { accountAppId: string; month: string; at: string }): Promise<AppFeeOutcome> {
-      const app = await prisma.accountApp.findUniqueOrThrow({ where: { id: input.accountAppId } });
-      if (!appChargedIn(app, input.month)) return 'NOT_DUE';
-      try {
-        const posted = await prisma.$transaction((tx) =>
-          postCreditEntry(tx, feesActor, {
-            accountId: app.accountId,
-            ledger: 'WALLET',
-            idempotencyKey: appFeeKey(app.accountId, app.id, input.month),
-            // the key alone identifies the charge: a fee changed between two runs still charges once
-            fingerprint: appFeeKey(app.accountId, app.id, input.month),
-            amount: -app.monthlyFeeCents,
-            type: app.label,
-            description: `${app.app} ${input.month}`,
-            site: app.site ?? undefined,
-            staff: app.staff ?? undefined,
-            occurredAt: new Date(input.at),
-          }),
-        );
-        return posted.replayed ? 'ALREADY_CHARGED' : 'CHARGED';
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'INSUFFICIENT_CREDIT') return 'INSUFFICIENT_CREDIT';
-        throw error;
+      const outcomes: Record<AppFeeOutcome, number> = {
+        CHARGED: 0,
+        ALREADY_CHARGED: 0,
+        INSUFFICIENT_CREDIT: 0,
+        NOT_DUE: 0,
+      };
+      const refused: { accountId: number; accountAppId: string }[] = [];
+      for (const app of apps) {
+        let outcome: AppFeeOutcome = 'NOT_DUE';
+        if (appChargedIn(app, input.month)) {
+          const key = appFeeKey(app.accountId, app.id, input.month);
+          try {
+            const posted = await prisma.$transaction((tx) =>
+              postCreditEntry(tx, feesActor, {
+                accountId: app.accountId,
+                ledger: 'WALLET',
+                idempotencyKey: key,
+                fingerprint: key,
+                amount: -app.monthlyFeeCents,
+                type: app.label,
+                description: `${app.app} ${input.month}`,
+                site: app.site ?? undefined,
+                staff: app.staff ?? undefined,
+                occurredAt: new Date(input.at),
+              }),
+            );
+            outcome = posted.replayed ? 'ALREADY_CHARGED' : 'CHARGED';
+          } catch (error) {
+            if (!(error instanceof AppError && error.code === 'INSUFFICIENT_CREDIT')) throw error;
+            outcome = 'INSUFFICIENT_CREDIT';
+            refused.push({ accountId: app.accountId, accountAppId: app.id });
+          }
+        }
+        outcomes[outcome] += 1;
       }
+      return {
+        outcomes,
+        refused,
+        lastId: apps.length === input.limit ? apps[apps.length - 1]?.id : undefined,
+      };
     },
   };
 }

@@ -3,3 +3,4 @@ export { emailCodeWorkflow } from './email-code';
 export { subscriptionWorkflow } from './subscription';
 export { supportCallReportWorkflow } from './support-call-report';
 export { creditPurchaseWorkflow } from './credit-purchase';
+export { monthlyFeesWorkflow } from './monthly-fees';
