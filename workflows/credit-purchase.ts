@@ -207,7 +207,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
 
   // ---- payment ---------------------------------------------------------------------------------------
   const customerId = await payments.ensureStripeCustomer({
-    baseId: s.baseId ?? '',
+    baseId: s.baseId,
     email: s.email,
     name: s.companyName,
     idempotencyKey: `credit-customer:${s.purchaseId}`,
