@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
-import { billingSettings, ConfigError, emailCodeSettings, loadConfig } from './infra/config';
+import { billingSettings, ConfigError, creditSettings, emailCodeSettings, loadConfig } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
 import { startDevStack } from './infra/embedded/dev-stack';
 import { createLogger } from './infra/logger';
@@ -18,6 +18,7 @@ import { loadLicenceKeyRing } from './infra/licence-keys';
 import { createPrisma } from './infra/prisma';
 import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
+import { ensureMonthlyFeesSchedule } from './services/credits/monthly-fees-schedule';
 import { createWorker } from './worker';
 
 type Role = 'all' | 'api' | 'worker';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     licenceKeys,
     billing: billingSettings(config),
+    credits: creditSettings(config),
   };
 
   let server: Server | undefined;
@@ -124,10 +126,20 @@ async function main(): Promise<void> {
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { prisma, mailer, secret: config.APP_SECRET, stripe, licenceKeys, billing: services.billing },
+      deps: {
+        prisma,
+        mailer,
+        secret: config.APP_SECRET,
+        stripe,
+        licenceKeys,
+        billing: services.billing,
+        credits: services.credits,
+      },
     });
     const started = worker;
     const run = started.run();
+    const schedule = await ensureMonthlyFeesSchedule(temporal.client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
+    logger.info(schedule, 'monthly app fees schedule in place');
     run.catch((error: unknown) => logger.fatal({ err: error }, 'worker stopped'));
     cleanups.push(async () => {
       started.shutdown();

@@ -3,6 +3,7 @@
  * activities on the task queue.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createCreditActivities } from './activities/credits';
 import { createEmailCodeActivities } from './activities/email-code';
 import { createLicenceMigrationActivities } from './activities/licence-migrations';
 import { createPaymentActivities } from './activities/payments';
@@ -11,7 +12,7 @@ import type { Mailer } from './infra/mailer';
 import type Stripe from 'stripe';
 import type { LicenceKeyRing } from './infra/licence-keys';
 import type { PrismaClient } from './infra/prisma';
-import type { BillingSettings } from './services/deps';
+import { DEFAULT_CREDIT_SETTINGS, type BillingSettings, type CreditSettings } from './services/deps';
 
 export interface WorkerDeps {
   prisma: PrismaClient;
@@ -20,6 +21,8 @@ export interface WorkerDeps {
   stripe: Stripe;
   licenceKeys: LicenceKeyRing;
   billing: BillingSettings;
+  /** support time and wallet settings; DEFAULT_CREDIT_SETTINGS when not given */
+  credits?: CreditSettings;
 }
 
 export function createActivities(deps: WorkerDeps) {
@@ -28,6 +31,12 @@ export function createActivities(deps: WorkerDeps) {
     ...createPaymentActivities({ stripe: deps.stripe, prisma: deps.prisma }),
     ...createSubscriptionActivities({ prisma: deps.prisma, mailer: deps.mailer, billing: deps.billing }),
     ...createLicenceMigrationActivities({ prisma: deps.prisma, mailer: deps.mailer }),
+    ...createCreditActivities({
+      prisma: deps.prisma,
+      mailer: deps.mailer,
+      billing: deps.billing,
+      credits: deps.credits ?? DEFAULT_CREDIT_SETTINGS,
+    }),
   };
 }
 

@@ -25,7 +25,8 @@ export interface PaymentActivityDeps {
 export interface EnsureStripeCustomerInput {
   /** when given, the licence's customer is reused, or the new one is remembered on it */
   licenceId?: string;
-  baseId: string;
+  /** the base buying, when there is one (a support pack bought on the website has none) */
+  baseId?: string;
   email: string;
   name: string;
   idempotencyKey: string;
@@ -33,7 +34,7 @@ export interface EnsureStripeCustomerInput {
 
 export interface CreatePaymentIntentInput {
   purchaseId: string;
-  baseId: string;
+  baseId?: string;
   amountCents: number;
   /** ISO 4217, any case */
   currency: string;
@@ -42,6 +43,16 @@ export interface CreatePaymentIntentInput {
   workflowId: string;
   idempotencyKey: string;
   description: string;
+  /** save the card for off-session charges (licence renewals); default true */
+  saveCard?: boolean;
+}
+
+export interface RefundPaymentInput {
+  paymentIntentId: string;
+  /** omitted: the whole amount */
+  amountCents?: number;
+  idempotencyKey: string;
+  metadata: Record<string, string>;
 }
 
 export interface ChargeOffSessionInput {
@@ -70,7 +81,10 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
           {
             email: input.email,
             name: input.name,
-            metadata: { baseId: input.baseId, ...(input.licenceId ? { licenceId: input.licenceId } : {}) },
+            metadata: {
+              ...(input.baseId ? { baseId: input.baseId } : {}),
+              ...(input.licenceId ? { licenceId: input.licenceId } : {}),
+            },
           },
           { idempotencyKey: input.idempotencyKey },
         ),
@@ -103,8 +117,12 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
             // with setup_future_usage, Stripe offers only methods that can be reused off-session (renewals);
             // no redirects: the customer confirms in the page (cards)
             automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-            setup_future_usage: 'off_session',
-            metadata: { workflowId: input.workflowId, purchaseId: input.purchaseId, baseId: input.baseId },
+            ...(input.saveCard === false ? {} : { setup_future_usage: 'off_session' as const }),
+            metadata: {
+              workflowId: input.workflowId,
+              purchaseId: input.purchaseId,
+              ...(input.baseId ? { baseId: input.baseId } : {}),
+            },
           },
           { idempotencyKey: input.idempotencyKey },
         ),
@@ -157,6 +175,30 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
         message: `PaymentIntent ${intent.id} is ${intent.status} after an off-session charge`,
         details: [{ paymentIntentId: intent.id, status: intent.status }],
       });
+    },
+
+    /** Gives money back on a succeeded PaymentIntent (all of it unless an amount is given). */
+    async refundPayment(input: RefundPaymentInput): Promise<{ refundId: string; status: string }> {
+      requireIdempotencyKey(input.idempotencyKey);
+      const refund = await classifyStripeErrors(() =>
+        stripe.refunds.create(
+          {
+            payment_intent: input.paymentIntentId,
+            ...(input.amountCents !== undefined ? { amount: input.amountCents } : {}),
+            metadata: input.metadata,
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return { refundId: refund.id, status: refund.status ?? 'pending' };
+    },
+
+    /** Cancels a PaymentIntent nobody paid (a purchase cancelled before payment). */
+    async cancelPaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<void> {
+      requireIdempotencyKey(input.idempotencyKey);
+      await classifyStripeErrors(() =>
+        stripe.paymentIntents.cancel(input.paymentIntentId, {}, { idempotencyKey: input.idempotencyKey }),
+      );
     },
   };
 }

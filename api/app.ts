@@ -23,6 +23,9 @@ import { opsRoutes } from './routes/ops';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './routes/stripe-webhook';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { migrationRoutes } from './routes/migrations';
+import { creditRoutes } from './routes/credits';
+import { supportRoutes } from './routes/support';
+import { walletRoutes } from './routes/wallet';
 
 export interface AppDeps {
   services: ServiceDeps;
@@ -63,6 +66,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(licenceFileRoutes(kit, deps.services));
   app.use(stripeWebhookRoutes(registry, deps.services));
   app.use(migrationRoutes(kit, deps.services));
+  app.use(walletRoutes(kit, deps.services));
+  app.use(supportRoutes(kit, deps.services));
+  app.use(creditRoutes(kit, deps.services));
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

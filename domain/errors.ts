@@ -57,6 +57,13 @@ export const errorStatus = {
   MIGRATION_TOO_LATE: 422,
   MIGRATION_EMAIL_REQUIRED: 422,
   PAYMENT_METHOD_REQUIRED: 422,
+  // support time and credits wallet
+  APP_SUBSCRIPTION_NOT_FOUND: 404,
+  INSUFFICIENT_CREDIT: 409,
+  PURCHASE_NOT_UNMATCHED: 409,
+  PURCHASE_NOT_AWAITING_PAYMENT: 409,
+  CREDIT_PRODUCT_INVALID: 422,
+  VAT_CONTACT_REQUIRED: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -46,7 +46,10 @@ export interface InvoiceDocument {
   id: string;
   number: string;
   status: 'PAID' | 'CANCELLED';
-  baseId: string;
+  /** the base invoiced; null for an account's purchase without a base (support packs bought online) */
+  baseId: string | null;
+  /** the customer account invoiced, when there is one */
+  accountId?: number | null;
   issueDate: string;
   saleDate: string;
   dueDate: string;

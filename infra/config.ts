@@ -81,6 +81,14 @@ export const configSchema = z.object({
   OFFLINE_PAYMENT_DEADLINE_DAYS: z.coerce.number().int().positive().default(30),
   /** card payment: hours to complete it before the purchase is cancelled */
   ONLINE_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
+
+  /** support time and credits wallet: where ops reminders go, the contact for buyers who can't buy online */
+  OPS_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('ops@localhost'),
+  VENDOR_CONTACT_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('contact@localhost'),
+  /** card payment of a support pack or wallet recharge: hours to complete it before it expires */
+  CREDIT_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
+  /** hours between reminders to ops of a paid purchase waiting for an account */
+  UNMATCHED_PURCHASE_REMINDER_HOURS: z.coerce.number().int().positive().default(24),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -129,5 +137,15 @@ export function billingSettings(config: Config) {
     offlinePaymentReminderDays: config.OFFLINE_PAYMENT_REMINDER_DAYS,
     offlinePaymentDeadlineDays: config.OFFLINE_PAYMENT_DEADLINE_DAYS,
     onlinePaymentTimeoutHours: config.ONLINE_PAYMENT_TIMEOUT_HOURS,
+  };
+}
+
+/** The support time and wallet settings handed to use-cases and workflows. */
+export function creditSettings(config: Config) {
+  return {
+    opsEmail: config.OPS_EMAIL,
+    vendorContactEmail: config.VENDOR_CONTACT_EMAIL,
+    paymentTimeoutHours: config.CREDIT_PAYMENT_TIMEOUT_HOURS,
+    unmatchedReminderHours: config.UNMATCHED_PURCHASE_REMINDER_HOURS,
   };
 }

@@ -13,7 +13,11 @@ export interface AuditEntry {
     | 'CATALOG'
     | 'LICENCE'
     | 'PURCHASE'
-    | 'LICENCE_MIGRATION';
+    | 'LICENCE_MIGRATION'
+    | 'CREDIT_ENTRY'
+    | 'CREDIT_PURCHASE'
+    | 'SUPPORT_CALL'
+    | 'ACCOUNT_APP';
   entityId: string | number;
   data?: Record<string, unknown>;
 }

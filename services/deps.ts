@@ -16,6 +16,24 @@ export interface BillingSettings {
   onlinePaymentTimeoutHours: number;
 }
 
+/** Support time and credits wallet: who ops are, how long a card payment may take, who to contact. */
+export interface CreditSettings {
+  /** where the manual-credit queue reminders go */
+  opsEmail: string;
+  /** the vendor's contact for buyers who can't buy online (not subject to French VAT) */
+  vendorContactEmail: string;
+  paymentTimeoutHours: number;
+  /** how often ops are reminded of a paid purchase waiting for an account */
+  unmatchedReminderHours: number;
+}
+
+export const DEFAULT_CREDIT_SETTINGS: CreditSettings = {
+  opsEmail: 'ops@localhost',
+  vendorContactEmail: 'contact@localhost',
+  paymentTimeoutHours: 24,
+  unmatchedReminderHours: 24,
+};
+
 /** What use-cases need: the database, Temporal, Stripe, the licence keys, and the settings they read. */
 export interface ServiceDeps {
   prisma: PrismaClient;
@@ -26,4 +44,6 @@ export interface ServiceDeps {
   stripeWebhookSecret: string;
   licenceKeys: LicenceKeyRing;
   billing: BillingSettings;
+  /** support time and wallet settings; DEFAULT_CREDIT_SETTINGS when not given */
+  credits?: CreditSettings;
 }

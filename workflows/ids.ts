@@ -15,3 +15,12 @@ export const subscriptionWorkflowId = (baseId: string) => `subscription:${baseId
 
 /** The one v15 → A1 licence migration of a base. */
 export const licenceMigrationWorkflowId = (baseId: string) => `licence-migration:${baseId}`;
+// ---- support time and credits wallet
+/** One creditPurchaseWorkflow per credit purchase (support pack or wallet recharge). */
+export const creditPurchaseWorkflowId = (purchaseId: string) => `credit-purchase:${purchaseId}`;
+/** The report email of one support call, sent once. */
+export const supportCallReportWorkflowId = (supportCallId: string) => `support-call-report:${supportCallId}`;
+/** The Temporal Schedule that charges monthly app fees on the 1st of each month. */
+export const MONTHLY_FEES_SCHEDULE_ID = 'monthly-app-fees';
+/** A monthly fees run for one month started by hand (ops, catch-up): the same month never runs twice at once. */
+export const monthlyFeesWorkflowId = (month: string) => `monthly-app-fees:${month}`;

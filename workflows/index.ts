@@ -2,3 +2,6 @@
 export { emailCodeWorkflow } from './email-code';
 export { subscriptionWorkflow } from './subscription';
 export { licenceMigrationWorkflow } from './licence-migration';
+export { supportCallReportWorkflow } from './support-call-report';
+export { creditPurchaseWorkflow } from './credit-purchase';
+export { monthlyFeesWorkflow } from './monthly-fees';

@@ -1,7 +1,7 @@
 import type { InvoiceDocument } from '../../domain/invoice';
 import { AppError } from '../../domain/errors';
 import type { Db } from '../../infra/prisma';
-import { canAccessBase, type Principal } from '../auth/principal';
+import { canAccessAccount, canAccessBase, type Principal } from '../auth/principal';
 import { toInvoiceDocument } from './invoice-document';
 import { renderInvoicePdf } from './render-invoice-pdf';
 
@@ -12,7 +12,11 @@ import { renderInvoicePdf } from './render-invoice-pdf';
  */
 export async function getInvoice(db: Db, principal: Principal, number: string): Promise<InvoiceDocument> {
   const row = await db.invoice.findUnique({ where: { number } });
-  if (!row || !(await canAccessBase(db, principal, row.baseId))) {
+  const visible =
+    row !== null &&
+    ((row.baseId !== null && (await canAccessBase(db, principal, row.baseId))) ||
+      (row.accountId !== null && canAccessAccount(principal, row.accountId)));
+  if (!row || !visible) {
     throw new AppError('INVOICE_NOT_FOUND', `No invoice ${number}`);
   }
   return toInvoiceDocument(row);

@@ -52,6 +52,7 @@ export function toInvoiceDocument(row: Invoice): InvoiceDocument {
     number: row.number,
     status: row.status,
     baseId: row.baseId,
+    accountId: row.accountId,
     issueDate: row.issueDate,
     saleDate: row.saleDate,
     dueDate: row.dueDate,

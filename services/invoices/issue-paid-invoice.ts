@@ -12,7 +12,9 @@ import type { Db, Prisma } from '../../infra/prisma';
 import { toInvoiceDocument } from './invoice-document';
 
 export interface IssuePaidInvoiceInput {
-  baseId: string;
+  /** the base invoiced; omitted for an account's purchase made without a base (then accountId is given) */
+  baseId?: string;
+  accountId?: number;
   licenceId?: string;
   purchaseId?: string;
   /** the payment recorded in the same transaction; one invoice per payment */
@@ -37,6 +39,8 @@ const json = (value: unknown) => JSON.parse(JSON.stringify(value)) as Prisma.Inp
 /** Mistakes of the caller, refused before a number is spent: an issued invoice can never be corrected. */
 function inputProblems(input: IssuePaidInvoiceInput): string[] {
   const problems = invoiceAmountProblems(input.lines, input.totals);
+  if (input.baseId === undefined && input.accountId === undefined)
+    problems.push('an invoice names a base or a customer account');
   for (const name of ['issueDate', 'saleDate', 'dueDate'] as const) {
     const value = input[name];
     if (value !== undefined && !isIsoDate(value)) problems.push(`${name} must be a YYYY-MM-DD date`);
@@ -74,7 +78,10 @@ export async function issuePaidInvoice(tx: Db, input: IssuePaidInvoiceInput): Pr
   if (input.paymentId !== undefined) {
     const existing = await tx.invoice.findUnique({ where: { paymentId: input.paymentId } });
     if (existing) {
-      if (existing.baseId !== input.baseId || existing.totalInclVatCents !== input.totals.totalInclVatCents)
+      if (
+        (existing.baseId ?? undefined) !== input.baseId ||
+        existing.totalInclVatCents !== input.totals.totalInclVatCents
+      )
         throw new Error(
           `payment ${input.paymentId} is already invoiced (${existing.number}) with other data`,
         );
@@ -110,6 +117,7 @@ export async function issuePaidInvoice(tx: Db, input: IssuePaidInvoiceInput): Pr
       seq,
       status: 'PAID',
       baseId: input.baseId,
+      accountId: input.accountId,
       licenceId: input.licenceId,
       purchaseId: input.purchaseId,
       paymentId: input.paymentId,

@@ -145,7 +145,8 @@ function buyerBlock(doc: Doc, invoice: InvoiceDocument, top: number): number {
   if (buyer.vatNumber) doc.text(`N° TVA intracommunautaire : ${buyer.vatNumber}`);
   if (buyer.email) doc.text(buyer.email);
   const bottom = doc.y;
-  doc.font('Helvetica').fontSize(9).fillColor(GREY).text(`Base ${invoice.baseId}`, MARGIN, top);
+  const reference = invoice.baseId ? `Base ${invoice.baseId}` : `Compte client n° ${invoice.accountId ?? ''}`;
+  doc.font('Helvetica').fontSize(9).fillColor(GREY).text(reference, MARGIN, top);
   return bottom + 25;
 }
 

@@ -1,0 +1,292 @@
+/**
+ * Side effects of the credit workflows (Stripe calls are in payments.ts): crediting a paid purchase with its
+ * invoice or receipt in one transaction, closing purchases, the manual-credit queue reminders, support call
+ * reports and monthly app fees. Every ledger write goes through postCreditEntry with a key derived from the
+ * purchase, call or (account, app, month): a retried activity finds its earlier work.
+ */
+import { dayOf } from '../domain/licence';
+import { appChargedIn, appFeeKey } from '../domain/credits';
+import type { Quote } from '../domain/quote';
+import type { Mailer } from '../infra/mailer';
+import type { PrismaClient } from '../infra/prisma';
+import { systemActor } from '../services/actor';
+import { audit } from '../services/audit';
+import { postCreditEntry } from '../services/credits/post-credit-entry';
+import { readBalance } from '../services/credits/read-ledger';
+import type { BillingSettings, CreditSettings } from '../services/deps';
+import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
+import { billingDetailsSchema, buyerOf } from '../services/licences/billing-details';
+import { AppError } from '../domain/errors';
+import { classifyFailures } from './failures';
+import {
+  accountCreditedMail,
+  creditPurchaseMail,
+  opsUnmatchedReminderMail,
+  supportCallReportMail,
+  type CreditPurchaseMailKind,
+} from './credit-mails';
+
+export interface CreditActivityDeps {
+  prisma: PrismaClient;
+  mailer: Mailer;
+  billing: BillingSettings;
+  credits: CreditSettings;
+}
+
+const actor = systemActor('creditPurchaseWorkflow');
+const feesActor = systemActor('monthlyFeesWorkflow');
+
+export const receiptNumberOf = (year: number, number: number) =>
+  `RC-${year}-${String(number).padStart(6, '0')}`;
+
+export type AppFeeOutcome = 'CHARGED' | 'ALREADY_CHARGED' | 'INSUFFICIENT_CREDIT' | 'NOT_DUE';
+
+export function createCreditActivities({ prisma, mailer, billing, credits }: CreditActivityDeps) {
+  return {
+    async noteCreditPaymentIntent(input: { purchaseId: string; paymentIntentId: string }): Promise<void> {
+      await prisma.creditPurchase.update({
+        where: { id: input.purchaseId },
+        data: { stripePaymentIntentId: input.paymentIntentId },
+      });
+    },
+
+    /** Paid online without a known account: the purchase enters the ops queue. */
+    async markCreditPurchaseUnmatched(input: {
+      purchaseId: string;
+      paymentIntentId: string;
+      amountCents: number;
+    }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const updated = await tx.creditPurchase.updateMany({
+          where: { id: input.purchaseId, status: 'AWAITING_PAYMENT' },
+          data: { status: 'UNMATCHED', paidAt: new Date(), stripePaymentIntentId: input.paymentIntentId },
+        });
+        if (updated.count === 0) return; // a retry after the commit
+        await audit(tx, actor, {
+          action: 'credit_purchase.unmatched',
+          entityType: 'CREDIT_PURCHASE',
+          entityId: input.purchaseId,
+          data: { paymentIntentId: input.paymentIntentId, amountCents: input.amountCents },
+        });
+      });
+    },
+
+    /**
+     * Credits a paid purchase to an account, once: ledger entry, paid invoice (support pack, number taken in
+     * this transaction) or receipt number (wallet), purchase COMPLETED. A retry returns the first result.
+     */
+    async creditPurchase(input: {
+      purchaseId: string;
+      accountId: number;
+      paymentIntentId: string;
+      amountCents: number;
+      by: string;
+    }): Promise<{ invoiceNumber: string | null; receiptNumber: string | null; balance: number }> {
+      return classifyFailures(() =>
+        prisma.$transaction(async (tx) => {
+          await tx.$queryRaw`SELECT 1 FROM "CreditPurchase" WHERE "id" = ${input.purchaseId}::uuid FOR UPDATE`;
+          const p = await tx.creditPurchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
+          const ledger = p.product === 'SUPPORT_PACK' ? 'SUPPORT_TIME' : 'WALLET';
+          if (p.creditedAt) {
+            const { balance } = await readBalance(tx, p.accountId!, ledger);
+            return { invoiceNumber: p.invoiceNumber, receiptNumber: p.receiptNumber, balance };
+          }
+          const account = await tx.account.findUnique({ where: { id: input.accountId } });
+          if (!account || account.status !== 'ACTIVE')
+            throw new AppError('ACCOUNT_NOT_FOUND', `No confirmed account ${input.accountId}`);
+          const now = new Date();
+          const posted = await postCreditEntry(tx, actor, {
+            accountId: input.accountId,
+            ledger,
+            idempotencyKey: `credit-purchase:${p.id}`,
+            amount: p.creditAmount,
+            type: p.product === 'SUPPORT_PACK' ? 'support-pack' : 'recharge',
+            description:
+              p.product === 'SUPPORT_PACK'
+                ? `Pack support ${p.packMinutes} min`
+                : `Recharge achat n° ${p.number}`,
+            baseId: p.baseId ?? undefined,
+            occurredAt: now,
+            creditPurchaseId: p.id,
+          });
+          let invoiceNumber: string | null = null;
+          let receiptNumber: string | null = null;
+          const today = dayOf(now.getTime());
+          if (p.product === 'SUPPORT_PACK') {
+            const quote = p.quote as unknown as Quote;
+            const invoice = await issuePaidInvoice(tx, {
+              accountId: input.accountId,
+              baseId: p.baseId ?? undefined,
+              issueDate: today,
+              saleDate: dayOf((p.paidAt ?? now).getTime()),
+              dueDate: today,
+              seller: billing.seller,
+              buyer: buyerOf(billingDetailsSchema.parse(p.billing)),
+              lines: quote.lines,
+              vat: quote.vat,
+              totals: quote,
+              paidAt: p.paidAt ?? now,
+            });
+            invoiceNumber = invoice.number;
+          } else {
+            receiptNumber = receiptNumberOf(now.getUTCFullYear(), p.number);
+          }
+          await tx.creditPurchase.update({
+            where: { id: p.id },
+            data: {
+              status: 'COMPLETED',
+              accountId: input.accountId,
+              creditedAt: now,
+              paidAt: p.paidAt ?? now,
+              stripePaymentIntentId: input.paymentIntentId,
+              invoiceNumber,
+              receiptNumber,
+              assignedBy: input.by === 'buyer' ? null : input.by,
+            },
+          });
+          await audit(tx, actor, {
+            action: input.by === 'buyer' ? 'credit_purchase.credited' : 'credit_purchase.assigned',
+            entityType: 'CREDIT_PURCHASE',
+            entityId: p.id,
+            data: {
+              accountId: input.accountId,
+              by: input.by,
+              invoiceNumber,
+              receiptNumber,
+              balance: posted.balance,
+            },
+          });
+          return { invoiceNumber, receiptNumber, balance: posted.balance };
+        }),
+      );
+    },
+
+    async closeCreditPurchase(input: {
+      purchaseId: string;
+      status: 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
+      reason: string;
+      by?: string;
+      refundId?: string;
+    }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const updated = await tx.creditPurchase.updateMany({
+          where: { id: input.purchaseId, status: { in: ['AWAITING_PAYMENT', 'UNMATCHED'] } },
+          data: {
+            status: input.status,
+            closedReason: input.reason,
+            closedBy: input.by,
+            refundId: input.refundId,
+          },
+        });
+        if (updated.count === 0) return;
+        await audit(tx, actor, {
+          action: `credit_purchase.${input.status.toLowerCase()}`,
+          entityType: 'CREDIT_PURCHASE',
+          entityId: input.purchaseId,
+          data: { reason: input.reason, by: input.by, refundId: input.refundId },
+        });
+      });
+    },
+
+    async sendCreditPurchaseMail(input: {
+      purchaseId: string;
+      kind: CreditPurchaseMailKind;
+      reason?: string;
+    }): Promise<void> {
+      const p = await prisma.creditPurchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
+      let balance;
+      if (input.kind === 'COMPLETED' && p.accountId !== null) {
+        const ledger = p.product === 'SUPPORT_PACK' ? 'SUPPORT_TIME' : 'WALLET';
+        balance = { accountId: p.accountId, ...(await readBalance(prisma, p.accountId, ledger)) };
+      }
+      const mail = creditPurchaseMail(input.kind, p, {
+        balance,
+        reason: input.reason,
+        contactEmail: credits.vendorContactEmail,
+      });
+      await mailer.send(mail);
+      if (balance) {
+        const account = await prisma.account.findUniqueOrThrow({ where: { id: balance.accountId } });
+        if (account.email.toLowerCase() !== mail.to.toLowerCase())
+          await mailer.send(accountCreditedMail(p, account.email, balance));
+      }
+    },
+
+    async sendOpsUnmatchedReminder(input: { purchaseId: string; reminder: number }): Promise<void> {
+      const p = await prisma.creditPurchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
+      if (p.status !== 'UNMATCHED') return;
+      await mailer.send(opsUnmatchedReminderMail(p, credits.opsEmail, input.reminder));
+    },
+
+    async sendSupportCallReport(input: { supportCallId: string }): Promise<void> {
+      const call = await prisma.supportCall.findUniqueOrThrow({ where: { id: input.supportCallId } });
+      const account = await prisma.account.findUniqueOrThrow({ where: { id: call.accountId } });
+      await mailer.send(supportCallReportMail(call, account.email));
+    },
+
+    /**
+     * Charges one page of app fees for a month (subscriptions in id order after `afterId`), each once: key
+     * app-fee:<account>:<app>:<month>, the key alone as fingerprint (a fee edited between two runs still
+     * charges once). A wallet that can't pay is reported, not charged.
+     */
+    async chargeAppFeesPage(input: {
+      month: string;
+      /** ISO instant the movements are dated (the scheduled time of the run) */
+      at: string;
+      afterId?: string;
+      limit: number;
+    }): Promise<{
+      outcomes: Record<AppFeeOutcome, number>;
+      refused: { accountId: number; accountAppId: string }[];
+      lastId?: string;
+    }> {
+      const apps = await prisma.accountApp.findMany({
+        where: { sinceMonth: { lte: input.month }, ...(input.afterId ? { id: { gt: input.afterId } } : {}) },
+        orderBy: { id: 'asc' },
+        take: input.limit,
+      });
+      const outcomes: Record<AppFeeOutcome, number> = {
+        CHARGED: 0,
+        ALREADY_CHARGED: 0,
+        INSUFFICIENT_CREDIT: 0,
+        NOT_DUE: 0,
+      };
+      const refused: { accountId: number; accountAppId: string }[] = [];
+      for (const app of apps) {
+        let outcome: AppFeeOutcome = 'NOT_DUE';
+        if (appChargedIn(app, input.month)) {
+          const key = appFeeKey(app.accountId, app.id, input.month);
+          try {
+            const posted = await prisma.$transaction((tx) =>
+              postCreditEntry(tx, feesActor, {
+                accountId: app.accountId,
+                ledger: 'WALLET',
+                idempotencyKey: key,
+                fingerprint: key,
+                amount: -app.monthlyFeeCents,
+                type: app.label,
+                description: `${app.app} ${input.month}`,
+                site: app.site ?? undefined,
+                staff: app.staff ?? undefined,
+                occurredAt: new Date(input.at),
+              }),
+            );
+            outcome = posted.replayed ? 'ALREADY_CHARGED' : 'CHARGED';
+          } catch (error) {
+            if (!(error instanceof AppError && error.code === 'INSUFFICIENT_CREDIT')) throw error;
+            outcome = 'INSUFFICIENT_CREDIT';
+            refused.push({ accountId: app.accountId, accountAppId: app.id });
+          }
+        }
+        outcomes[outcome] += 1;
+      }
+      return {
+        outcomes,
+        refused,
+        lastId: apps.length === input.limit ? apps[apps.length - 1]?.id : undefined,
+      };
+    },
+  };
+}
+
+export type CreditActivities = ReturnType<typeof createCreditActivities>;

@@ -1,0 +1,265 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { actorOf } from '../../services/auth/principal';
+import {
+  assignCreditPurchase,
+  cancelCreditPurchase,
+  listUnmatchedPurchases,
+  refundCreditPurchase,
+} from '../../services/credits/decide-credit-purchase';
+import { getCreditPurchase, purchaseCredits } from '../../services/credits/purchase-credits';
+import type { ServiceDeps } from '../../services/deps';
+import { billingDetailsSchema } from '../../services/licences/billing-details';
+import type { RouteKit } from '../route-kit';
+import { accountId } from '../schemas';
+import { accountParams, requireAccountAccess } from './wallet';
+
+const product = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('SUPPORT_PACK'),
+    minutes: z.number().int().positive().openapi({ example: 30 }),
+  }),
+  z.object({
+    kind: z.literal('WALLET_RECHARGE'),
+    amountCents: z.number().int().positive().max(100_000_000).openapi({ example: 30000 }),
+  }),
+]);
+
+const idempotencyKey = z
+  .string()
+  .min(8)
+  .max(100)
+  .openapi({ description: 'chosen by the client; a retry with the same key gets the same purchase' });
+
+const purchaseView = z.object({
+  purchaseId: z.string(),
+  number: z.number().int(),
+  product: z.enum(['SUPPORT_PACK', 'WALLET_RECHARGE']),
+  packMinutes: z.number().int().nullable(),
+  creditAmount: z.number().int().openapi({ description: 'seconds (support pack) or cents (wallet)' }),
+  amountCents: z.number().int().openapi({ description: 'charged to the card (incl. VAT for packs)' }),
+  quote: z.unknown(),
+  status: z.enum(['AWAITING_PAYMENT', 'UNMATCHED', 'COMPLETED', 'EXPIRED', 'CANCELLED', 'REFUNDED']),
+  accountId: z.number().int().nullable(),
+  invoiceNumber: z.string().nullable(),
+  receiptNumber: z.string().nullable(),
+  createdAt: z.string(),
+  paidAt: z.string().nullable(),
+});
+const purchaseAnswer = purchaseView.extend({
+  created: z.boolean(),
+  payment: z
+    .object({ provider: z.literal('STRIPE'), paymentIntentId: z.string(), clientSecret: z.string() })
+    .optional(),
+});
+const purchaseErrors = [
+  'VAT_CONTACT_REQUIRED',
+  'VAT_NUMBER_INVALID',
+  'CREDIT_PRODUCT_INVALID',
+  'IDEMPOTENCY_KEY_REUSED',
+] as const;
+const purchaseParams = z.object({ purchaseId: z.uuid() });
+const reason = z.object({ reason: z.string().trim().min(3).max(1000) });
+
+export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
+  const router = Router();
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/accounts/:accountId/credit-purchases',
+      summary: 'Buy support time (15/30/60 min pack) or wallet credits by card, from the ERP',
+      tag: 'credits',
+      auth: 'any',
+      params: accountParams,
+      body: z.object({
+        idempotencyKey,
+        product,
+        billing: billingDetailsSchema.optional().openapi({ description: "default: the account's details" }),
+      }),
+      responses: {
+        201: { description: 'purchase recorded; what the client needs to pay', schema: purchaseAnswer },
+        200: { description: 'the same request again: the same purchase', schema: purchaseAnswer },
+      },
+      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', ...purchaseErrors],
+    },
+    async ({ params, body, principal }) => {
+      requireAccountAccess(principal, params.accountId);
+      const result = await purchaseCredits(deps, {
+        actor: actorOf(principal),
+        channel: {
+          kind: 'ACCOUNT',
+          accountId: params.accountId,
+          ...(principal.kind === 'installation' ? { baseId: principal.baseId } : {}),
+        },
+        request: body,
+      });
+      return { status: result.created ? 201 : 200, body: result };
+    },
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/credit-purchases',
+      summary:
+        "Buy support time or credits on the website, without an account (the ERP won't open): once paid, ops credit the right account",
+      tag: 'credits',
+      auth: 'none',
+      body: z.object({
+        idempotencyKey,
+        product,
+        billing: billingDetailsSchema,
+        claimedAccountId: accountId.optional().openapi({
+          type: 'integer',
+          description: 'your customer account number if you know it (checked by our staff)',
+        }),
+      }),
+      responses: {
+        201: { description: 'purchase recorded; what the page needs to pay', schema: purchaseAnswer },
+        200: { description: 'the same request again: the same purchase', schema: purchaseAnswer },
+      },
+      errors: [...purchaseErrors],
+    },
+    async ({ body, principal }) => {
+      const result = await purchaseCredits(deps, {
+        actor: principal ? actorOf(principal) : { type: 'SYSTEM', id: 'website' },
+        channel: { kind: 'WEBSITE' },
+        request: body,
+      });
+      return { status: result.created ? 201 : 200, body: result };
+    },
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/credit-purchases/:purchaseId',
+      summary: 'Where a credit purchase stands (its id, given at purchase, is the only way to it)',
+      tag: 'credits',
+      auth: 'none',
+      params: purchaseParams,
+      responses: { 200: { description: 'the purchase', schema: purchaseAnswer.omit({ created: true }) } },
+      errors: ['PURCHASE_NOT_FOUND'],
+    },
+    async ({ params }) => ({ status: 200, body: await getCreditPurchase(deps, params.purchaseId) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/credit-purchases/:purchaseId/cancellation',
+      summary: 'Cancel a credit purchase not paid yet',
+      tag: 'credits',
+      auth: 'none',
+      params: purchaseParams,
+      responses: { 200: { description: 'cancelled', schema: purchaseView } },
+      errors: ['PURCHASE_NOT_FOUND', 'PURCHASE_NOT_AWAITING_PAYMENT'],
+    },
+    async ({ params, principal }) => ({
+      status: 200,
+      body: await cancelCreditPurchase(deps, {
+        purchaseId: params.purchaseId,
+        by: principal?.kind === 'ops' ? principal.name : 'buyer',
+        reason: 'annulé à la demande',
+      }),
+    }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/ops/purchases/unmatched',
+      summary:
+        'Manual-credit queue: paid credit purchases waiting to be attached to an account, oldest first',
+      tag: 'ops',
+      auth: 'ops',
+      responses: {
+        200: {
+          description: 'the queue',
+          schema: z.array(
+            purchaseView.extend({ claimedAccountId: z.number().int().nullable(), buyer: z.unknown() }),
+          ),
+        },
+      },
+    },
+    async () => ({ status: 200, body: await listUnmatchedPurchases(deps) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/ops/purchases/:purchaseId/assign',
+      summary:
+        'Attach a paid purchase from the manual-credit queue to an account: credited once, buyer emailed',
+      tag: 'ops',
+      auth: 'ops',
+      params: purchaseParams,
+      body: z.object({ accountId: accountId.openapi({ type: 'integer' }) }),
+      responses: { 200: { description: 'credited', schema: purchaseView } },
+      errors: ['PURCHASE_NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'PURCHASE_NOT_UNMATCHED'],
+    },
+    async ({ params, body, principal }) => ({
+      status: 200,
+      body: await assignCreditPurchase(deps, {
+        purchaseId: params.purchaseId,
+        accountId: body.accountId,
+        by: principal.kind === 'ops' ? principal.name : 'ops',
+      }),
+    }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/ops/purchases/:purchaseId/refund',
+      summary: 'Refund a paid purchase from the manual-credit queue (buyer emailed)',
+      tag: 'ops',
+      auth: 'ops',
+      params: purchaseParams,
+      body: reason,
+      responses: { 200: { description: 'refunded', schema: purchaseView } },
+      errors: ['PURCHASE_NOT_FOUND', 'PURCHASE_NOT_UNMATCHED'],
+    },
+    async ({ params, body, principal }) => ({
+      status: 200,
+      body: await refundCreditPurchase(deps, {
+        purchaseId: params.purchaseId,
+        by: principal.kind === 'ops' ? principal.name : 'ops',
+        reason: body.reason,
+      }),
+    }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/ops/purchases/:purchaseId/cancel',
+      summary: 'Cancel a credit purchase not paid yet',
+      tag: 'ops',
+      auth: 'ops',
+      params: purchaseParams,
+      body: reason,
+      responses: { 200: { description: 'cancelled', schema: purchaseView } },
+      errors: ['PURCHASE_NOT_FOUND', 'PURCHASE_NOT_AWAITING_PAYMENT'],
+    },
+    async ({ params, body, principal }) => ({
+      status: 200,
+      body: await cancelCreditPurchase(deps, {
+        purchaseId: params.purchaseId,
+        by: principal.kind === 'ops' ? principal.name : 'ops',
+        reason: body.reason,
+      }),
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,300 @@
+/**
+ * creditPurchaseWorkflow: one per credit purchase (id `credit-purchase:<purchaseId>`), a support-time pack
+ * or a wallet recharge paid by card.
+ *
+ * 1. The Stripe customer and PaymentIntent are created (idempotency keys from the purchase id); the buyer
+ *    pays in the page with the client secret (`creditPaymentInstructionsUpdate`).
+ * 2. The signed webhook's result arrives as `paymentResultSignal` (a duplicate is ignored). No payment in
+ *    time: the purchase expires. The buyer (or ops) may cancel it before paying.
+ * 3. Paid, with a known account: the ledger is credited once (key `credit-purchase:<purchaseId>`), the paid
+ *    invoice (support pack) or the recharge receipt (wallet) is issued in the same transaction, and mailed.
+ * 4. Paid without a known account (bought on the website when the ERP won't open): the purchase waits in
+ *    the ops queue (UNMATCHED); the buyer is told; ops are reminded every `unmatchedReminderHours` until
+ *    they assign it to an account (`assignCreditPurchaseUpdate`: credited once, buyer and account mailed)
+ *    or refund it (`refundCreditPurchaseUpdate`: Stripe refund with an idempotency key, buyer mailed).
+ *
+ * Two ops clicking "assign" at once: the first update's handler claims the purchase synchronously, so the
+ * second one's validator refuses it (PURCHASE_NOT_UNMATCHED) — the credit is written once.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CreditActivities } from '../activities/credits';
+import type { PaymentActivities } from '../activities/payments';
+import { paymentResultSignal, type PaymentResult } from './payment-messages';
+
+export type CreditPurchaseStatus =
+  'AWAITING_PAYMENT' | 'UNMATCHED' | 'COMPLETED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
+
+export interface CreditPurchaseSettings {
+  paymentTimeoutHours: number;
+  unmatchedReminderHours: number;
+}
+
+export interface CreditPurchaseState {
+  purchaseId: string;
+  status: CreditPurchaseStatus;
+  accountId?: number;
+  amountCents: number;
+  email: string;
+  companyName: string;
+  description: string;
+  baseId?: string;
+  paymentIntentId?: string;
+  lastFailure?: string;
+  invoiceNumber?: string | null;
+  receiptNumber?: string | null;
+  opsReminders: number;
+}
+
+export interface CreditPurchaseInput {
+  state: CreditPurchaseState;
+  settings: CreditPurchaseSettings;
+}
+
+export const getCreditPurchaseStateQuery = defineQuery<CreditPurchaseState>('getCreditPurchaseState');
+/** Waits until the PaymentIntent exists and returns what the buyer's page needs to pay. */
+export const creditPaymentInstructionsUpdate = defineUpdate<{
+  paymentIntentId: string;
+  clientSecret: string;
+}>('creditPaymentInstructions');
+/** Ops attach an unmatched paid purchase to an account: credited once. */
+export const assignCreditPurchaseUpdate = defineUpdate<
+  CreditPurchaseState,
+  [{ accountId: number; by: string }]
+>('assignCreditPurchase');
+/** Ops refund an unmatched paid purchase. */
+export const refundCreditPurchaseUpdate = defineUpdate<CreditPurchaseState, [{ by: string; reason: string }]>(
+  'refundCreditPurchase',
+);
+/** The buyer or ops cancel a purchase not paid yet. */
+export const cancelCreditPurchaseUpdate = defineUpdate<CreditPurchaseState, [{ by: string; reason: string }]>(
+  'cancelCreditPurchase',
+);
+
+const credits = proxyActivities<CreditActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+const payments = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes' },
+});
+
+const HOUR_MS = 3_600_000;
+
+function refuse(type: string, message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: true,
+    details: details === undefined ? [] : [details],
+  });
+}
+
+type OpsAction =
+  { kind: 'ASSIGN'; accountId: number; by: string } | { kind: 'REFUND'; by: string; reason: string };
+
+export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promise<CreditPurchaseState> {
+  const { settings } = input;
+  const s: CreditPurchaseState = { ...input.state };
+  const workflowId = workflowInfo().workflowId;
+
+  const intentOf: { clientSecret?: string } = {};
+  let paid: PaymentResult | undefined;
+  let cancel: { by: string; reason: string } | undefined;
+  let action: OpsAction | undefined;
+  let actionError: ApplicationFailure | undefined;
+
+  setHandler(getCreditPurchaseStateQuery, () => s);
+
+  setHandler(paymentResultSignal, (result) => {
+    if (s.status !== 'AWAITING_PAYMENT' || result.paymentIntentId !== s.paymentIntentId || paid) return;
+    if (result.status === 'succeeded') paid = result;
+    else s.lastFailure = result.failureCode ?? result.failureMessage ?? 'failed';
+  });
+
+  setHandler(creditPaymentInstructionsUpdate, async () => {
+    await condition(() => intentOf.clientSecret !== undefined || s.status !== 'AWAITING_PAYMENT');
+    if (!intentOf.clientSecret || !s.paymentIntentId || s.status !== 'AWAITING_PAYMENT')
+      throw refuse('PURCHASE_NOT_AWAITING_PAYMENT', 'This purchase is no longer waiting for a card payment', {
+        status: s.status,
+      });
+    return { paymentIntentId: s.paymentIntentId, clientSecret: intentOf.clientSecret };
+  });
+
+  const requireUnmatched = () => {
+    if (s.status !== 'UNMATCHED' || action) {
+      throw refuse(
+        'PURCHASE_NOT_UNMATCHED',
+        action ? 'Another ops decision on this purchase is being applied' : `This purchase is ${s.status}`,
+        { status: s.status, accountId: action?.kind === 'ASSIGN' ? action.accountId : s.accountId },
+      );
+    }
+  };
+
+  /** Claims the purchase for one ops action (synchronously: a concurrent second click is refused) and waits. */
+  const runOpsAction = async (claimed: OpsAction): Promise<CreditPurchaseState> => {
+    action = claimed;
+    await condition(() => s.status !== 'UNMATCHED' || actionError !== undefined);
+    if (actionError) {
+      const error = actionError;
+      actionError = undefined;
+      action = undefined;
+      throw error;
+    }
+    return s;
+  };
+
+  setHandler(assignCreditPurchaseUpdate, (a) => runOpsAction({ kind: 'ASSIGN', ...a }), {
+    validator: (_a: { accountId: number; by: string }) => requireUnmatched(),
+  });
+  setHandler(refundCreditPurchaseUpdate, (r) => runOpsAction({ kind: 'REFUND', ...r }), {
+    validator: (_r: { by: string; reason: string }) => requireUnmatched(),
+  });
+
+  setHandler(
+    cancelCreditPurchaseUpdate,
+    async (c) => {
+      cancel = c;
+      await condition(() => s.status !== 'AWAITING_PAYMENT');
+      return s;
+    },
+    {
+      validator: (_c: { by: string; reason: string }) => {
+        if (s.status !== 'AWAITING_PAYMENT' || paid || cancel)
+          throw refuse('PURCHASE_NOT_AWAITING_PAYMENT', `This purchase is ${paid ? 'paid' : s.status}`, {
+            status: paid ? 'PAID' : s.status,
+          });
+      },
+    },
+  );
+
+  async function close(
+    status: 'EXPIRED' | 'CANCELLED' | 'REFUNDED',
+    reason: string,
+    by?: string,
+    refundId?: string,
+  ) {
+    await credits.closeCreditPurchase({ purchaseId: s.purchaseId, status, reason, by, refundId });
+    s.status = status;
+    await credits.sendCreditPurchaseMail({ purchaseId: s.purchaseId, kind: status, reason });
+  }
+
+  /** Ledger credited, invoice or receipt issued (one transaction, idempotent), buyer and account mailed. */
+  async function credit(accountId: number, by: string): Promise<void> {
+    const result = await credits.creditPurchase({
+      purchaseId: s.purchaseId,
+      accountId,
+      paymentIntentId: paid!.paymentIntentId,
+      amountCents: paid!.amountCents,
+      by,
+    });
+    s.accountId = accountId;
+    s.invoiceNumber = result.invoiceNumber;
+    s.receiptNumber = result.receiptNumber;
+    s.status = 'COMPLETED';
+    await credits.sendCreditPurchaseMail({ purchaseId: s.purchaseId, kind: 'COMPLETED' });
+  }
+
+  // ---- payment ---------------------------------------------------------------------------------------
+  const customerId = await payments.ensureStripeCustomer({
+    baseId: s.baseId,
+    email: s.email,
+    name: s.companyName,
+    idempotencyKey: `credit-customer:${s.purchaseId}`,
+  });
+  const intent = await payments.createPaymentIntent({
+    purchaseId: s.purchaseId,
+    baseId: s.baseId,
+    amountCents: s.amountCents,
+    currency: 'eur',
+    customerId,
+    workflowId,
+    idempotencyKey: `credit-purchase:${s.purchaseId}:intent`,
+    description: s.description,
+    saveCard: false,
+  });
+  s.paymentIntentId = intent.paymentIntentId;
+  intentOf.clientSecret = intent.clientSecret;
+  await credits.noteCreditPaymentIntent({
+    purchaseId: s.purchaseId,
+    paymentIntentId: intent.paymentIntentId,
+  });
+
+  const settled = await condition(
+    () => paid !== undefined || cancel !== undefined,
+    settings.paymentTimeoutHours * HOUR_MS,
+  );
+  if (!paid) {
+    if (cancel) {
+      await payments.cancelPaymentIntent({
+        paymentIntentId: intent.paymentIntentId,
+        idempotencyKey: `credit-purchase:${s.purchaseId}:cancel`,
+      });
+      await close('CANCELLED', cancel.reason, cancel.by);
+    } else if (!settled) {
+      await close('EXPIRED', 'Le paiement par carte n’a pas été effectué à temps');
+    }
+    await condition(allHandlersFinished);
+    return s;
+  }
+
+  if (s.accountId !== undefined) {
+    await credit(s.accountId, 'buyer');
+    await condition(allHandlersFinished);
+    return s;
+  }
+
+  // ---- manual-credit fallback: paid, no known account ----------------------------------------------
+  await credits.markCreditPurchaseUnmatched({
+    purchaseId: s.purchaseId,
+    paymentIntentId: paid.paymentIntentId,
+    amountCents: paid.amountCents,
+  });
+  s.status = 'UNMATCHED';
+  await credits.sendCreditPurchaseMail({ purchaseId: s.purchaseId, kind: 'UNMATCHED' });
+  while (s.status === 'UNMATCHED') {
+    const decided = await condition(() => action !== undefined, settings.unmatchedReminderHours * HOUR_MS);
+    if (!decided) {
+      s.opsReminders += 1;
+      await credits.sendOpsUnmatchedReminder({ purchaseId: s.purchaseId, reminder: s.opsReminders });
+      continue;
+    }
+    const a = action!;
+    try {
+      if (a.kind === 'ASSIGN') {
+        await credit(a.accountId, a.by);
+      } else {
+        const refund = await payments.refundPayment({
+          paymentIntentId: paid.paymentIntentId,
+          idempotencyKey: `credit-purchase:${s.purchaseId}:refund`,
+          metadata: { purchaseId: s.purchaseId, workflowId },
+        });
+        await close('REFUNDED', a.reason, a.by, refund.refundId);
+      }
+    } catch (error) {
+      // a business refusal (e.g. the account is gone) goes back to the ops who asked; the purchase waits on
+      if (
+        error instanceof ActivityFailure &&
+        error.cause instanceof ApplicationFailure &&
+        error.cause.nonRetryable
+      ) {
+        actionError = refuse(error.cause.type ?? 'INTERNAL', error.cause.message, error.cause.details?.[0]);
+        await condition(() => action === undefined);
+        continue;
+      }
+      throw error;
+    }
+  }
+  await condition(allHandlersFinished);
+  return s;
+}
