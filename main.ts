@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
-import { billingSettings, ConfigError, emailCodeSettings, loadConfig } from './infra/config';
+import { billingSettings, ConfigError, emailCodeSettings, loadConfig, sessionSettings } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
 import { startDevStack } from './infra/embedded/dev-stack';
 import { createLogger } from './infra/logger';
@@ -18,6 +18,7 @@ import { loadLicenceKeyRing } from './infra/licence-keys';
 import { createPrisma } from './infra/prisma';
 import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
+import { ensureSessionExpirySchedule } from './services/sessions/expiry-schedule';
 import { createWorker } from './worker';
 
 type Role = 'all' | 'api' | 'worker';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     licenceKeys,
     billing: billingSettings(config),
+    sessions: sessionSettings(config),
   };
 
   let server: Server | undefined;
@@ -124,7 +126,15 @@ async function main(): Promise<void> {
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { prisma, mailer, secret: config.APP_SECRET, stripe, licenceKeys, billing: services.billing },
+      deps: {
+        prisma,
+        mailer,
+        secret: config.APP_SECRET,
+        stripe,
+        licenceKeys,
+        billing: services.billing,
+        sessions: services.sessions,
+      },
     });
     const started = worker;
     const run = started.run();
@@ -133,6 +143,8 @@ async function main(): Promise<void> {
       started.shutdown();
       await run.catch(() => undefined);
     });
+    // the every-minute job expiring silent sessions (idempotent: an existing schedule is kept)
+    await ensureSessionExpirySchedule(temporal.client, config.TEMPORAL_TASK_QUEUE);
   }
 
   const where: Record<string, string> = { ...stack.summary };

@@ -6,11 +6,13 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createEmailCodeActivities } from './activities/email-code';
 import { createPaymentActivities } from './activities/payments';
 import { createSubscriptionActivities } from './activities/subscriptions';
+import { createSessionActivities } from './activities/sessions';
 import type { Mailer } from './infra/mailer';
 import type Stripe from 'stripe';
 import type { LicenceKeyRing } from './infra/licence-keys';
 import type { PrismaClient } from './infra/prisma';
 import type { BillingSettings } from './services/deps';
+import { defaultSessionSettings, type SessionSettings } from './services/sessions/settings';
 
 export interface WorkerDeps {
   prisma: PrismaClient;
@@ -19,6 +21,8 @@ export interface WorkerDeps {
   stripe: Stripe;
   licenceKeys: LicenceKeyRing;
   billing: BillingSettings;
+  /** concurrent sessions (heartbeat timeout); defaults when absent */
+  sessions?: SessionSettings;
 }
 
 export function createActivities(deps: WorkerDeps) {
@@ -26,6 +30,7 @@ export function createActivities(deps: WorkerDeps) {
     ...createEmailCodeActivities({ prisma: deps.prisma, mailer: deps.mailer, secret: deps.secret }),
     ...createPaymentActivities({ stripe: deps.stripe, prisma: deps.prisma }),
     ...createSubscriptionActivities({ prisma: deps.prisma, mailer: deps.mailer, billing: deps.billing }),
+    ...createSessionActivities({ prisma: deps.prisma, sessions: deps.sessions ?? defaultSessionSettings }),
   };
 }
 

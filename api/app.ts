@@ -22,6 +22,7 @@ import { licenceFileRoutes } from './routes/licence-files';
 import { opsRoutes } from './routes/ops';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './routes/stripe-webhook';
 import { subscriptionRoutes } from './routes/subscriptions';
+import { sessionRoutes } from './routes/sessions';
 
 export interface AppDeps {
   services: ServiceDeps;
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(invoiceRoutes(kit, deps.services));
   app.use(licenceFileRoutes(kit, deps.services));
   app.use(stripeWebhookRoutes(registry, deps.services));
+  app.use(sessionRoutes(kit, deps.services));
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

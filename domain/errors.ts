@@ -48,6 +48,11 @@ export const errorStatus = {
   RESEND_LIMIT_REACHED: 429,
   NOT_READY: 503,
   INTERNAL: 500,
+  // concurrent sessions
+  SESSION_NOT_FOUND: 404,
+  SEAT_LIMIT_REACHED: 409,
+  SESSION_ENDED: 409,
+  LICENCE_SUSPENDED: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

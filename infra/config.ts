@@ -78,6 +78,9 @@ export const configSchema = z.object({
   OFFLINE_PAYMENT_DEADLINE_DAYS: z.coerce.number().int().positive().default(30),
   /** card payment: hours to complete it before the purchase is cancelled */
   ONLINE_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
+
+  /** a session silent (no heartbeat) for longer than this is expired and no longer counts */
+  SESSION_HEARTBEAT_TIMEOUT_SECONDS: seconds(300),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -124,4 +127,9 @@ export function billingSettings(config: Config) {
     offlinePaymentDeadlineDays: config.OFFLINE_PAYMENT_DEADLINE_DAYS,
     onlinePaymentTimeoutHours: config.ONLINE_PAYMENT_TIMEOUT_HOURS,
   };
+}
+
+/** The concurrent-session settings handed to use-cases and the expiry job. */
+export function sessionSettings(config: Config) {
+  return { heartbeatTimeoutSeconds: config.SESSION_HEARTBEAT_TIMEOUT_SECONDS };
 }

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import type { EmailCodeSettings } from '../domain/email-code';
 import type { LicenceKeyRing } from '../infra/licence-keys';
 import type { PrismaClient } from '../infra/prisma';
+import type { SessionSettings } from './sessions/settings';
 
 /** Who sells, and the rules of purchases and renewals (from config). */
 export interface BillingSettings {
@@ -25,4 +26,6 @@ export interface ServiceDeps {
   stripeWebhookSecret: string;
   licenceKeys: LicenceKeyRing;
   billing: BillingSettings;
+  /** concurrent sessions (heartbeat timeout); defaults when absent */
+  sessions?: SessionSettings;
 }

@@ -12,3 +12,6 @@ export const workflowIds = {
 
 /** The one subscriptionWorkflow of a base. */
 export const subscriptionWorkflowId = (baseId: string) => `subscription:${baseId}`;
+
+/** The Temporal Schedule expiring silent sessions, one per task queue (so test workers don't share one). */
+export const sessionExpiryScheduleId = (taskQueue: string) => `session-expiry:${taskQueue}`;
