@@ -332,7 +332,8 @@ async function main() {
   const stack = await startStack();
   const pool = new Pool({ connectionString: stack.databaseUrl, max: 12 });
   try {
-    const pgVersion = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+    const pgVersion = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
+      .rows[0]!.v;
     log('raw PostgreSQL round trip');
     const raw1 = await rawRoundTrip(pool, 1, 3000);
     const raw10 = await rawRoundTrip(pool, 10, 3000);
