@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       logger,
       registrationsPerHour: config.REGISTRATION_RATE_LIMIT_PER_HOUR,
       trustProxyHops: config.TRUST_PROXY_HOPS,
+      authCacheSeconds: config.AUTH_CACHE_SECONDS,
       readiness: {
         database: async () => void (await prisma.$queryRaw`SELECT 1`),
         temporal: async () => void (await temporal.connection.healthService.check({})),

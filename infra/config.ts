@@ -81,6 +81,8 @@ export const configSchema = z.object({
 
   /** a session silent (no heartbeat) for longer than this is expired and no longer counts */
   SESSION_HEARTBEAT_TIMEOUT_SECONDS: seconds(300),
+  /** how long the hot session routes reuse a resolved API key: revocations reach them within this (0: off) */
+  AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
 });
 
 export type Config = z.infer<typeof configSchema>;

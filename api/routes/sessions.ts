@@ -58,6 +58,7 @@ export function sessionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         'Open a session (every ERP login): 201 while the base has fewer sessions than connections, else 409 SEAT_LIMIT_REACHED with its sessions and the choices',
       tag: 'sessions',
       auth: 'any',
+      authCache: true,
       params: baseParams,
       baseParam: 'baseId',
       body: openBody,
@@ -169,6 +170,7 @@ export function sessionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       summary: 'The session is alive (a session silent longer than the timeout is expired)',
       tag: 'sessions',
       auth: 'any',
+      authCache: true,
       params: sessionParams,
       responses: {
         200: {
@@ -197,6 +199,7 @@ export function sessionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       summary: 'Close a session normally (the user quits); closing an ended session changes nothing',
       tag: 'sessions',
       auth: 'any',
+      authCache: true,
       params: sessionParams,
       responses: { 200: { description: 'how the session ended', schema: ended } },
       errors: ['SESSION_NOT_FOUND', 'BASE_FORBIDDEN'],

@@ -36,15 +36,15 @@ export interface AdmissionInput {
   evict?: { sessionId: bigint; reason: string; byUserCode: string; byUserName: string };
 }
 
-/** What the admission statement answers (one row). */
+/** What the admission statement answers (one row, as `pg` parses it: int8 as a string). */
 export interface AdmissionRow {
   baseFound: boolean;
   licenceStatus: 'ACTIVE' | 'PAST_DUE' | 'SUSPENDED' | 'ENDED' | null;
   licenceConnections: number | null;
   maxConnections: number;
-  sessionId: bigint | null;
+  sessionId: string | null;
   openedAt: Date | null;
-  evictedSessionId: bigint | null;
+  evictedSessionId: string | null;
   now: Date;
   /** the sessions still counted when the base was full (JSON from the database) */
   sessions: ActiveSessionJson[] | null;

@@ -1,3 +1,4 @@
+import { pgPoolOf } from '../../infra/prisma';
 import type { Principal } from '../auth/principal';
 import type { ServiceDeps } from '../deps';
 import { sessionEnded, sessionForCaller } from './session-access';
@@ -17,10 +18,15 @@ export async function heartbeatSession(
   const id = BigInt(sessionId);
   const ownBase = principal.kind === 'installation' ? principal.baseId : undefined;
   if (ownBase) {
-    const touched = await deps.prisma.$queryRaw<{ lastSeenAt: Date }[]>`
-      UPDATE "Session" SET "lastSeenAt" = now()
-      WHERE id = ${id}::int8 AND "baseId" = ${ownBase}::bpchar AND status = 'ACTIVE'
-      RETURNING "lastSeenAt"`;
+    // every open session sends one a minute or so: one statement straight on the pool
+    const touched = (
+      await pgPoolOf(deps.prisma).query<{ lastSeenAt: Date }>(
+        `UPDATE "Session" SET "lastSeenAt" = now()
+         WHERE id = $1::int8 AND "baseId" = $2::bpchar AND status = 'ACTIVE'
+         RETURNING "lastSeenAt"`,
+        [String(sessionId), ownBase],
+      )
+    ).rows;
     if (touched[0]) return answer(sessionId, touched[0].lastSeenAt, heartbeatTimeoutSeconds);
   }
   const session = await sessionForCaller(deps.prisma, principal, sessionId);

@@ -1,6 +1,7 @@
 import { AppError } from '../../domain/errors';
 import { FREE_EDITION_CONNECTIONS, fullBaseChoices, seatLimit } from '../../domain/sessions';
 import type { Actor } from '../actor';
+import { pgPoolOf } from '../../infra/prisma';
 import type { ServiceDeps } from '../deps';
 import { admissionStatement, lockBaseSessions, type AdmissionRow } from './admission-sql';
 import { sessionSettingsOf } from './settings';
@@ -34,22 +35,36 @@ export async function openSession(
         byUserName: request.evict.byUserName ?? request.userName,
       }
     : undefined;
-  const [, rows] = await deps.prisma.$transaction([
-    deps.prisma.$executeRaw(lockBaseSessions(baseId)),
-    deps.prisma.$queryRaw<AdmissionRow[]>(
-      admissionStatement({
-        baseId,
-        userCode: request.userCode,
-        userName: request.userName,
-        ip: request.ip,
-        computerName: request.computerName,
-        actor,
-        heartbeatTimeoutSeconds,
-        freeEditionConnections: FREE_EDITION_CONNECTIONS,
-        evict,
-      }),
-    ),
-  ]);
+  const work = admissionStatement({
+    baseId,
+    userCode: request.userCode,
+    userName: request.userName,
+    ip: request.ip,
+    computerName: request.computerName,
+    actor,
+    heartbeatTimeoutSeconds,
+    freeEditionConnections: FREE_EDITION_CONNECTIONS,
+    evict,
+  });
+  const lock = lockBaseSessions(baseId);
+  // straight on the pool under Prisma: four round trips (BEGIN, lock, statement, COMMIT) and little else
+  const client = await pgPoolOf(deps.prisma).connect();
+  let rows: AdmissionRow[];
+  try {
+    await client.query('BEGIN');
+    await client.query(lock.text, lock.values);
+    rows = (await client.query<AdmissionRow>(work.text, work.values)).rows;
+    await client.query('COMMIT');
+  } catch (error) {
+    // a connection that can't even roll back is dropped from the pool
+    const broken = await client.query('ROLLBACK').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    client.release(broken);
+    throw error;
+  }
+  client.release();
   const row = rows[0]!;
   if (!row.baseFound) throw new AppError('BASE_NOT_FOUND', `Base ${baseId} is not registered`);
   const limit = seatLimit(

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import request from 'supertest';
 import { createSubscriptionActivities } from '../../activities/subscriptions';
 import { createOpsToken } from '../../services/ops/ops-tokens';
+import { createPrincipalCache } from '../../services/auth/principal-cache';
 import { ensureSessionExpirySchedule } from '../../services/sessions/expiry-schedule';
 import { sessionExpiryWorkflow } from '../../workflows/session-expiry';
 import { bearer, registerMachine } from '../helpers/api';
@@ -359,4 +360,22 @@ it('the journal pages newest first with a cursor; bad input changes nothing', as
   expect(bad.status).toBe(400);
   expect(bad.body.error.details.fields[0].path).toBe('body.ip');
   expect(await h.prisma.session.count({ where: { baseId } })).toBe(5);
+});
+
+it('the hot routes’ key cache: a revoked key is refused there once the cache lifetime has passed, at once elsewhere', async () => {
+  const { baseId, apiKey } = await registerMachine(h);
+  let now = 1_000_000;
+  const cache = createPrincipalCache({ ttlMs: 5000, now: () => now });
+  expect(await cache.resolve(h.prisma, apiKey)).toMatchObject({ kind: 'installation', baseId });
+
+  await h.prisma.apiKey.updateMany({ where: { installation: { baseId } }, data: { revokedAt: new Date() } });
+  now += 4999;
+  expect(await cache.resolve(h.prisma, apiKey)).toMatchObject({ baseId }); // within the stated bound
+  now += 2;
+  expect(await cache.resolve(h.prisma, apiKey)).toBeNull();
+  expect(await cache.resolve(h.prisma, 'lk_unknown')).toBeNull();
+
+  // routes without the cache see the revocation at once
+  const listing = await request(server).get(`/bases/${baseId}/sessions`).set(bearer(apiKey));
+  expect(listing.status).toBe(401);
 });
