@@ -52,9 +52,13 @@ async function admitOnce(client: PoolClient, strategy: Strategy, baseId: string,
           strategy === 'ADVISORY'
             ? lockBaseSessions(baseId)
             : Prisma.sql`SELECT 1 FROM "Base" WHERE id = ${baseId}::bpchar FOR UPDATE`;
-        await client.query(lock.text, lock.values);
+        await client.query({ name: `bench-lock-${strategy}`, text: lock.text, values: lock.values });
       }
-      const res = await client.query<{ sessionId: string | null }>(work.text, work.values);
+      const res = await client.query<{ sessionId: string | null }>({
+        name: 'bench-admission',
+        text: work.text,
+        values: work.values,
+      });
       await client.query('COMMIT');
       return { sessionId: res.rows[0]!.sessionId, retries };
     } catch (error) {

@@ -290,7 +290,7 @@ function render(data: {
     `| 1 | ${data.raw1.perSecond} | ${data.raw1.p50} | ${data.raw1.p99} |`,
     `| 10 | ${data.raw10.perSecond} | ${data.raw10.p50} | ${data.raw10.p99} |`,
     '',
-    `API-key lookup of the route kit (\`resolveToken\`, Prisma, one client): p50 ${data.key.p50} ms, p99 ${data.key.p99} ms.`,
+    `API-key lookup without the cache (\`resolveToken\`, Prisma, one client): p50 ${data.key.p50} ms, p99 ${data.key.p99} ms.`,
     '',
     '### Admission at the SQL level (10 clients, pg; each admission = one transaction)',
     '',

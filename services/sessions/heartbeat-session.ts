@@ -20,12 +20,13 @@ export async function heartbeatSession(
   if (ownBase) {
     // every open session sends one a minute or so: one statement straight on the pool
     const touched = (
-      await pgPoolOf(deps.prisma).query<{ lastSeenAt: Date }>(
-        `UPDATE "Session" SET "lastSeenAt" = now()
-         WHERE id = $1::int8 AND "baseId" = $2::bpchar AND status = 'ACTIVE'
-         RETURNING "lastSeenAt"`,
-        [String(sessionId), ownBase],
-      )
+      await pgPoolOf(deps.prisma).query<{ lastSeenAt: Date }>({
+        name: 'session-heartbeat',
+        text: `UPDATE "Session" SET "lastSeenAt" = now()
+               WHERE id = $1::int8 AND "baseId" = $2::bpchar AND status = 'ACTIVE'
+               RETURNING "lastSeenAt"`,
+        values: [String(sessionId), ownBase],
+      })
     ).rows;
     if (touched[0]) return answer(sessionId, touched[0].lastSeenAt, heartbeatTimeoutSeconds);
   }

@@ -52,8 +52,11 @@ export async function openSession(
   let rows: AdmissionRow[];
   try {
     await client.query('BEGIN');
-    await client.query(lock.text, lock.values);
-    rows = (await client.query<AdmissionRow>(work.text, work.values)).rows;
+    // named: each pooled connection parses and plans them once (the text never changes, only the values)
+    await client.query({ name: 'session-lock', text: lock.text, values: lock.values });
+    rows = (
+      await client.query<AdmissionRow>({ name: 'session-admission', text: work.text, values: work.values })
+    ).rows;
     await client.query('COMMIT');
   } catch (error) {
     // a connection that can't even roll back is dropped from the pool
