@@ -8,7 +8,14 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
-import { billingSettings, ConfigError, creditSettings, emailCodeSettings, loadConfig } from './infra/config';
+import {
+  billingSettings,
+  ConfigError,
+  creditSettings,
+  emailCodeSettings,
+  loadConfig,
+  sessionSettings,
+} from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
 import { startDevStack } from './infra/embedded/dev-stack';
 import { createLogger } from './infra/logger';
@@ -19,6 +26,7 @@ import { createPrisma } from './infra/prisma';
 import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
 import { ensureMonthlyFeesSchedule } from './services/credits/monthly-fees-schedule';
+import { ensureSessionExpirySchedule } from './services/sessions/expiry-schedule';
 import { createWorker } from './worker';
 
 type Role = 'all' | 'api' | 'worker';
@@ -94,6 +102,7 @@ async function main(): Promise<void> {
     licenceKeys,
     billing: billingSettings(config),
     credits: creditSettings(config),
+    sessions: sessionSettings(config),
   };
 
   let server: Server | undefined;
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
       logger,
       registrationsPerHour: config.REGISTRATION_RATE_LIMIT_PER_HOUR,
       trustProxyHops: config.TRUST_PROXY_HOPS,
+      authCacheSeconds: config.AUTH_CACHE_SECONDS,
       readiness: {
         database: async () => void (await prisma.$queryRaw`SELECT 1`),
         temporal: async () => void (await temporal.connection.healthService.check({})),
@@ -134,17 +144,23 @@ async function main(): Promise<void> {
         licenceKeys,
         billing: services.billing,
         credits: services.credits,
+        sessions: services.sessions,
       },
     });
     const started = worker;
     const run = started.run();
-    const schedule = await ensureMonthlyFeesSchedule(temporal.client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
-    logger.info(schedule, 'monthly app fees schedule in place');
     run.catch((error: unknown) => logger.fatal({ err: error }, 'worker stopped'));
     cleanups.push(async () => {
       started.shutdown();
       await run.catch(() => undefined);
     });
+    // the schedules the worker runs (idempotent: an existing schedule is kept): monthly app fees, and the
+    // every-minute job expiring silent sessions
+    const schedule = await ensureMonthlyFeesSchedule(temporal.client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+    });
+    logger.info(schedule, 'monthly app fees schedule in place');
+    await ensureSessionExpirySchedule(temporal.client, config.TEMPORAL_TASK_QUEUE);
   }
 
   const where: Record<string, string> = { ...stack.summary };

@@ -8,11 +8,13 @@ import { createEmailCodeActivities } from './activities/email-code';
 import { createLicenceMigrationActivities } from './activities/licence-migrations';
 import { createPaymentActivities } from './activities/payments';
 import { createSubscriptionActivities } from './activities/subscriptions';
+import { createSessionActivities } from './activities/sessions';
 import type { Mailer } from './infra/mailer';
 import type Stripe from 'stripe';
 import type { LicenceKeyRing } from './infra/licence-keys';
 import type { PrismaClient } from './infra/prisma';
 import { DEFAULT_CREDIT_SETTINGS, type BillingSettings, type CreditSettings } from './services/deps';
+import { defaultSessionSettings, type SessionSettings } from './services/sessions/settings';
 
 export interface WorkerDeps {
   prisma: PrismaClient;
@@ -23,6 +25,8 @@ export interface WorkerDeps {
   billing: BillingSettings;
   /** support time and wallet settings; DEFAULT_CREDIT_SETTINGS when not given */
   credits?: CreditSettings;
+  /** concurrent sessions (heartbeat timeout); defaults when absent */
+  sessions?: SessionSettings;
 }
 
 export function createActivities(deps: WorkerDeps) {
@@ -37,6 +41,7 @@ export function createActivities(deps: WorkerDeps) {
       billing: deps.billing,
       credits: deps.credits ?? DEFAULT_CREDIT_SETTINGS,
     }),
+    ...createSessionActivities({ prisma: deps.prisma, sessions: deps.sessions ?? defaultSessionSettings }),
   };
 }
 

@@ -17,6 +17,7 @@ import { getCatalog } from '../services/catalog/get-catalog';
 import type { BillingSettings } from '../services/deps';
 import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
 import { billingDetailsSchema, buyerOf, type BillingDetails } from '../services/licences/billing-details';
+import { trimSessionsIn } from '../services/sessions/trim-sessions';
 import { licenceMail, type LicenceMailKind } from './licence-mails';
 
 export interface SubscriptionActivityDeps {
@@ -278,6 +279,8 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
           entityId: licence.id,
           data: { before, after: input.terms, invoiceNumber },
         });
+        // fewer connections than open sessions: the oldest extra sessions are closed
+        await trimSessionsIn(tx, licence.baseId, actor, 'Licence modifiée');
         return { invoiceNumber: invoiceNumber! };
       });
     },
@@ -329,10 +332,17 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       reason: string;
     }): Promise<void> {
       await prisma.$transaction(async (tx) => {
-        await tx.licence.update({
+        const ended = await tx.licence.update({
           where: { id: input.licenceId },
           data: { status: input.status, autoRenew: false },
         });
+        // back to the free edition's connections (or none when suspended): extra sessions are closed
+        await trimSessionsIn(
+          tx,
+          ended.baseId,
+          actor,
+          input.status === 'SUSPENDED' ? 'Licence suspendue' : 'Licence terminée',
+        );
         await audit(tx, actor, {
           action: `licence.${input.status.toLowerCase()}`,
           entityType: 'LICENCE',

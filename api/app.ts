@@ -8,6 +8,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { AppError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
+import { createPrincipalCache } from '../services/auth/principal-cache';
 import type { ServiceDeps } from '../services/deps';
 import { errorMiddleware, notFound } from './error-middleware';
 import { createRegistry, generateDocument } from './openapi';
@@ -26,6 +27,7 @@ import { migrationRoutes } from './routes/migrations';
 import { creditRoutes } from './routes/credits';
 import { supportRoutes } from './routes/support';
 import { walletRoutes } from './routes/wallet';
+import { sessionRoutes } from './routes/sessions';
 
 export interface AppDeps {
   services: ServiceDeps;
@@ -33,6 +35,8 @@ export interface AppDeps {
   readiness: Record<string, ReadinessCheck>;
   registrationsPerHour: number;
   trustProxyHops?: number;
+  /** how long the hot session routes may reuse a resolved key (0: never); default 5 s */
+  authCacheSeconds?: number;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -45,7 +49,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '1mb' }));
 
   const registry = createRegistry();
-  const kit = createRouteKit({ prisma: deps.services.prisma, registry });
+  const authCacheMs = (deps.authCacheSeconds ?? 5) * 1000;
+  const kit = createRouteKit({
+    prisma: deps.services.prisma,
+    registry,
+    principalCache: authCacheMs > 0 ? createPrincipalCache({ ttlMs: authCacheMs }) : undefined,
+  });
   const registrationLimiter = rateLimit({
     windowMs: 60 * 60 * 1000,
     limit: deps.registrationsPerHour,
@@ -69,6 +78,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(walletRoutes(kit, deps.services));
   app.use(supportRoutes(kit, deps.services));
   app.use(creditRoutes(kit, deps.services));
+  app.use(sessionRoutes(kit, deps.services));
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

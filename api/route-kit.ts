@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AppError, errorStatus, type ErrorCode } from '../domain/errors';
 import type { PrismaClient } from '../infra/prisma';
 import { canAccessBase, resolveToken, type Principal } from '../services/auth/principal';
+import type { PrincipalCache } from '../services/auth/principal-cache';
 
 export type AuthRule = 'none' | 'installation' | 'any' | 'ops' | 'admin';
 
@@ -29,6 +30,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   /** error codes this route may answer with, besides validation and auth ones */
   errors?: ErrorCode[];
   middlewares?: RequestHandler[];
+  /** hot routes only: the key may be resolved from the principal cache (see services/auth/principal-cache.ts) */
+  authCache?: boolean;
 }
 
 export interface RouteContext<P, Q, B, A extends AuthRule> {
@@ -74,10 +77,15 @@ const authErrors: Record<AuthRule, ErrorCode[]> = {
   admin: ['UNAUTHENTICATED', 'ROLE_REQUIRED'],
 };
 
-export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRegistry }): RouteKit {
-  async function authenticate(rule: AuthRule, req: Request): Promise<Principal | undefined> {
+export function createRouteKit(deps: {
+  prisma: PrismaClient;
+  registry: OpenAPIRegistry;
+  principalCache?: PrincipalCache;
+}): RouteKit {
+  async function authenticate(rule: AuthRule, req: Request, cached = false): Promise<Principal | undefined> {
     const token = bearer(req);
-    const principal = token ? await resolveToken(deps.prisma, token) : null;
+    const resolve = cached && deps.principalCache ? deps.principalCache.resolve : resolveToken;
+    const principal = token ? await resolve(deps.prisma, token) : null;
     if (rule === 'none') return principal ?? undefined;
     if (!principal) {
       throw new AppError(
@@ -150,7 +158,7 @@ export function createRouteKit(deps: { prisma: PrismaClient; registry: OpenAPIRe
       });
 
       const run: RequestHandler = async (req, res) => {
-        const principal = await authenticate(spec.auth, req);
+        const principal = await authenticate(spec.auth, req, spec.authCache);
         const problems: { path: string; message: string }[] = [];
         const parse = <T extends z.ZodType>(
           where: string,

@@ -64,6 +64,11 @@ export const errorStatus = {
   PURCHASE_NOT_AWAITING_PAYMENT: 409,
   CREDIT_PRODUCT_INVALID: 422,
   VAT_CONTACT_REQUIRED: 422,
+  // concurrent sessions
+  SESSION_NOT_FOUND: 404,
+  SEAT_LIMIT_REACHED: 409,
+  SESSION_ENDED: 409,
+  LICENCE_SUSPENDED: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -89,6 +89,10 @@ export const configSchema = z.object({
   CREDIT_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
   /** hours between reminders to ops of a paid purchase waiting for an account */
   UNMATCHED_PURCHASE_REMINDER_HOURS: z.coerce.number().int().positive().default(24),
+  /** a session silent (no heartbeat) for longer than this is expired and no longer counts */
+  SESSION_HEARTBEAT_TIMEOUT_SECONDS: seconds(300),
+  /** how long the hot session routes reuse a resolved API key: revocations reach them within this (0: off) */
+  AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -148,4 +152,9 @@ export function creditSettings(config: Config) {
     paymentTimeoutHours: config.CREDIT_PAYMENT_TIMEOUT_HOURS,
     unmatchedReminderHours: config.UNMATCHED_PURCHASE_REMINDER_HOURS,
   };
+}
+
+/** The concurrent-session settings handed to use-cases and the expiry job. */
+export function sessionSettings(config: Config) {
+  return { heartbeatTimeoutSeconds: config.SESSION_HEARTBEAT_TIMEOUT_SECONDS };
 }

@@ -4,6 +4,7 @@ import type { EmailCodeSettings } from '../domain/email-code';
 import type { InvoiceSeller } from '../domain/invoice';
 import type { LicenceKeyRing } from '../infra/licence-keys';
 import type { PrismaClient } from '../infra/prisma';
+import type { SessionSettings } from './sessions/settings';
 
 /** Who sells, and the rules of purchases and renewals (from config). */
 export interface BillingSettings {
@@ -46,4 +47,6 @@ export interface ServiceDeps {
   billing: BillingSettings;
   /** support time and wallet settings; DEFAULT_CREDIT_SETTINGS when not given */
   credits?: CreditSettings;
+  /** concurrent sessions (heartbeat timeout); defaults when absent */
+  sessions?: SessionSettings;
 }

@@ -24,3 +24,5 @@ export const supportCallReportWorkflowId = (supportCallId: string) => `support-c
 export const MONTHLY_FEES_SCHEDULE_ID = 'monthly-app-fees';
 /** A monthly fees run for one month started by hand (ops, catch-up): the same month never runs twice at once. */
 export const monthlyFeesWorkflowId = (month: string) => `monthly-app-fees:${month}`;
+/** The Temporal Schedule expiring silent sessions, one per task queue (so test workers don't share one). */
+export const sessionExpiryScheduleId = (taskQueue: string) => `session-expiry:${taskQueue}`;

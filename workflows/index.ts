@@ -5,3 +5,4 @@ export { licenceMigrationWorkflow } from './licence-migration';
 export { supportCallReportWorkflow } from './support-call-report';
 export { creditPurchaseWorkflow } from './credit-purchase';
 export { monthlyFeesWorkflow } from './monthly-fees';
+export { sessionExpiryWorkflow } from './session-expiry';
