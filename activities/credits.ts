@@ -18,6 +18,18 @@ import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
 import { billingDetailsSchema, buyerOf } from '../services/licences/billing-details';
 import { AppError } from '../domain/errors';
 import { classifyFailures } from './failures';
+import { consumptionInvoiceMail, unpaidAppFeesMail } from './consumption-mails';
+import {
+  accountsToInvoice,
+  issueConsumptionInvoice,
+  type ConsumptionInvoiceResult,
+} from '../services/credits/issue-consumption-invoice';
+import {
+  accountsWithUnpaidFees,
+  markAppFeePaid,
+  recordRefusedAppFee,
+  retryUnpaidAppFees,
+} from '../services/credits/unpaid-app-fees';
 import {
   accountCreditedMail,
   creditPurchaseMail,
@@ -83,81 +95,93 @@ export function createCreditActivities({ prisma, mailer, billing, credits }: Cre
       by: string;
     }): Promise<{ invoiceNumber: string | null; receiptNumber: string | null; balance: number }> {
       return classifyFailures(() =>
-        prisma.$transaction(async (tx) => {
-          await tx.$queryRaw`SELECT 1 FROM "CreditPurchase" WHERE "id" = ${input.purchaseId}::uuid FOR UPDATE`;
-          const p = await tx.creditPurchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
-          const ledger = p.product === 'SUPPORT_PACK' ? 'SUPPORT_TIME' : 'WALLET';
-          if (p.creditedAt) {
-            const { balance } = await readBalance(tx, p.accountId!, ledger);
-            return { invoiceNumber: p.invoiceNumber, receiptNumber: p.receiptNumber, balance };
-          }
-          const account = await tx.account.findUnique({ where: { id: input.accountId } });
-          if (!account || account.status !== 'ACTIVE')
-            throw new AppError('ACCOUNT_NOT_FOUND', `No confirmed account ${input.accountId}`);
-          const now = new Date();
-          const posted = await postCreditEntry(tx, actor, {
-            accountId: input.accountId,
-            ledger,
-            idempotencyKey: `credit-purchase:${p.id}`,
-            amount: p.creditAmount,
-            type: p.product === 'SUPPORT_PACK' ? 'support-pack' : 'recharge',
-            description:
-              p.product === 'SUPPORT_PACK'
-                ? `Pack support ${p.packMinutes} min`
-                : `Recharge achat n° ${p.number}`,
-            baseId: p.baseId ?? undefined,
-            occurredAt: now,
-            creditPurchaseId: p.id,
-          });
-          let invoiceNumber: string | null = null;
-          let receiptNumber: string | null = null;
-          const today = dayOf(now.getTime());
-          if (p.product === 'SUPPORT_PACK') {
-            const quote = p.quote as unknown as Quote;
-            const invoice = await issuePaidInvoice(tx, {
+        prisma
+          .$transaction(async (tx) => {
+            await tx.$queryRaw`SELECT 1 FROM "CreditPurchase" WHERE "id" = ${input.purchaseId}::uuid FOR UPDATE`;
+            const p = await tx.creditPurchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
+            const ledger = p.product === 'SUPPORT_PACK' ? 'SUPPORT_TIME' : 'WALLET';
+            if (p.creditedAt) {
+              const { balance } = await readBalance(tx, p.accountId!, ledger);
+              return { invoiceNumber: p.invoiceNumber, receiptNumber: p.receiptNumber, balance };
+            }
+            const account = await tx.account.findUnique({ where: { id: input.accountId } });
+            if (!account || account.status !== 'ACTIVE')
+              throw new AppError('ACCOUNT_NOT_FOUND', `No confirmed account ${input.accountId}`);
+            const now = new Date();
+            const posted = await postCreditEntry(tx, actor, {
               accountId: input.accountId,
+              ledger,
+              idempotencyKey: `credit-purchase:${p.id}`,
+              amount: p.creditAmount,
+              type: p.product === 'SUPPORT_PACK' ? 'support-pack' : 'recharge',
+              description:
+                p.product === 'SUPPORT_PACK'
+                  ? `Pack support ${p.packMinutes} min`
+                  : `Recharge achat n° ${p.number}`,
               baseId: p.baseId ?? undefined,
-              issueDate: today,
-              saleDate: dayOf((p.paidAt ?? now).getTime()),
-              dueDate: today,
-              seller: billing.seller,
-              buyer: buyerOf(billingDetailsSchema.parse(p.billing)),
-              lines: quote.lines,
-              vat: quote.vat,
-              totals: quote,
-              paidAt: p.paidAt ?? now,
+              occurredAt: now,
+              creditPurchaseId: p.id,
             });
-            invoiceNumber = invoice.number;
-          } else {
-            receiptNumber = receiptNumberOf(now.getUTCFullYear(), p.number);
-          }
-          await tx.creditPurchase.update({
-            where: { id: p.id },
-            data: {
-              status: 'COMPLETED',
-              accountId: input.accountId,
-              creditedAt: now,
-              paidAt: p.paidAt ?? now,
-              stripePaymentIntentId: input.paymentIntentId,
-              invoiceNumber,
-              receiptNumber,
-              assignedBy: input.by === 'buyer' ? null : input.by,
-            },
-          });
-          await audit(tx, actor, {
-            action: input.by === 'buyer' ? 'credit_purchase.credited' : 'credit_purchase.assigned',
-            entityType: 'CREDIT_PURCHASE',
-            entityId: p.id,
-            data: {
-              accountId: input.accountId,
-              by: input.by,
-              invoiceNumber,
-              receiptNumber,
-              balance: posted.balance,
-            },
-          });
-          return { invoiceNumber, receiptNumber, balance: posted.balance };
-        }),
+            let invoiceNumber: string | null = null;
+            let receiptNumber: string | null = null;
+            const today = dayOf(now.getTime());
+            if (p.product === 'SUPPORT_PACK') {
+              const quote = p.quote as unknown as Quote;
+              const invoice = await issuePaidInvoice(tx, {
+                accountId: input.accountId,
+                baseId: p.baseId ?? undefined,
+                issueDate: today,
+                saleDate: dayOf((p.paidAt ?? now).getTime()),
+                dueDate: today,
+                seller: billing.seller,
+                buyer: buyerOf(billingDetailsSchema.parse(p.billing)),
+                lines: quote.lines,
+                vat: quote.vat,
+                totals: quote,
+                paidAt: p.paidAt ?? now,
+              });
+              invoiceNumber = invoice.number;
+            } else {
+              receiptNumber = receiptNumberOf(now.getUTCFullYear(), p.number);
+            }
+            await tx.creditPurchase.update({
+              where: { id: p.id },
+              data: {
+                status: 'COMPLETED',
+                accountId: input.accountId,
+                creditedAt: now,
+                paidAt: p.paidAt ?? now,
+                stripePaymentIntentId: input.paymentIntentId,
+                invoiceNumber,
+                receiptNumber,
+                assignedBy: input.by === 'buyer' ? null : input.by,
+              },
+            });
+            await audit(tx, actor, {
+              action: input.by === 'buyer' ? 'credit_purchase.credited' : 'credit_purchase.assigned',
+              entityType: 'CREDIT_PURCHASE',
+              entityId: p.id,
+              data: {
+                accountId: input.accountId,
+                by: input.by,
+                invoiceNumber,
+                receiptNumber,
+                balance: posted.balance,
+              },
+            });
+            return { invoiceNumber, receiptNumber, balance: posted.balance };
+          })
+          .then(async (credited) => {
+            // a wallet recharge pays the monthly fees left unpaid (each month's key: never twice)
+            const p = await prisma.creditPurchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
+            if (p.product !== 'WALLET_RECHARGE' || p.accountId === null) return credited;
+            const retried = await retryUnpaidAppFees(prisma, feesActor, {
+              accountId: p.accountId,
+              at: new Date(),
+            });
+            if (retried.paid === 0) return credited;
+            return { ...credited, balance: (await readBalance(prisma, p.accountId, 'WALLET')).balance };
+          }),
       );
     },
 
@@ -272,10 +296,27 @@ export function createCreditActivities({ prisma, mailer, billing, credits }: Cre
               }),
             );
             outcome = posted.replayed ? 'ALREADY_CHARGED' : 'CHARGED';
+            await markAppFeePaid(
+              prisma,
+              { accountAppId: app.id, month: input.month, creditEntryId: posted.entry.id },
+              new Date(input.at),
+            );
           } catch (error) {
             if (!(error instanceof AppError && error.code === 'INSUFFICIENT_CREDIT')) throw error;
             outcome = 'INSUFFICIENT_CREDIT';
             refused.push({ accountId: app.accountId, accountAppId: app.id });
+            // recorded for ops, mailed to the account (notifyUnpaidAppFees), retried later
+            await recordRefusedAppFee(
+              prisma,
+              {
+                accountId: app.accountId,
+                accountAppId: app.id,
+                month: input.month,
+                amountCents: app.monthlyFeeCents,
+                label: app.label,
+              },
+              new Date(input.at),
+            );
           }
         }
         outcomes[outcome] += 1;
@@ -285,6 +326,128 @@ export function createCreditActivities({ prisma, mailer, billing, credits }: Cre
         refused,
         lastId: apps.length === input.limit ? apps[apps.length - 1]?.id : undefined,
       };
+    },
+
+    /**
+     * Retries the unpaid monthly fees of one page of accounts (id order after `afterAccountId`), dated `at`.
+     */
+    async retryUnpaidAppFeesPage(input: { at: string; afterAccountId?: number; limit: number }): Promise<{
+      paid: number;
+      stillUnpaid: number;
+      lastAccountId?: number;
+    }> {
+      const accounts = await accountsWithUnpaidFees(prisma, {
+        afterId: input.afterAccountId,
+        limit: input.limit,
+      });
+      let paid = 0;
+      let stillUnpaid = 0;
+      for (const accountId of accounts) {
+        const r = await retryUnpaidAppFees(prisma, feesActor, { accountId, at: new Date(input.at) });
+        paid += r.paid;
+        stillUnpaid += r.stillUnpaid;
+      }
+      return {
+        paid,
+        stillUnpaid,
+        lastAccountId: accounts.length === input.limit ? accounts[accounts.length - 1] : undefined,
+      };
+    },
+
+    /**
+     * Mails "recharge your credits" to accounts with fees refused and not mailed yet (one mail per account
+     * listing all its unpaid fees), at most `limit` accounts; returns how many were mailed (0: all done).
+     * A crash between the mail and the update may send one mail twice, never none.
+     */
+    async notifyUnpaidAppFees(input: { limit: number }): Promise<{ mailed: number }> {
+      const pending = await prisma.unpaidAppFee.findMany({
+        where: { paidAt: null, notifiedAt: null },
+        distinct: ['accountId'],
+        select: { accountId: true },
+        orderBy: { accountId: 'asc' },
+        take: input.limit,
+      });
+      for (const { accountId } of pending) {
+        const account = await prisma.account.findUniqueOrThrow({ where: { id: accountId } });
+        const fees = await prisma.unpaidAppFee.findMany({
+          where: { accountId, paidAt: null },
+          orderBy: [{ month: 'asc' }, { refusedAt: 'asc' }],
+        });
+        const { balance, overdraftLimit } = await readBalance(prisma, accountId, 'WALLET');
+        await mailer.send(
+          unpaidAppFeesMail(account.email, {
+            accountId,
+            fees,
+            balanceCents: balance,
+            overdraftLimitCents: overdraftLimit,
+          }),
+        );
+        await prisma.unpaidAppFee.updateMany({
+          where: { id: { in: fees.map((f) => f.id) }, notifiedAt: null },
+          data: { notifiedAt: new Date() },
+        });
+      }
+      return { mailed: pending.length };
+    },
+
+    /**
+     * Issues the consumption invoices of one page of accounts for a month (accounts in id order after
+     * `afterAccountId` with uninvoiced charges dated before the month's end). Each account's invoice is
+     * issued once; the mails go out in mailConsumptionInvoices, after the invoices are committed.
+     */
+    async issueConsumptionInvoicesPage(input: {
+      month: string;
+      afterAccountId?: number;
+      limit: number;
+    }): Promise<{
+      issued: number;
+      alreadyIssued: number;
+      lastAccountId?: number;
+    }> {
+      const accounts = await accountsToInvoice(prisma, {
+        month: input.month,
+        afterId: input.afterAccountId,
+        limit: input.limit,
+      });
+      let issued = 0;
+      let alreadyIssued = 0;
+      for (const accountId of accounts) {
+        const result: ConsumptionInvoiceResult | undefined = await issueConsumptionInvoice(
+          prisma,
+          feesActor,
+          {
+            accountId,
+            month: input.month,
+            seller: billing.seller,
+            now: new Date(),
+          },
+        );
+        if (result?.created) issued += 1;
+        else if (result) alreadyIssued += 1;
+      }
+      return {
+        issued,
+        alreadyIssued,
+        lastAccountId: accounts.length === input.limit ? accounts[accounts.length - 1] : undefined,
+      };
+    },
+
+    /** Mails the month's consumption invoices not mailed yet, at most `limit`; returns how many (0: done). */
+    async mailConsumptionInvoices(input: { month: string; limit: number }): Promise<{ mailed: number }> {
+      const pending = await prisma.consumptionInvoice.findMany({
+        where: { month: input.month, mailedAt: null },
+        orderBy: { accountId: 'asc' },
+        take: input.limit,
+      });
+      for (const invoice of pending) {
+        const account = await prisma.account.findUniqueOrThrow({ where: { id: invoice.accountId } });
+        await mailer.send(consumptionInvoiceMail(account.email, invoice));
+        await prisma.consumptionInvoice.update({
+          where: { accountId_month: { accountId: invoice.accountId, month: invoice.month } },
+          data: { mailedAt: new Date() },
+        });
+      }
+      return { mailed: pending.length };
     },
   };
 }

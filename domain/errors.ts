@@ -69,6 +69,8 @@ export const errorStatus = {
   SEAT_LIMIT_REACHED: 409,
   SESSION_ENDED: 409,
   LICENCE_SUSPENDED: 422,
+  // wallet consumption invoices
+  MONTH_NOT_OVER: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

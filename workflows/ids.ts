@@ -26,3 +26,5 @@ export const MONTHLY_FEES_SCHEDULE_ID = 'monthly-app-fees';
 export const monthlyFeesWorkflowId = (month: string) => `monthly-app-fees:${month}`;
 /** The Temporal Schedule expiring silent sessions, one per task queue (so test workers don't share one). */
 export const sessionExpiryScheduleId = (taskQueue: string) => `session-expiry:${taskQueue}`;
+/** A month's wallet consumption invoices run by hand (ops): one run per month at a time. */
+export const consumptionInvoicesWorkflowId = (month: string) => `consumption-invoices:${month}`;

@@ -4,5 +4,5 @@ export { subscriptionWorkflow } from './subscription';
 export { licenceMigrationWorkflow } from './licence-migration';
 export { supportCallReportWorkflow } from './support-call-report';
 export { creditPurchaseWorkflow } from './credit-purchase';
-export { monthlyFeesWorkflow } from './monthly-fees';
+export { consumptionInvoicesWorkflow, monthlyFeesWorkflow } from './monthly-fees';
 export { sessionExpiryWorkflow } from './session-expiry';

@@ -1,5 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { MONTH_PATTERN } from '../../domain/credits';
+import { runConsumptionInvoices } from '../../services/credits/run-consumption-invoices';
+import { listUnpaidAppFees } from '../../services/credits/unpaid-app-fees';
 import { actorOf } from '../../services/auth/principal';
 import {
   assignCreditPurchase,
@@ -258,6 +261,83 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         by: principal.kind === 'ops' ? principal.name : 'ops',
         reason: body.reason,
       }),
+    }),
+  );
+
+  // ---- monthly wallet run: consumption invoices by hand, unpaid app fees
+  const month = z.string().regex(MONTH_PATTERN, 'a month, YYYY-MM').openapi({ example: '2026-02' });
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/ops/consumption-invoices',
+      summary:
+        "Issue a past month's wallet consumption invoices now (the monthly run does it on the 1st): one per account and month, a second run issues nothing",
+      tag: 'ops',
+      auth: 'ops',
+      body: z.object({ month }),
+      responses: {
+        200: {
+          description: 'the run: invoices issued now, already issued before, mailed',
+          schema: z.object({
+            month: z.string(),
+            issued: z.number().int(),
+            alreadyIssued: z.number().int(),
+            mailed: z.number().int(),
+          }),
+        },
+      },
+      errors: ['MONTH_NOT_OVER'],
+    },
+    async ({ body, principal }) => ({
+      status: 200,
+      body: await runConsumptionInvoices(deps, {
+        month: body.month,
+        actor: actorOf(principal),
+        now: new Date(),
+      }),
+    }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/ops/app-fees/unpaid',
+      summary:
+        'Monthly app fees the wallet could not pay, still unpaid (retried at each monthly run and after each recharge)',
+      tag: 'ops',
+      auth: 'ops',
+      query: z.object({
+        month: month.optional().openapi({ description: "the fees' month; all when absent" }),
+      }),
+      responses: {
+        200: {
+          description: 'unpaid fees, oldest month first',
+          schema: z.array(
+            z.object({
+              id: z.string(),
+              accountId: z.number().int(),
+              companyName: z.string().nullable(),
+              email: z.string().nullable(),
+              accountAppId: z.string(),
+              label: z.string(),
+              month: z.string(),
+              amountCents: z.number().int(),
+              walletBalanceCents: z.number().int(),
+              refusedAt: z.string(),
+              lastTriedAt: z.string(),
+              attempts: z.number().int(),
+              notifiedAt: z.string().nullable(),
+            }),
+          ),
+        },
+      },
+    },
+    async ({ query }) => ({
+      status: 200,
+      body: await listUnpaidAppFees(deps.prisma, { month: query.month }),
     }),
   );
 

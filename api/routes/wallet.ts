@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { MONTH_PATTERN } from '../../domain/credits';
 import { AppError } from '../../domain/errors';
 import { actorOf, canAccessAccount, type Principal } from '../../services/auth/principal';
-import { listCreditEntries, getWalletBalance } from '../../services/credits/read-ledger';
+import {
+  listCreditEntries,
+  getWalletBalance,
+  requireActiveAccount,
+} from '../../services/credits/read-ledger';
+import { listAccountInvoices } from '../../services/invoices/list-account-invoices';
 import { setOverdraftLimit } from '../../services/credits/set-overdraft-limit';
 import type { ServiceDeps } from '../../services/deps';
 import { listAppSubscriptions, subscribeApp, unsubscribeApp } from '../../services/wallet/app-subscriptions';
@@ -255,6 +260,57 @@ export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       status: 200,
       body: await setOverdraftLimit(deps.prisma, actorOf(principal), { ...params, limit: body.limit }),
     }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/accounts/:accountId/invoices',
+      summary:
+        "The account's own invoices (monthly wallet consumption, support packs), newest first, with their PDF URLs",
+      tag: 'invoices',
+      auth: 'any',
+      params: accountParams,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(24),
+        offset: z.coerce.number().int().min(0).max(100_000).default(0),
+      }),
+      responses: {
+        200: {
+          description: 'one page of invoices',
+          schema: z.object({
+            total: z.number().int(),
+            items: z.array(
+              z.object({
+                number: z.string().openapi({ example: '2026-000042' }),
+                status: z.enum(['PAID', 'CANCELLED']),
+                baseId: z.string().nullable(),
+                issueDate: z.string(),
+                saleDate: z.string(),
+                dueDate: z.string(),
+                currency: z.string(),
+                totalExclVatCents: z.number().int(),
+                vatCents: z.number().int(),
+                totalInclVatCents: z.number().int(),
+                paidAt: z.string(),
+                consumptionMonth: z.string().nullable(),
+                pdfUrl: z.string().openapi({ example: '/invoices/2026-000042.pdf' }),
+              }),
+            ),
+          }),
+        },
+      },
+      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND'],
+    },
+    async ({ params, query, principal }) => {
+      requireAccountAccess(principal, params.accountId);
+      await requireActiveAccount(deps.prisma, params.accountId);
+      return {
+        status: 200,
+        body: await listAccountInvoices(deps.prisma, { accountId: params.accountId, ...query }),
+      };
+    },
   );
 
   return router;

@@ -52,11 +52,9 @@ export async function assignCreditPurchase(
   const p = await load(deps, options.purchaseId);
   if (p.status !== 'UNMATCHED') throw notUnmatched(p.status, p.accountId);
   return viaWorkflow(deps, options.purchaseId, notUnmatched, (workflowId) =>
-    deps.temporal.workflow
-      .getHandle(workflowId)
-      .executeUpdate(assignCreditPurchaseUpdate, {
-        args: [{ accountId: options.accountId, by: options.by }],
-      }),
+    deps.temporal.workflow.getHandle(workflowId).executeUpdate(assignCreditPurchaseUpdate, {
+      args: [{ accountId: options.accountId, by: options.by }],
+    }),
   );
 }
 

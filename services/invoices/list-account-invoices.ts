@@ -1,0 +1,50 @@
+import type { Db } from '../../infra/prisma';
+import { invoicePdfPath } from './invoice-document';
+
+/**
+ * An account's own invoices (support packs bought without a base, monthly wallet consumption), newest
+ * first, paginated by `limit`/`offset` (a dozen a year). The caller has checked access to the account.
+ */
+export async function listAccountInvoices(
+  db: Db,
+  input: { accountId: number; limit: number; offset: number },
+) {
+  const where = { accountId: input.accountId };
+  const [total, rows] = await Promise.all([
+    db.invoice.count({ where }),
+    db.invoice.findMany({
+      where,
+      orderBy: [{ year: 'desc' }, { seq: 'desc' }],
+      skip: input.offset,
+      take: input.limit,
+      select: {
+        number: true,
+        status: true,
+        baseId: true,
+        issueDate: true,
+        saleDate: true,
+        dueDate: true,
+        currency: true,
+        totalExclVatCents: true,
+        vatCents: true,
+        totalInclVatCents: true,
+        paidAt: true,
+      },
+    }),
+  ]);
+  const consumption = await db.consumptionInvoice.findMany({
+    where: { accountId: input.accountId, invoiceNumber: { in: rows.map((r) => r.number) } },
+    select: { invoiceNumber: true, month: true },
+  });
+  const monthOf = new Map(consumption.map((c) => [c.invoiceNumber, c.month]));
+  return {
+    total,
+    items: rows.map((row) => ({
+      ...row,
+      paidAt: row.paidAt.toISOString(),
+      /** the month consumed, for a wallet consumption invoice */
+      consumptionMonth: monthOf.get(row.number) ?? null,
+      pdfUrl: invoicePdfPath(row.number),
+    })),
+  };
+}
