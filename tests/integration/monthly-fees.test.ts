@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import request from 'supertest';
+import { previousMonth } from '../../domain/consumption-invoice';
 import { monthOf } from '../../domain/credits';
 import { ensureMonthlyFeesSchedule } from '../../services/credits/monthly-fees-schedule';
 import { createOpsToken } from '../../services/ops/ops-tokens';
@@ -111,6 +112,8 @@ it('the schedule triggered twice for the same month charges each app once', asyn
       ),
     );
     expect(results.map((r) => r.month)).toEqual([month, month]);
+    // after the month's fees, each run invoiced the previous month's consumption (nothing spent here)
+    expect(results.map((r) => r.consumption?.month)).toEqual([previousMonth(month), previousMonth(month)]);
     // one run charged the three apps due, the other found them charged; the ended app is not due
     expect(results.map((r) => [r.outcomes.CHARGED, r.outcomes.ALREADY_CHARGED]).sort()).toEqual([
       [0, 3],
