@@ -8,7 +8,7 @@ import { dayOf } from '../domain/licence';
 import { appChargedIn, appFeeKey } from '../domain/credits';
 import type { Quote } from '../domain/quote';
 import type { Mailer } from '../infra/mailer';
-import type { PrismaClient } from '../infra/prisma';
+import type { Db, PrismaClient } from '../infra/prisma';
 import { systemActor } from '../services/actor';
 import { audit } from '../services/audit';
 import { postCreditEntry } from '../services/credits/post-credit-entry';
@@ -53,6 +53,33 @@ export const receiptNumberOf = (year: number, number: number) =>
 
 export type AppFeeOutcome = 'CHARGED' | 'ALREADY_CHARGED' | 'INSUFFICIENT_CREDIT' | 'NOT_DUE';
 
+/**
+ * The money a credit purchase brought in, in the one ledger of money received (`Payment`), once per purchase:
+ * recorded when the card payment is confirmed, without an account while the purchase waits in the ops
+ * queue; the account is filled in when the purchase is credited.
+ */
+async function recordCreditPurchasePayment(
+  tx: Db,
+  p: { id: string; baseId: string | null; amountCents: number },
+  facts: { accountId?: number; paymentIntentId: string },
+) {
+  return tx.payment.upsert({
+    where: { idempotencyKey: `credit-purchase-payment:${p.id}` },
+    create: {
+      idempotencyKey: `credit-purchase-payment:${p.id}`,
+      baseId: p.baseId,
+      accountId: facts.accountId,
+      creditPurchaseId: p.id,
+      method: 'ONLINE',
+      provider: 'STRIPE',
+      providerRef: facts.paymentIntentId,
+      amountCents: p.amountCents,
+      status: 'SUCCEEDED',
+    },
+    update: facts.accountId === undefined ? {} : { accountId: facts.accountId },
+  });
+}
+
 export function createCreditActivities({ prisma, mailer, billing, credits }: CreditActivityDeps) {
   return {
     async noteCreditPaymentIntent(input: { purchaseId: string; paymentIntentId: string }): Promise<void> {
@@ -74,6 +101,8 @@ export function createCreditActivities({ prisma, mailer, billing, credits }: Cre
           data: { status: 'UNMATCHED', paidAt: new Date(), stripePaymentIntentId: input.paymentIntentId },
         });
         if (updated.count === 0) return; // a retry after the commit
+        const p = await tx.creditPurchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
+        await recordCreditPurchasePayment(tx, p, { paymentIntentId: input.paymentIntentId });
         await audit(tx, actor, {
           action: 'credit_purchase.unmatched',
           entityType: 'CREDIT_PURCHASE',
@@ -122,12 +151,17 @@ export function createCreditActivities({ prisma, mailer, billing, credits }: Cre
               occurredAt: now,
               creditPurchaseId: p.id,
             });
+            const payment = await recordCreditPurchasePayment(tx, p, {
+              accountId: input.accountId,
+              paymentIntentId: input.paymentIntentId,
+            });
             let invoiceNumber: string | null = null;
             let receiptNumber: string | null = null;
             const today = dayOf(now.getTime());
             if (p.product === 'SUPPORT_PACK') {
               const quote = p.quote as unknown as Quote;
               const invoice = await issuePaidInvoice(tx, {
+                paymentId: payment.id,
                 accountId: input.accountId,
                 baseId: p.baseId ?? undefined,
                 issueDate: today,
