@@ -15,6 +15,7 @@ import {
   emailCodeSettings,
   loadConfig,
   sessionSettings,
+  temporalMetricsSettings,
 } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
 import { startDevStack } from './infra/embedded/dev-stack';
@@ -47,6 +48,23 @@ async function main(): Promise<void> {
   const envFile = path.join(PROJECT_ROOT, '.env');
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+  // we decide the shutdown order ourselves (HTTP, worker, connections, embedded servers). Installed first:
+  // the embedded Temporal dev server would otherwise install a default Runtime. The worker's own metrics
+  // go to Prometheus on METRICS_TEMPORAL_PORT when set.
+  const telemetry = temporalMetricsSettings(process.env);
+  const temporalMetrics =
+    role !== 'api' && telemetry.METRICS_TEMPORAL_PORT > 0
+      ? `${telemetry.METRICS_TEMPORAL_HOST}:${telemetry.METRICS_TEMPORAL_PORT}`
+      : undefined;
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN'),
+    ...(temporalMetrics && {
+      telemetryOptions: {
+        metrics: { prometheus: { bindAddress: temporalMetrics, useSecondsForDurations: true } },
+      },
+    }),
+  });
 
   // registered before anything starts, so Ctrl-C at any moment stops what did start, newest first
   const cleanups: (() => unknown)[] = [];
@@ -74,21 +92,6 @@ async function main(): Promise<void> {
     await shutdownQuietly(stack);
     throw error;
   }
-  // we decide the shutdown order ourselves (HTTP, worker, connections, embedded servers); installed before
-  // any native connection. The worker's own metrics go to Prometheus on METRICS_TEMPORAL_PORT when set.
-  const temporalMetrics =
-    role !== 'api' && config.METRICS_TEMPORAL_PORT > 0
-      ? `${config.METRICS_TEMPORAL_HOST}:${config.METRICS_TEMPORAL_PORT}`
-      : undefined;
-  Runtime.install({
-    shutdownSignals: [],
-    logger: new DefaultLogger('WARN'),
-    ...(temporalMetrics && {
-      telemetryOptions: {
-        metrics: { prometheus: { bindAddress: temporalMetrics, useSecondsForDurations: true } },
-      },
-    }),
-  });
   const metrics = createMetrics();
 
   logger.info(await migrateDatabase(config.DATABASE_URL).then((out) => out.trim().split('\n').pop()));

@@ -121,6 +121,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parsed.data;
 }
 
+/**
+ * The Temporal worker's metrics endpoint, read before anything starts: the Temporal Runtime that exports
+ * them is installed once per process, before the embedded dev server (which would install a default one).
+ */
+export function temporalMetricsSettings(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = configSchema.pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true }).safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
 /** The email-code settings handed to emailCodeWorkflow. */
 export function emailCodeSettings(config: Config) {
   return {
