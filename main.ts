@@ -15,11 +15,13 @@ import {
   emailCodeSettings,
   loadConfig,
   sessionSettings,
+  temporalMetricsSettings,
 } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
 import { startDevStack } from './infra/embedded/dev-stack';
 import { createLogger } from './infra/logger';
 import { createMailer } from './infra/mailer';
+import { createMetrics, workflowStartInterceptor } from './infra/metrics';
 import { migrateDatabase } from './infra/migrate';
 import { loadLicenceKeyRing } from './infra/licence-keys';
 import { createPrisma } from './infra/prisma';
@@ -45,9 +47,24 @@ async function main(): Promise<void> {
   const role = parseRole(process.argv);
   const envFile = path.join(PROJECT_ROOT, '.env');
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
-  // we decide the shutdown order ourselves (HTTP, worker, connections, embedded servers)
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+  // we decide the shutdown order ourselves (HTTP, worker, connections, embedded servers). Installed first:
+  // the embedded Temporal dev server would otherwise install a default Runtime. The worker's own metrics
+  // go to Prometheus on METRICS_TEMPORAL_PORT when set.
+  const telemetry = temporalMetricsSettings(process.env);
+  const temporalMetrics =
+    role !== 'api' && telemetry.METRICS_TEMPORAL_PORT > 0
+      ? `${telemetry.METRICS_TEMPORAL_HOST}:${telemetry.METRICS_TEMPORAL_PORT}`
+      : undefined;
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN'),
+    ...(temporalMetrics && {
+      telemetryOptions: {
+        metrics: { prometheus: { bindAddress: temporalMetrics, useSecondsForDurations: true } },
+      },
+    }),
+  });
 
   // registered before anything starts, so Ctrl-C at any moment stops what did start, newest first
   const cleanups: (() => unknown)[] = [];
@@ -75,6 +92,7 @@ async function main(): Promise<void> {
     await shutdownQuietly(stack);
     throw error;
   }
+  const metrics = createMetrics();
 
   logger.info(await migrateDatabase(config.DATABASE_URL).then((out) => out.trim().split('\n').pop()));
   const prisma = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
@@ -87,6 +105,7 @@ async function main(): Promise<void> {
     config.TEMPORAL_ADDRESS,
     config.TEMPORAL_NAMESPACE,
     config.TEMPORAL_TASK_QUEUE,
+    { workflow: [workflowStartInterceptor(metrics)] },
   );
   cleanups.push(() => temporal.connection.close());
 
@@ -113,6 +132,11 @@ async function main(): Promise<void> {
       registrationsPerHour: config.REGISTRATION_RATE_LIMIT_PER_HOUR,
       trustProxyHops: config.TRUST_PROXY_HOPS,
       authCacheSeconds: config.AUTH_CACHE_SECONDS,
+      metrics,
+      metricsToken: config.METRICS_TOKEN,
+      metricsCacheSeconds: config.METRICS_CACHE_SECONDS,
+      // the worker of this same process (--role all) exposes its metrics locally: one page for ops
+      temporalMetricsUrl: temporalMetrics && role === 'all' ? localMetricsUrl(temporalMetrics) : undefined,
       readiness: {
         database: async () => void (await prisma.$queryRaw`SELECT 1`),
         temporal: async () => void (await temporal.connection.healthService.check({})),
@@ -166,12 +190,20 @@ async function main(): Promise<void> {
   const where: Record<string, string> = { ...stack.summary };
   if (server) where.api = `http://localhost:${config.PORT} (OpenAPI at /openapi.json, docs at /docs)`;
   if (worker) where.worker = `task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`;
+  if (temporalMetrics) where.metrics = `Temporal worker metrics on http://${temporalMetrics}/metrics`;
   logger.info(
     { where, temporalUi: config.TEMPORAL_UI_URL, mailCatcher: config.MAIL_CATCHER_URL },
     'service ready',
   );
   for (const [part, value] of Object.entries(where)) console.log(`  ${part.padEnd(8)} ${value}`);
   console.log('  Ctrl-C to stop');
+}
+
+/** Where this process reaches its own metrics endpoint (a wildcard bind address is reached on loopback). */
+function localMetricsUrl(bindAddress: string): string {
+  const [host, port] = [bindAddress.slice(0, bindAddress.lastIndexOf(':')), bindAddress.split(':').pop()];
+  const reachable = host === '0.0.0.0' || host === '::' || host === '[::]' ? '127.0.0.1' : host;
+  return `http://${reachable}:${port}/metrics`;
 }
 
 async function shutdownQuietly(stack: { stop(): Promise<void> }): Promise<void> {

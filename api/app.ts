@@ -28,6 +28,11 @@ import { creditRoutes } from './routes/credits';
 import { supportRoutes } from './routes/support';
 import { walletRoutes } from './routes/wallet';
 import { sessionRoutes } from './routes/sessions';
+import { createMetrics, type Metrics } from '../infra/metrics';
+import { readBusinessFigures } from '../services/metrics/read-business-figures';
+import { sessionSettingsOf } from '../services/sessions/settings';
+import { businessMetricsRegistry, cachedLoader, httpMetrics } from './metrics';
+import { metricsRoutes } from './routes/metrics';
 
 export interface AppDeps {
   services: ServiceDeps;
@@ -37,13 +42,28 @@ export interface AppDeps {
   trustProxyHops?: number;
   /** how long the hot session routes may reuse a resolved key (0: never); default 5 s */
   authCacheSeconds?: number;
+  /** the process's metrics registry (shared with the Temporal client's interceptor); a fresh one when absent */
+  metrics?: Metrics;
+  /** a static bearer accepted on /metrics besides ops tokens (METRICS_TOKEN) */
+  metricsToken?: string;
+  /** the local Temporal worker's Prometheus endpoint, appended to /metrics */
+  temporalMetricsUrl?: string;
+  /** how long /metrics reuses the business figures read from the database; default 5 s */
+  metricsCacheSeconds?: number;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxyHops ?? 0);
-  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  const metrics = deps.metrics ?? createMetrics();
+  app.use(httpMetrics(metrics));
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
   // Stripe signs the exact bytes it sends: its webhook gets them raw, and the JSON parser then skips it
   app.use(STRIPE_WEBHOOK_PATH, express.raw({ type: 'application/json', limit: '1mb' }));
   app.use(express.json({ limit: '1mb' }));
@@ -79,6 +99,19 @@ export function createApp(deps: AppDeps): Express {
   app.use(supportRoutes(kit, deps.services));
   app.use(creditRoutes(kit, deps.services));
   app.use(sessionRoutes(kit, deps.services));
+  const figures = cachedLoader(
+    () => readBusinessFigures(deps.services.prisma, sessionSettingsOf(deps.services)),
+    (deps.metricsCacheSeconds ?? 5) * 1000,
+  );
+  app.use(
+    metricsRoutes(registry, {
+      prisma: deps.services.prisma,
+      metrics,
+      business: businessMetricsRegistry(figures),
+      token: deps.metricsToken,
+      temporalMetricsUrl: deps.temporalMetricsUrl,
+    }),
+  );
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

@@ -93,6 +93,15 @@ export const configSchema = z.object({
   SESSION_HEARTBEAT_TIMEOUT_SECONDS: seconds(300),
   /** how long the hot session routes reuse a resolved API key: revocations reach them within this (0: off) */
   AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+
+  /** a static bearer Prometheus sends to GET /metrics (ops tokens work too); unset: ops tokens only */
+  METRICS_TOKEN: z.string().min(32, 'at least 32 characters (`openssl rand -hex 32`)').optional(),
+  /** the Temporal worker's own metrics on this port (0: off); appended to /metrics when the API runs alongside */
+  METRICS_TEMPORAL_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** the interface it listens on (0.0.0.0 when Prometheus scrapes a worker container); it has no auth */
+  METRICS_TEMPORAL_HOST: z.string().min(1).default('127.0.0.1'),
+  /** how long /metrics reuses the business figures read from the database */
+  METRICS_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -106,6 +115,18 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/**
+ * The Temporal worker's metrics endpoint, read before anything starts: the Temporal Runtime that exports
+ * them is installed once per process, before the embedded dev server (which would install a default one).
+ */
+export function temporalMetricsSettings(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = configSchema.pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true }).safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
