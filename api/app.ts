@@ -27,6 +27,8 @@ import { migrationRoutes } from './routes/migrations';
 import { creditRoutes } from './routes/credits';
 import { supportRoutes } from './routes/support';
 import { walletRoutes } from './routes/wallet';
+import { opsConsoleRoutes } from './routes/ops-console';
+import { opsQueueRoutes } from './routes/ops-queues';
 import { sessionRoutes } from './routes/sessions';
 
 export interface AppDeps {
@@ -79,6 +81,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(supportRoutes(kit, deps.services));
   app.use(creditRoutes(kit, deps.services));
   app.use(sessionRoutes(kit, deps.services));
+  // ops tools (issue 7): queues, failed payments, stuck workflows, the console page
+  app.use(opsQueueRoutes(kit, deps.services));
+  app.use(opsConsoleRoutes());
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

@@ -69,6 +69,9 @@ export const errorStatus = {
   SEAT_LIMIT_REACHED: 409,
   SESSION_ENDED: 409,
   LICENCE_SUSPENDED: 422,
+  // ops tools
+  PAYMENT_NOT_FOUND: 404,
+  PAYMENT_NOT_REPLAYABLE: 409,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
