@@ -18,6 +18,6 @@ export function opsConsoleRoutes(): Router {
     next();
   });
   router.get('/ops/console', (_req, res) => res.sendFile(path.join(OPS_CONSOLE_DIR, 'index.html')));
-  router.use('/ops/console', express.static(OPS_CONSOLE_DIR, { index: false, fallthrough: false }));
+  router.use('/ops/console', express.static(OPS_CONSOLE_DIR, { index: false }));
   return router;
 }

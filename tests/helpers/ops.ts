@@ -19,7 +19,7 @@ export async function opsToken(h: Harness, name = 'compta', role: 'OPS' | 'ADMIN
 }
 
 export const licenceBilling = (email = uniqueEmail('compta')) => ({
-  companyName: `Garage ${email.slice(6, 12)}`,
+  companyName: `Garage Martin ${email.split('@')[0]!.split('.')[1] ?? ''}`.trim(),
   lastName: 'Martin',
   firstName: 'Paul',
   address: '3 avenue Foch',
