@@ -122,6 +122,7 @@ async function main(): Promise<void> {
     billing: billingSettings(config),
     credits: creditSettings(config),
     sessions: sessionSettings(config),
+    temporalUiUrl: config.TEMPORAL_UI_URL,
   };
 
   let server: Server | undefined;

@@ -27,6 +27,8 @@ import { migrationRoutes } from './routes/migrations';
 import { creditRoutes } from './routes/credits';
 import { supportRoutes } from './routes/support';
 import { walletRoutes } from './routes/wallet';
+import { opsConsoleRoutes } from './routes/ops-console';
+import { opsQueueRoutes } from './routes/ops-queues';
 import { sessionRoutes } from './routes/sessions';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { readBusinessFigures } from '../services/metrics/read-business-figures';
@@ -112,6 +114,9 @@ export function createApp(deps: AppDeps): Express {
       temporalMetricsUrl: deps.temporalMetricsUrl,
     }),
   );
+  // ops tools: queues, failed payments, stuck workflows, the console page
+  app.use(opsQueueRoutes(kit, deps.services));
+  app.use(opsConsoleRoutes());
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

@@ -1,11 +1,14 @@
 /**
- * Ops command line: `npm run ops -- <command> [options]`. Talks to the database directly (DATABASE_URL,
- * or the embedded development database while `npm start` runs), through the same use-cases as the API.
+ * Ops command line: `npm run ops -- <command> [options]`. Tokens and keys talk to the database directly
+ * (DATABASE_URL, or the embedded development database while `npm start` runs), through the same use-cases
+ * as the API; the daily ops work (failed payments, queues, stuck workflows) goes through the HTTP API with
+ * an ops token (cli/ops-api.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../infra/embedded/binaries';
+import { apiUsage, EXIT, isApiCommand, runApiCommand } from './ops-api';
 import { createPrisma } from '../infra/prisma';
 import type { Actor } from '../services/actor';
 import { createInstallation, revokeApiKey } from '../services/installations/api-keys';
@@ -20,11 +23,16 @@ const usage = `usage: npm run ops -- <command>
   key:revoke <keyId>                             revoke an installation key
 
 DATABASE_URL selects the database; without it, the embedded development database of \`npm start\`
-(127.0.0.1:\${EMBEDDED_POSTGRES_PORT:-5433}) is used.`;
+(127.0.0.1:\${EMBEDDED_POSTGRES_PORT:-5433}) is used.
 
-function databaseUrl(): string {
+${apiUsage}`;
+
+function loadEnv(): void {
   const envFile = path.join(PROJECT_ROOT, '.env');
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
+}
+
+function databaseUrl(): string {
   return (
     process.env.DATABASE_URL ??
     `postgresql://postgres:postgres@127.0.0.1:${process.env.EMBEDDED_POSTGRES_PORT ?? 5433}/licensing`
@@ -33,7 +41,7 @@ function databaseUrl(): string {
 
 function fail(message: string): never {
   console.error(message);
-  process.exit(2);
+  process.exit(EXIT.USAGE);
 }
 
 async function main(): Promise<void> {
@@ -45,10 +53,37 @@ async function main(): Promise<void> {
       base: { type: 'string' },
       machine: { type: 'string' },
       help: { type: 'boolean' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      reason: { type: 'string' },
+      reference: { type: 'string' },
+      kind: { type: 'string' },
+      replayable: { type: 'boolean' },
+      filter: { type: 'string', multiple: true },
+      limit: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'older-than': { type: 'string' },
+      'waiting-on': { type: 'string' },
     },
   });
   const [command, arg] = positionals;
   if (!command || values.help) fail(usage);
+  loadEnv();
+
+  if (isApiCommand(command)) {
+    const token = values.token ?? process.env.OPS_TOKEN;
+    if (!token) fail(`${command} needs an ops token: --token or OPS_TOKEN`);
+    process.exitCode = await runApiCommand(command, positionals.slice(1), {
+      url: values.url ?? process.env.OPS_API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`,
+      token,
+      json: values.json ?? false,
+      values,
+      out: (line) => console.log(line),
+      err: (line) => console.error(line),
+    });
+    return;
+  }
 
   const prisma = createPrisma(databaseUrl(), 2);
   const actor: Actor = { type: 'CLI', id: process.env.USER ?? 'ops-cli' };
@@ -101,5 +136,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  process.exit(EXIT.FAILED);
 });

@@ -71,6 +71,9 @@ export const errorStatus = {
   LICENCE_SUSPENDED: 422,
   // wallet consumption invoices
   MONTH_NOT_OVER: 422,
+  // ops tools
+  PAYMENT_NOT_FOUND: 404,
+  PAYMENT_NOT_REPLAYABLE: 409,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

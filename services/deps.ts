@@ -49,4 +49,6 @@ export interface ServiceDeps {
   credits?: CreditSettings;
   /** concurrent sessions (heartbeat timeout); defaults when absent */
   sessions?: SessionSettings;
+  /** ops: the Temporal UI, for links to workflows (TEMPORAL_UI_URL) */
+  temporalUiUrl?: string;
 }

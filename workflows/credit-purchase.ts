@@ -30,6 +30,7 @@ import {
 import type { CreditActivities } from '../activities/credits';
 import type { PaymentActivities } from '../activities/payments';
 import { paymentResultSignal, type PaymentResult } from './payment-messages';
+import { markWaiting } from './search-attributes';
 
 export type CreditPurchaseStatus =
   'AWAITING_PAYMENT' | 'UNMATCHED' | 'COMPLETED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
@@ -230,10 +231,12 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
     paymentIntentId: intent.paymentIntentId,
   });
 
+  markWaiting('PAYMENT');
   const settled = await condition(
     () => paid !== undefined || cancel !== undefined,
     settings.paymentTimeoutHours * HOUR_MS,
   );
+  markWaiting(undefined);
   if (!paid) {
     if (cancel) {
       await payments.cancelPaymentIntent({
@@ -262,6 +265,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
   });
   s.status = 'UNMATCHED';
   await credits.sendCreditPurchaseMail({ purchaseId: s.purchaseId, kind: 'UNMATCHED' });
+  markWaiting('OPS');
   while (s.status === 'UNMATCHED') {
     const decided = await condition(() => action !== undefined, settings.unmatchedReminderHours * HOUR_MS);
     if (!decided) {
@@ -295,6 +299,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
       throw error;
     }
   }
+  markWaiting(undefined);
   await condition(allHandlersFinished);
   return s;
 }

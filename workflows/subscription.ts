@@ -33,6 +33,7 @@ import type { PaymentMethodKind, LicenceTerms, SubscriptionSettings } from '../d
 import { dayOf, startOfDayMs } from '../domain/licence';
 import { addDays, nthPeriod, type LocalDate } from '../domain/periods';
 import { paymentResultSignal, type PaymentResult } from './payment-messages';
+import { markWaiting } from './search-attributes';
 
 export type SubscriptionStatus =
   | 'AWAITING_PAYMENT'
@@ -83,7 +84,9 @@ export interface SubscriptionWorkflowInput {
 export type OpsDecision =
   | { decision: 'CONFIRM_PAYMENT'; by: string; reference: string }
   | { decision: 'APPROVE'; by: string }
-  | { decision: 'REJECT'; by: string; reason: string };
+  | { decision: 'REJECT'; by: string; reason: string }
+  /** ops cancel a cheque/transfer purchase (e.g. the buyer gave up); the buyer is told */
+  | { decision: 'CANCEL'; by: string; reason: string };
 
 export interface ChargeReceipt {
   invoiceNumber: string | null;
@@ -199,10 +202,15 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         if (s.status !== 'AWAITING_OPS' || decision)
           throw refuse('PURCHASE_NOT_AWAITING_OPS', 'This purchase is not waiting for an ops decision');
         const expected = s.paymentMethod === 'FREE' ? 'APPROVE' : 'CONFIRM_PAYMENT';
-        if (d.decision !== 'REJECT' && d.decision !== expected) {
+        if (d.decision === 'CANCEL' && s.paymentMethod === 'FREE')
           throw refuse(
             'PURCHASE_NOT_AWAITING_OPS',
-            `A ${s.paymentMethod} purchase is decided with ${expected} or REJECT`,
+            'A free licence request is decided with APPROVE or REJECT',
+          );
+        if (d.decision !== 'REJECT' && d.decision !== 'CANCEL' && d.decision !== expected) {
+          throw refuse(
+            'PURCHASE_NOT_AWAITING_OPS',
+            `A ${s.paymentMethod} purchase is decided with ${expected}, CANCEL or REJECT`,
           );
         }
       },
@@ -474,7 +482,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       purchaseId: p.purchaseId,
       paymentIntentId: intent.paymentIntentId,
     });
+    markWaiting('PAYMENT');
     const arrived = await condition(() => paid !== undefined, settings.onlinePaymentTimeoutHours * 3_600_000);
+    markWaiting(undefined);
     if (!arrived) return closePurchase('CANCELLED', 'The card payment was not completed in time');
     s.paymentMethodId = paid!.paymentMethodId;
     await activate({ provider: 'STRIPE', reference: paid!.paymentIntentId, amountCents: paid!.amountCents });
@@ -484,13 +494,16 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     const started = Date.now();
     const deadline = started + settings.offlinePaymentDeadlineDays * DAY_MS;
     const reminderAt = started + settings.offlinePaymentReminderDays * DAY_MS;
+    markWaiting('OPS');
     if (
       s.paymentMethod !== 'FREE' &&
       !(await condition(() => decision !== undefined, reminderAt - Date.now()))
     ) {
       await subscriptions.sendLicenceMail({ licenceId: s.licenceId, kind: 'PAYMENT_REMINDER' });
     }
-    if (!(await condition(() => decision !== undefined, Math.max(deadline - Date.now(), 1)))) {
+    const decided = await condition(() => decision !== undefined, Math.max(deadline - Date.now(), 1));
+    markWaiting(undefined);
+    if (!decided) {
       return closePurchase(
         'CANCELLED',
         s.paymentMethod === 'FREE' ? 'No decision was made in time' : 'The payment was not received in time',
@@ -498,6 +511,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     }
     const d = decision!;
     if (d.decision === 'REJECT') return closePurchase('REJECTED', d.reason, d.by);
+    if (d.decision === 'CANCEL') return closePurchase('CANCELLED', d.reason, d.by);
     if (d.decision === 'APPROVE') return activate();
     return activate({
       provider: s.paymentMethod,
@@ -556,10 +570,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         nextAttemptOn: retryOn,
         reason: s.dunning!.lastFailure,
       });
+      markWaiting('PAYMENT');
       await condition(
         () => replayRequested || !s.autoRenew || s.paidThroughIndex > s.periodIndex,
         Math.max(startOfDayMs(retryOn) - Date.now(), 1),
       );
+      markWaiting(undefined);
       if (s.paidThroughIndex > s.periodIndex) break; // paid meanwhile by a manual renewal
       if (!s.autoRenew) break;
       replayRequested = false;

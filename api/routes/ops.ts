@@ -135,7 +135,22 @@ export function opsRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       tag: 'ops',
       auth: 'ops',
       query: z.object({
-        entityType: z.enum(['ACCOUNT', 'BASE', 'INSTALLATION', 'API_KEY', 'OPS_TOKEN', 'CHALLENGE']),
+        entityType: z.enum([
+          'ACCOUNT',
+          'BASE',
+          'INSTALLATION',
+          'API_KEY',
+          'OPS_TOKEN',
+          'CHALLENGE',
+          'CATALOG',
+          'LICENCE',
+          'PURCHASE',
+          'LICENCE_MIGRATION',
+          'CREDIT_ENTRY',
+          'CREDIT_PURCHASE',
+          'SUPPORT_CALL',
+          'ACCOUNT_APP',
+        ]),
         entityId: z.string().min(1).max(100),
       }),
       responses: {

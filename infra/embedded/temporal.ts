@@ -4,7 +4,9 @@
  * @temporalio/testing's ephemeral-server support, given a local binary when one is found and the
  * SDK's own download otherwise.
  */
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { locateTemporalCli, locateTimeSkippingServer } from './binaries';
 
 export interface DevServerOptions {
@@ -37,6 +39,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
       ui: options.uiPort !== undefined,
       uiPort: options.uiPort,
       log: { format: 'json', level: 'error' },
+      // the project's custom search attributes (ops: what is waiting too long on a human or a payment)
+      searchAttributes: PROJECT_SEARCH_ATTRIBUTES,
     },
   });
   return {
@@ -51,7 +55,19 @@ export async function startTimeSkippingServer(
   log: (message: string) => void = () => {},
 ): Promise<TestWorkflowEnvironment> {
   const binary = locateTimeSkippingServer(log);
-  return TestWorkflowEnvironment.createTimeSkipping(
+  const env = await TestWorkflowEnvironment.createTimeSkipping(
     binary ? { server: { executable: { type: 'existing-path', path: binary } } } : {},
   );
+  // the test server takes no start-up flag for them: the project's search attributes are added here
+  const indexed = temporal.api.enums.v1.IndexedValueType;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(
+      PROJECT_SEARCH_ATTRIBUTES.map((key) => [
+        key.name,
+        key.type === 'DATETIME' ? indexed.INDEXED_VALUE_TYPE_DATETIME : indexed.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  return env;
 }

@@ -1,0 +1,229 @@
+// Ops console: a static page over the ops API. The ops token stays in this tab (sessionStorage).
+/* global document, sessionStorage, fetch, Node */
+'use strict';
+(function () {
+  const TOKEN_KEY = 'opsToken';
+  const $ = (id) => document.getElementById(id);
+  const euros = (cents) => (cents / 100).toLocaleString('fr-FR', { style: 'currency', currency: 'EUR' });
+  const day = (iso) => (iso ? iso.slice(0, 10) : '');
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'onclick') node.addEventListener('click', v);
+      else if (k === 'className') node.className = v;
+      else node.setAttribute(k, v);
+    }
+    for (const child of children) node.append(child instanceof Node ? child : String(child ?? ''));
+    return node;
+  }
+
+  function say(text, kind) {
+    const box = $('message');
+    box.textContent = text;
+    box.className = kind || '';
+  }
+
+  async function api(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      headers: {
+        authorization: 'Bearer ' + sessionStorage.getItem(TOKEN_KEY),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = res.status === 204 ? null : await res.json().catch(() => null);
+    if (res.status === 401 || res.status === 403) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      show();
+      throw new Error((data && data.error && data.error.message) || 'Not allowed');
+    }
+    if (!res.ok)
+      throw new Error((data && data.error && `${data.error.code}: ${data.error.message}`) || res.statusText);
+    return data;
+  }
+
+  function reason() {
+    const value = $('reason').value.trim();
+    if (value.length < 3) {
+      $('reason').focus();
+      throw new Error('Give a reason (kept in the audit log) before acting');
+    }
+    return value;
+  }
+
+  async function act(work) {
+    try {
+      const text = await work();
+      say(text, 'ok');
+      await load();
+    } catch (error) {
+      say(error.message, 'error');
+    }
+  }
+
+  function fill(table, countId, rows, render, columns) {
+    const body = $(table).querySelector('tbody');
+    body.replaceChildren();
+    $(countId).textContent = `(${rows.length})`;
+    if (rows.length === 0)
+      body.append(el('tr', {}, el('td', { colspan: columns, className: 'empty' }, 'Nothing waiting')));
+    for (const row of rows) body.append(render(row));
+  }
+
+  function failedRow(p) {
+    const action = p.replayable
+      ? el(
+          'button',
+          {
+            'data-action': 'replay',
+            onclick: () =>
+              act(async () => {
+                const r = await api('POST', `/ops/payments/${p.id}/replay`, { reason: reason() });
+                return `Base ${r.baseId}: ${r.outcome} — ${r.message}`;
+              }),
+          },
+          'Replay',
+        )
+      : el('span', { className: 'hint' }, 'buyer pays again');
+    return el(
+      'tr',
+      { 'data-id': p.id },
+      el('td', {}, p.baseId ?? ''),
+      el('td', {}, p.accountId ?? ''),
+      el('td', {}, p.holderName ?? ''),
+      el('td', {}, p.kind),
+      el('td', { className: 'num' }, euros(p.amountCents)),
+      el('td', { className: 'num' }, p.attempts),
+      el('td', {}, p.lastError ?? ''),
+      el('td', {}, p.nextRetryOn ?? ''),
+      el('td', {}, p.status),
+      el('td', {}, action),
+    );
+  }
+
+  function unmatchedRow(p) {
+    const account = el('input', {
+      className: 'account',
+      type: 'number',
+      min: '1',
+      placeholder: 'account',
+      'aria-label': 'account id',
+    });
+    if (p.claimedAccountId) account.value = String(p.claimedAccountId);
+    const assign = el(
+      'button',
+      {
+        'data-action': 'assign',
+        onclick: () =>
+          act(async () => {
+            const accountId = Number(account.value);
+            if (!Number.isInteger(accountId) || accountId < 1)
+              throw new Error('Give the account id to credit');
+            const r = await api('POST', `/ops/purchases/${p.purchaseId}/assign`, { accountId });
+            return `Purchase no. ${r.number} credited to account ${r.accountId}`;
+          }),
+      },
+      'Assign',
+    );
+    const buyer = p.buyer || {};
+    const product = p.product === 'SUPPORT_PACK' ? `support ${p.packMinutes} min` : 'wallet';
+    return el(
+      'tr',
+      { 'data-id': p.purchaseId },
+      el('td', {}, p.number),
+      el('td', {}, [buyer.companyName, buyer.email].filter(Boolean).join(' — ')),
+      el('td', {}, product),
+      el('td', { className: 'num' }, euros(p.amountCents)),
+      el('td', {}, p.claimedAccountId ?? ''),
+      el('td', {}, day(p.paidAt)),
+      el('td', {}, account, ' ', assign),
+    );
+  }
+
+  function manualRow(p) {
+    const reference = el('input', {
+      className: 'reference',
+      placeholder: 'cheque/transfer ref.',
+      'aria-label': 'reference',
+    });
+    const confirm = el(
+      'button',
+      {
+        'data-action': 'confirm',
+        onclick: () =>
+          act(async () => {
+            if (!reference.value.trim()) throw new Error('Give the cheque number or transfer reference');
+            const r = await api('POST', `/ops/manual-payments/${p.purchaseId}/confirm`, {
+              reference: reference.value.trim(),
+            });
+            return `Base ${r.baseId}: payment confirmed, licence ${r.licenceStatus}`;
+          }),
+      },
+      'Confirm',
+    );
+    const cancel = el(
+      'button',
+      {
+        'data-action': 'cancel',
+        onclick: () =>
+          act(async () => {
+            const r = await api('POST', `/ops/manual-payments/${p.purchaseId}/cancel`, { reason: reason() });
+            return `Base ${r.baseId}: purchase ${r.status}`;
+          }),
+      },
+      'Cancel',
+    );
+    return el(
+      'tr',
+      { 'data-id': p.purchaseId },
+      el('td', {}, p.baseId),
+      el('td', {}, p.holderName ?? ''),
+      el('td', {}, p.paymentMethod),
+      el('td', {}, `${p.edition} ${p.mode} ×${p.connections} ${p.period}`),
+      el('td', { className: 'num' }, euros(p.totalInclVatCents)),
+      el('td', {}, p.deadlineOn ?? ''),
+      el('td', {}, reference, ' ', confirm, ' ', cancel),
+    );
+  }
+
+  async function load() {
+    const [failed, unmatched, manual] = await Promise.all([
+      api('GET', '/ops/payments/failed'),
+      api('GET', '/ops/purchases/unmatched'),
+      api('GET', '/ops/manual-payments'),
+    ]);
+    fill('failed', 'failed-count', failed, failedRow, 10);
+    fill('unmatched', 'unmatched-count', unmatched, unmatchedRow, 7);
+    fill('manual', 'manual-count', manual, manualRow, 7);
+    document.body.dataset.loaded = String(Date.now());
+  }
+
+  function show() {
+    const signedIn = Boolean(sessionStorage.getItem(TOKEN_KEY));
+    $('login').hidden = signedIn;
+    $('console').hidden = !signedIn;
+    $('who').textContent = signedIn ? 'signed in' : '';
+    if (signedIn) load().catch((error) => say(error.message, 'error'));
+  }
+
+  $('login-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
+    $('token').value = '';
+    show();
+  });
+  $('logout').addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    say('');
+    show();
+  });
+  $('refresh').addEventListener('click', () =>
+    act(async () => {
+      await load();
+      return 'Refreshed';
+    }),
+  );
+  show();
+})();

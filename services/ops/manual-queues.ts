@@ -1,0 +1,142 @@
+/**
+ * The ops queues of licence purchases waiting for a human: cheques and transfers to confirm (or cancel),
+ * free licence requests to approve (or reject). Each decision goes to the purchase's subscriptionWorkflow
+ * (so two ops deciding at once decide once) and is audited with who and why.
+ */
+import type { Actor } from '../actor';
+import type { ServiceDeps } from '../deps';
+import { decidePurchase } from '../subscriptions/licence-messages';
+import type { OpsDecision } from '../../workflows/subscription';
+import { recordOpsAction } from './ops-action';
+
+export interface QueuedPurchase {
+  purchaseId: string;
+  baseId: string;
+  accountId: number | null;
+  holderName: string | null;
+  email: string | null;
+  paymentMethod: string;
+  edition: string;
+  mode: string;
+  connections: number;
+  period: string;
+  totalInclVatCents: number;
+  freeCategory: string | null;
+  freeJustification: string | null;
+  createdAt: string;
+  /** cheque/transfer: the day the purchase is cancelled without payment */
+  deadlineOn: string | null;
+}
+
+async function queue(
+  deps: ServiceDeps,
+  methods: ('CHEQUE' | 'TRANSFER' | 'FREE')[],
+): Promise<QueuedPurchase[]> {
+  const rows = await deps.prisma.purchase.findMany({
+    where: { status: 'AWAITING_OPS', paymentMethod: { in: methods } },
+    orderBy: { createdAt: 'asc' },
+    take: 500,
+  });
+  const bases = await deps.prisma.base.findMany({
+    where: { id: { in: rows.map((p) => p.baseId) } },
+    select: { id: true, accountId: true },
+  });
+  const accountOf = new Map(bases.map((b) => [b.id, b.accountId]));
+  const days = deps.billing.offlinePaymentDeadlineDays;
+  return rows.map((p) => {
+    const billing = p.billing as { companyName?: string; email?: string } | null;
+    return {
+      purchaseId: p.id,
+      baseId: p.baseId,
+      accountId: accountOf.get(p.baseId) ?? null,
+      holderName: billing?.companyName ?? null,
+      email: billing?.email ?? null,
+      paymentMethod: p.paymentMethod,
+      edition: p.edition,
+      mode: p.mode,
+      connections: p.connections,
+      period: p.period,
+      totalInclVatCents: p.totalInclVatCents,
+      freeCategory: p.freeCategory,
+      freeJustification: p.freeJustification,
+      createdAt: p.createdAt.toISOString(),
+      deadlineOn:
+        p.paymentMethod === 'FREE'
+          ? null
+          : new Date(p.createdAt.getTime() + days * 86_400_000).toISOString().slice(0, 10),
+    };
+  });
+}
+
+export const listManualPayments = (deps: ServiceDeps) => queue(deps, ['CHEQUE', 'TRANSFER']);
+export const listFreeLicenceRequests = (deps: ServiceDeps) => queue(deps, ['FREE']);
+
+async function decide(
+  deps: ServiceDeps,
+  input: { purchaseId: string; actor: Actor; reason?: string; decision: OpsDecision; action: string },
+) {
+  const state = await decidePurchase(deps, input.purchaseId, input.decision);
+  await recordOpsAction(deps.prisma, input.actor, {
+    action: input.action,
+    entityType: 'PURCHASE',
+    entityId: input.purchaseId,
+    reason: input.reason,
+    data: {
+      decision: input.decision.decision,
+      ...('reference' in input.decision ? { reference: input.decision.reference } : {}),
+      status: state.status,
+    },
+  });
+  const purchase = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: input.purchaseId } });
+  // the workflow answers once it has decided; the purchase row of a cancellation follows a moment later
+  const status =
+    state.status === 'ACTIVE' || state.status === 'PAST_DUE'
+      ? 'COMPLETED'
+      : state.status === 'CANCELLED' || state.status === 'REJECTED'
+        ? state.status
+        : purchase.status;
+  return { purchaseId: purchase.id, baseId: purchase.baseId, status, licenceStatus: state.status };
+}
+
+/** The cheque or transfer was received: the licence is activated (paid invoice, email). */
+export const confirmManualPayment = (
+  deps: ServiceDeps,
+  input: { purchaseId: string; actor: Actor; reference: string; reason?: string },
+) =>
+  decide(deps, {
+    ...input,
+    action: 'ops.manual_payment_confirmed',
+    decision: { decision: 'CONFIRM_PAYMENT', by: input.actor.id, reference: input.reference },
+  });
+
+/** Ops cancel a cheque/transfer purchase (the buyer gave up, or paid otherwise); the buyer is emailed. */
+export const cancelManualPayment = (
+  deps: ServiceDeps,
+  input: { purchaseId: string; actor: Actor; reason: string },
+) =>
+  decide(deps, {
+    ...input,
+    action: 'ops.manual_payment_cancelled',
+    decision: { decision: 'CANCEL', by: input.actor.id, reason: input.reason },
+  });
+
+export const approveFreeLicence = (
+  deps: ServiceDeps,
+  input: { purchaseId: string; actor: Actor; reason?: string },
+) =>
+  decide(deps, {
+    ...input,
+    action: 'ops.free_licence_approved',
+    decision: { decision: 'APPROVE', by: input.actor.id },
+  });
+
+/** The reason is emailed to the requester. */
+export const rejectFreeLicence = (
+  deps: ServiceDeps,
+  input: { purchaseId: string; actor: Actor; reason: string },
+) =>
+  decide(deps, {
+    ...input,
+    action: 'ops.free_licence_rejected',
+    decision: { decision: 'REJECT', by: input.actor.id, reason: input.reason },
+  });

@@ -1,0 +1,122 @@
+/**
+ * The ops console in a real headless Chromium, against the app listening on a port with the real stack:
+ * sign in with an ops token, replay a failed renewal, assign an unmatched purchase; the page and the
+ * database are checked afterwards, and a screenshot is kept in docs/ops-console.png.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import request from 'supertest';
+import { confirmedAccount } from '../helpers/api';
+import { launchChromium } from '../helpers/browser';
+import { createHarness, type Harness } from '../helpers/harness';
+import { awaitingOpsPurchase, opsToken, pastDueLicence, unmatchedPurchase } from '../helpers/ops';
+import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
+
+jest.setTimeout(180_000);
+
+let h: Harness;
+let recorder: StripeRecorder;
+let server: Server;
+let url: string;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  recorder = await startStripeRecorder();
+  h = await createHarness({ stripeApiBase: recorder.url });
+  server = await new Promise<Server>((resolve) => {
+    const s = h.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await h?.close();
+  await recorder?.stop();
+});
+
+it('is a static page that asks for a token, with a strict content security policy', async () => {
+  const res = await request(h.app).get('/ops/console');
+  expect(res.status).toBe(200);
+  expect(res.type).toBe('text/html');
+  expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+  expect(res.text).toContain('Ops token');
+  expect((await request(h.app).get('/ops/console/console.js')).status).toBe(200);
+  expect((await request(h.app).get('/ops/console/nothing.js')).status).toBe(404);
+});
+
+it('signs in with an ops token, replays a failed payment and assigns an unmatched purchase', async () => {
+  const token = await opsToken(h, 'compta');
+  const failing = await pastDueLicence(h, recorder);
+  const stillFailing = await pastDueLicence(h, recorder);
+  const queued = await unmatchedPurchase(h, 30);
+  const cheque = await awaitingOpsPurchase(h, 'CHEQUE');
+  const { accountId } = await confirmedAccount(h);
+
+  await page.goto(`${url}/ops/console`);
+  await page.locator('#token').fill('ops_wrong');
+  await page.locator('#login-form button').click();
+  await page.locator('#message.error').waitFor();
+  await page.locator('#login').waitFor({ state: 'visible' });
+
+  await page.locator('#token').fill(token);
+  await page.locator('#login-form button').click();
+  const failedRow = page.locator(`#failed tr[data-id="${failing.paymentId}"]`);
+  await failedRow.waitFor();
+  expect(await failedRow.textContent()).toContain('insufficient_funds');
+  await page.locator(`#unmatched tr[data-id="${queued.purchaseId}"]`).waitFor();
+  await page.locator(`#manual tr[data-id="${cheque.purchaseId}"]`).waitFor();
+  expect(await page.evaluate('sessionStorage.getItem("opsToken")')).toBe(token);
+
+  // an action needs a reason (audit)
+  await failedRow.locator('button[data-action="replay"]').click();
+  await page.locator('#message.error', { hasText: 'Give a reason' }).waitFor();
+  await page.locator('#reason').fill('customer updated the card');
+  await failedRow.locator('button[data-action="replay"]').click();
+  await page.locator('#message.ok', { hasText: `Base ${failing.baseId}: PAID` }).waitFor();
+  await failedRow.waitFor({ state: 'detached' });
+
+  const unmatchedRow = page.locator(`#unmatched tr[data-id="${queued.purchaseId}"]`);
+  await unmatchedRow.locator('input.account').fill(String(accountId));
+  await unmatchedRow.locator('button[data-action="assign"]').click();
+  await page.locator('#message.ok', { hasText: `credited to account ${accountId}` }).waitFor();
+  await unmatchedRow.waitFor({ state: 'detached' });
+
+  // the page: the replayed payment and the assigned purchase are gone, the rest still waits
+  expect(await page.locator(`#failed tr[data-id="${stillFailing.paymentId}"]`).count()).toBe(1);
+  expect(await page.locator('#unmatched tbody').textContent()).toContain('Nothing waiting');
+  expect(await page.locator('#manual tr[data-id]').count()).toBe(1);
+  await page.screenshot({
+    path: path.join(__dirname, '..', '..', 'docs', 'ops-console.png'),
+    fullPage: true,
+  });
+
+  // the database
+  expect((await h.prisma.licence.findUniqueOrThrow({ where: { id: failing.licenceId } })).status).toBe(
+    'ACTIVE',
+  );
+  expect((await h.prisma.licence.findUniqueOrThrow({ where: { id: stillFailing.licenceId } })).status).toBe(
+    'PAST_DUE',
+  );
+  const purchase = await h.prisma.creditPurchase.findUniqueOrThrow({ where: { id: queued.purchaseId } });
+  expect(purchase).toMatchObject({ status: 'COMPLETED', accountId, assignedBy: 'compta' });
+  expect(await h.prisma.creditEntry.findMany({ where: { accountId } })).toEqual([
+    expect.objectContaining({ amount: 30 * 60, creditPurchaseId: queued.purchaseId }),
+  ]);
+  expect(
+    await h.prisma.auditLog.findFirst({
+      where: { action: 'ops.payment_replayed', entityId: failing.licenceId, actorId: 'compta' },
+    }),
+  ).toMatchObject({
+    data: expect.objectContaining({ outcome: 'PAID', reason: 'customer updated the card' }),
+  });
+
+  await page.locator('#logout').click();
+  await page.locator('#login').waitFor({ state: 'visible' });
+  expect(await page.evaluate('sessionStorage.getItem("opsToken")')).toBeNull();
+});
