@@ -218,11 +218,21 @@ export async function replayFailedPayment(
     }
     throw new AppError('PAYMENT_NOT_FOUND', `No payment ${input.paymentId}`);
   }
+  const baseId = payment.baseId;
+  if (baseId === null || payment.licenceId === null) {
+    // a credit purchase's payment: the buyer pays again, there is no schedule to retry
+    throw new AppError(
+      'PAYMENT_NOT_REPLAYABLE',
+      `Payment ${payment.id} is not a licence renewal: its card payment can't be retried by ops, the buyer pays again`,
+      { reason: 'NOT_A_RENEWAL', status: payment.status },
+    );
+  }
+  const licenceId = payment.licenceId;
   const audited = async (result: ReplayResult) => {
     await recordOpsAction(deps.prisma, input.actor, {
       action: 'ops.payment_replayed',
       entityType: 'LICENCE',
-      entityId: payment.licenceId ?? payment.baseId,
+      entityId: licenceId,
       reason: input.reason,
       data: { paymentId: payment.id, outcome: result.outcome, declineCode: result.declineCode },
     });
@@ -232,18 +242,16 @@ export async function replayFailedPayment(
     const paid = await deps.prisma.payment.findFirst({
       where: {
         status: 'SUCCEEDED',
-        ...(payment.licenceId ? { licenceId: payment.licenceId } : { baseId: payment.baseId }),
+        licenceId,
         createdAt: { gt: payment.createdAt },
       },
       orderBy: { createdAt: 'asc' },
     });
     if (payment.status !== 'SUCCEEDED' && !paid) return undefined;
-    const licence = payment.licenceId
-      ? await deps.prisma.licence.findUnique({ where: { id: payment.licenceId } })
-      : null;
+    const licence = await deps.prisma.licence.findUnique({ where: { id: licenceId } });
     return {
       paymentId: payment.id,
-      baseId: payment.baseId,
+      baseId,
       outcome: 'ALREADY_PAID',
       message: paid
         ? `Nothing charged: the period was paid on ${paid.createdAt.toISOString()} (payment ${paid.id})`
@@ -254,9 +262,7 @@ export async function replayFailedPayment(
 
   const before = await alreadyPaid();
   if (before) return audited(before);
-  const licence = payment.licenceId
-    ? await deps.prisma.licence.findUnique({ where: { id: payment.licenceId } })
-    : null;
+  const licence = await deps.prisma.licence.findUnique({ where: { id: licenceId } });
   if (!licence || licence.status !== 'PAST_DUE') {
     throw new AppError(
       'PAYMENT_NOT_REPLAYABLE',
@@ -266,7 +272,7 @@ export async function replayFailedPayment(
   }
   let state;
   try {
-    state = await replayPayment(deps, payment.baseId, input.actor.id);
+    state = await replayPayment(deps, baseId, input.actor.id);
   } catch (error) {
     // another ops (or the scheduled retry) got there first
     if (error instanceof AppError && error.code === 'NO_PAID_LICENCE') {
@@ -283,7 +289,7 @@ export async function replayFailedPayment(
   const paid = state.status === 'ACTIVE' || state.paidThroughIndex > state.periodIndex;
   return audited({
     paymentId: payment.id,
-    baseId: payment.baseId,
+    baseId,
     outcome: paid ? 'PAID' : 'DECLINED',
     message: paid
       ? 'The renewal was charged: the licence is active again'
