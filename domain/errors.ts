@@ -69,6 +69,8 @@ export const errorStatus = {
   SEAT_LIMIT_REACHED: 409,
   SESSION_ENDED: 409,
   LICENCE_SUSPENDED: 422,
+  // brute-force limits
+  TOO_MANY_ATTEMPTS: 429,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
