@@ -71,6 +71,8 @@ export const errorStatus = {
   LICENCE_SUSPENDED: 422,
   // brute-force limits
   TOO_MANY_ATTEMPTS: 429,
+  // mail
+  EMAIL_UNDELIVERABLE: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

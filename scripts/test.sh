@@ -9,5 +9,7 @@ echo "== tsc --noEmit"
 npx tsc --noEmit
 echo "== eslint"
 npx eslint . --max-warnings 0
+echo "== dependency audit"
+bash scripts/dependency-audit.sh
 echo "== jest"
 npx jest --ci "$@"
