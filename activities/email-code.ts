@@ -2,6 +2,7 @@
  * Side effects of emailCodeWorkflow: the challenge record, issuing (generate, store hashed, mail) and
  * checking codes, and applying the purpose's effect once the right code came back.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { ChallengePurpose } from '../domain/email-code';
 import { generateNumericCode, hmac, safeEqualHex } from '../infra/crypto';
 import type { Mailer } from '../infra/mailer';
@@ -65,7 +66,21 @@ export function createEmailCodeActivities({ prisma, mailer, secret }: EmailCodeA
           update: { codeHash, expiresAt, issuedAt: now },
         }),
       ]);
-      await mailer.send(codeMail(challenge.purpose, challenge.email, code, input.ttlSeconds));
+      try {
+        await mailer.send(codeMail(challenge.purpose, challenge.email, code, input.ttlSeconds));
+      } catch (error) {
+        // the mail server refuses the address for good (SMTP 5xx): retrying forever would leave the
+        // challenge, and every submission waiting on it, stuck; fail it instead
+        const responseCode = (error as { responseCode?: number }).responseCode ?? 0;
+        if (responseCode >= 500 && responseCode < 600) {
+          throw ApplicationFailure.create({
+            type: 'EMAIL_UNDELIVERABLE',
+            message: `The mail server refuses ${challenge.email}: ${(error as Error).message}`,
+            nonRetryable: true,
+          });
+        }
+        throw error;
+      }
     },
 
     /** Whether `code` is the challenge's current (last issued, not voided) code. */

@@ -74,6 +74,10 @@ export const errorStatus = {
   // ops tools
   PAYMENT_NOT_FOUND: 404,
   PAYMENT_NOT_REPLAYABLE: 409,
+  // brute-force limits
+  TOO_MANY_ATTEMPTS: 429,
+  // mail
+  EMAIL_UNDELIVERABLE: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -11,5 +11,7 @@ echo "== eslint"
 npx eslint . --max-warnings 0
 echo "== chromium (browser test)"
 bash scripts/ensure-chromium.sh
+echo "== dependency audit"
+bash scripts/dependency-audit.sh
 echo "== jest"
 npx jest --ci "$@"

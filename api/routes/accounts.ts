@@ -9,6 +9,7 @@ import { confirmPasswordReset, requestPasswordReset } from '../../services/accou
 import { updateAccount } from '../../services/accounts/update-account';
 import { actorOf, canAccessAccount, type Principal } from '../../services/auth/principal';
 import type { ServiceDeps } from '../../services/deps';
+import { passwordAttemptLimiters } from '../attempt-limiter';
 import type { RouteKit } from '../route-kit';
 import { accountDetails, accountId, accountView, code, codeSent, email, password } from '../schemas';
 
@@ -28,6 +29,8 @@ function requireAccountAccess(principal: Principal, id: number): void {
 
 export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
+  // one set of counters for both password-checked routes
+  const passwordLimits = passwordAttemptLimiters();
 
   kit.route(
     router,
@@ -73,7 +76,12 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
     },
     async ({ params, body, principal }) => ({
       status: 200,
-      body: await confirmAccount(deps, { actor: actorOf(principal), accountId: params.accountId, ...body }),
+      body: await confirmAccount(deps, {
+        actor: actorOf(principal),
+        machine: principal,
+        accountId: params.accountId,
+        ...body,
+      }),
     }),
   );
 
@@ -97,7 +105,10 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         ...codeErrors,
       ],
     },
-    async ({ params }) => ({ status: 202, body: await resendAccountCode(deps, params.accountId) }),
+    async ({ params, principal }) => ({
+      status: 202,
+      body: await resendAccountCode(deps, params.accountId, principal),
+    }),
   );
 
   kit.route(
@@ -134,7 +145,8 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         changes: accountDetails.partial().refine((c) => Object.keys(c).length > 0, 'nothing to change'),
       }),
       responses: { 200: { description: 'updated account', schema: accountView } },
-      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INVALID_PASSWORD', 'ACCOUNT_EXISTS'],
+      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INVALID_PASSWORD', 'ACCOUNT_EXISTS', 'TOO_MANY_ATTEMPTS'],
+      middlewares: passwordLimits,
     },
     async ({ params, body, principal }) => {
       requireAccountAccess(principal, params.accountId);
@@ -167,7 +179,8 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           }),
         },
       },
-      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INVALID_PASSWORD'],
+      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INVALID_PASSWORD', 'TOO_MANY_ATTEMPTS'],
+      middlewares: passwordLimits,
     },
     async ({ params, body, principal }) => {
       requireAccountAccess(principal, params.accountId);

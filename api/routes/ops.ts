@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { AppError } from '../../domain/errors';
 import { actorOf } from '../../services/auth/principal';
 import type { ServiceDeps } from '../../services/deps';
 import { createInstallation, revokeApiKey } from '../../services/installations/api-keys';
@@ -40,9 +41,12 @@ export function opsRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           }),
         },
       },
+      errors: ['ACCOUNT_NOT_FOUND'],
     },
     async ({ body, principal }) => {
       const created = await deps.prisma.$transaction(async (tx) => {
+        if (body.accountId !== undefined && !(await tx.account.findUnique({ where: { id: body.accountId } })))
+          throw new AppError('ACCOUNT_NOT_FOUND', `Account ${body.accountId} does not exist`);
         await tx.base.upsert({ where: { id: body.baseId }, create: { id: body.baseId }, update: {} });
         return createInstallation(tx, actorOf(principal), body);
       });

@@ -7,9 +7,25 @@ import type { ServiceDeps } from '../deps';
 import { consumeChallenge, resendEmailCode, submitEmailCode } from '../email-codes/email-code-flow';
 import { accountView } from './account-view';
 
-async function findAccount(deps: ServiceDeps, accountId: number) {
+/** The machine confirming an account: the one that asked for it (or, later, any machine linked to it). */
+export interface ConfirmingMachine {
+  installationId: string;
+  accountId: number | null;
+}
+
+/**
+ * Loads the account for the machine that created it. Another machine gets 404 like for a missing account,
+ * so account numbers can't be probed and nobody else can spend the code's tries or re-send it.
+ */
+async function findAccount(deps: ServiceDeps, accountId: number, machine: ConfirmingMachine) {
   const account = await deps.prisma.account.findUnique({ where: { id: accountId } });
-  if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `Account ${accountId} does not exist`);
+  const mine =
+    account &&
+    (machine.accountId === account.id ||
+      (await deps.prisma.emailChallenge.count({
+        where: { purpose: 'ACCOUNT_CONFIRMATION', accountId, installationId: machine.installationId },
+      })) > 0);
+  if (!account || !mine) throw new AppError('ACCOUNT_NOT_FOUND', `Account ${accountId} does not exist`);
   return account;
 }
 
@@ -19,9 +35,9 @@ async function findAccount(deps: ServiceDeps, accountId: number) {
  */
 export async function confirmAccount(
   deps: ServiceDeps,
-  options: { actor: Actor; accountId: number; code: string; password: string },
+  options: { actor: Actor; machine: ConfirmingMachine; accountId: number; code: string; password: string },
 ) {
-  const account = await findAccount(deps, options.accountId);
+  const account = await findAccount(deps, options.accountId, options.machine);
   if (account.status === 'ACTIVE' && account.passwordHash) {
     throw new AppError('ALREADY_CONFIRMED', 'This account is already confirmed');
   }
@@ -44,8 +60,8 @@ export async function confirmAccount(
   return accountView(saved);
 }
 
-export async function resendAccountCode(deps: ServiceDeps, accountId: number) {
-  const account = await findAccount(deps, accountId);
+export async function resendAccountCode(deps: ServiceDeps, accountId: number, machine: ConfirmingMachine) {
+  const account = await findAccount(deps, accountId, machine);
   if (account.status === 'ACTIVE')
     throw new AppError('ALREADY_CONFIRMED', 'This account is already confirmed');
   return resendEmailCode(deps, workflowIds.accountConfirmation(account.email));

@@ -126,7 +126,13 @@ export async function resendEmailCode(
       throw new AppError('RESEND_LIMIT_REACHED', 'No more codes can be sent for this request');
     throw await closedChallengeError(deps, workflowId);
   }
-  await handle.signal(resendCodeSignal);
+  try {
+    await handle.signal(resendCodeSignal);
+  } catch (error) {
+    // closed between the query and the signal (or failed: a query still answers a failed run)
+    if (isClosedOrMissing(error)) throw await closedChallengeError(deps, workflowId);
+    throw error;
+  }
   return { retryAfterSeconds: deps.emailCode.resendCooldownSeconds };
 }
 
