@@ -3,7 +3,10 @@
  * SMTP; the global set-up starts a throwaway PostgreSQL and a Temporal dev server once per run).
  */
 const transform = {
-  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  '^.+\\.ts$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
 };
 
 // the generated Prisma client imports its TypeScript siblings with `.js` specifiers
@@ -24,7 +27,12 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
-      testMatch: ['<rootDir>/tests/workflows/**/*.test.ts', '<rootDir>/tests/integration/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/tests/workflows/**/*.test.ts',
+        '<rootDir>/tests/integration/**/*.test.ts',
+        // the fault suite (docs/faults.md)
+        '<rootDir>/tests/faults/**/*.test.ts',
+      ],
       globalSetup: '<rootDir>/tests/setup/global-setup.ts',
       globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',
       slowTestThreshold: 30,
