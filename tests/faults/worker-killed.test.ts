@@ -38,7 +38,14 @@ import {
   workflowBundle,
   type Harness,
 } from '../helpers/harness';
-import { paymentIntentEvent, rowLock, until, waitingOnLocks, type RowLock } from '../helpers/faults';
+import {
+  paymentIntentEvent,
+  rowLock,
+  terminateWaiting,
+  until,
+  waitingOnLocks,
+  type RowLock,
+} from '../helpers/faults';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
@@ -246,7 +253,9 @@ it('six bases caught at six steps, one SIGKILL: each purchase and renewal comple
 
   // C is paid now: the webhook's signal is recorded in the workflow's history, no worker runs it
   expect((await pay(c, cBought.body as Purchased)).status).toBe(200);
-  // the dead worker's transactions never committed: the locks can go
+  // the dead worker's connections end (as PostgreSQL ends them once it sees their client gone): its two
+  // transactions never commit; the locks can go
+  expect(await terminateWaiting(h.databaseUrl)).toBeGreaterThanOrEqual(2);
   for (const lock of locks.splice(0)) await lock.release();
 
   // ---- another worker takes over

@@ -95,3 +95,22 @@ export function paymentIntentEvent(
     signature: Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET }),
   };
 }
+
+/**
+ * Ends the sessions of this database that wait on a lock: after a SIGKILL, the dead worker's connections, as
+ * PostgreSQL ends them once it notices their client is gone (otherwise a statement the dead worker sent
+ * before dying, still waiting on the test's lock, would run and commit when the lock goes).
+ */
+export async function terminateWaiting(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+    );
+    return rowCount ?? 0;
+  } finally {
+    await client.end();
+  }
+}
