@@ -31,6 +31,8 @@ module.exports = {
         '<rootDir>/tests/workflows/**/*.test.ts',
         '<rootDir>/tests/integration/**/*.test.ts',
         '<rootDir>/tests/security/**/*.test.ts',
+        // the fault suite (docs/faults.md)
+        '<rootDir>/tests/faults/**/*.test.ts',
       ],
       globalSetup: '<rootDir>/tests/setup/global-setup.ts',
       globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',

@@ -20,6 +20,7 @@ import {
   condition,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -30,7 +31,7 @@ import type { SubscriptionActivities } from '../activities/subscriptions';
 import type { SubscriptionSettings } from '../domain/licence';
 import { startOfDayMs } from '../domain/licence';
 import type { MigrationRefusalCode } from '../domain/migration';
-import type { LocalDate } from '../domain/periods';
+import { addDays, type LocalDate } from '../domain/periods';
 import { subscriptionWorkflowId } from './ids';
 import { subscriptionWorkflow, type SubscriptionState } from './subscription';
 
@@ -57,6 +58,9 @@ export type LicenceMigrationOutcome =
       carriedBy: 'SUBSCRIPTION' | 'MIGRATION';
     }
   | { status: 'REFUSED'; code: MigrationRefusalCode; message: string };
+
+/** Versioning patch: the END_REMINDER email before a migration-carried licence ends (docs/workflow-versioning.md). */
+export const MIGRATION_END_REMINDER_PATCH = 'migration-end-reminder';
 
 export const getLicenceMigrationStepQuery = defineQuery<LicenceMigrationStep>('getLicenceMigrationStep');
 /** Waits until the migration is done or refused (not for the end of a licence this workflow carries). */
@@ -149,6 +153,17 @@ export async function licenceMigrationWorkflow(
   if (carriedBy === 'MIGRATION') {
     // the base's subscriptionWorkflow belongs to its paid licence: end the migrated one here, on time
     const endMs = startOfDayMs(a1.periodEnd);
+    // like a licence its subscriptionWorkflow carries, warn the customer before the end (added under a patch:
+    // migrations already waiting for their end replay their recorded timer, then end without a reminder)
+    const reminderMs = startOfDayMs(addDays(a1.periodEnd, -input.settings.renewalReminderDays));
+    if (patched(MIGRATION_END_REMINDER_PATCH) && Date.now() < reminderMs) {
+      await sleep(reminderMs - Date.now());
+      await subscriptions.sendLicenceMail({
+        licenceId: a1.a1LicenceId,
+        kind: 'END_REMINDER',
+        periodEnd: a1.periodEnd,
+      });
+    }
     if (Date.now() < endMs) await sleep(endMs - Date.now());
     await subscriptions.endLicence({ licenceId: a1.a1LicenceId, status: 'ENDED', reason: 'NOT_RENEWED' });
     await subscriptions.sendLicenceMail({

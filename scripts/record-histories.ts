@@ -1,0 +1,428 @@
+/**
+ * `npm run histories:record [name...]`: runs one real scenario per workflow type and path against throwaway
+ * servers (PostgreSQL, the Temporal dev server, stripe-mock, an SMTP peer; the time-skipping server for
+ * renewals and dunning, months of timers), and writes each workflow's event history to
+ * `tests/histories/<name>.json`. `tests/workflows/replay.test.ts` replays every file there against the
+ * current workflow code, so a change that is not replay-safe fails the build.
+ *
+ * Re-record after a replay-safe change (e.g. a new `patched()` branch) to keep a history of the new path.
+ * Files named `*.pre-<patch>.json` hold histories recorded before a patch: this script never rewrites them
+ * (see docs/workflow-versioning.md). With names, only those scenarios are recorded.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../api/app';
+import type { PaymentActivities } from '../activities/payments';
+import { dayOf, startOfDayMs } from '../domain/licence';
+import { oneMonthAfter } from '../domain/migration';
+import { addDays } from '../domain/periods';
+import { startTimeSkippingServer } from '../infra/embedded/temporal';
+import { createOpsToken } from '../services/ops/ops-tokens';
+import { createActivities } from '../worker';
+import {
+  creditPurchaseWorkflowId,
+  licenceMigrationWorkflowId,
+  subscriptionWorkflowId,
+  supportCallReportWorkflowId,
+  workflowIds,
+} from '../workflows/ids';
+import { monthlyFeesWorkflow } from '../workflows/monthly-fees';
+import { paymentResultSignal } from '../workflows/payment-messages';
+import { sessionExpiryWorkflow } from '../workflows/session-expiry';
+import { getSubscriptionStateQuery, type SubscriptionState } from '../workflows/subscription';
+import globalSetup from '../tests/setup/global-setup';
+import globalTeardown from '../tests/setup/global-teardown';
+import { bearer, confirmedAccount, registerMachine } from '../tests/helpers/api';
+import { deliver, paymentSucceededEvent } from '../tests/helpers/credits';
+import {
+  createHarness,
+  installTestRuntime,
+  uniqueEmail,
+  workflowBundle,
+  type Harness,
+} from '../tests/helpers/harness';
+import { startStripeRecorder, type StripeRecorder } from '../tests/helpers/stripe-recorder';
+
+const outDir = path.resolve(__dirname, '..', 'tests', 'histories');
+const only = new Set(process.argv.slice(2));
+const wanted = (name: string) => only.size === 0 || only.has(name);
+
+const billing = {
+  companyName: 'Boulangerie Dupont',
+  lastName: 'Dupont',
+  firstName: 'Jean',
+  address: '1 rue de la Paix',
+  postalCode: '75001',
+  city: 'Paris',
+  country: 'FRA',
+  email: 'compta@dupont.example.fr',
+};
+const terms = { version: '2026-01', accepted: true };
+
+/** What the purchase routes answer (the fields used here). */
+interface Bought {
+  purchaseId: string;
+  amountCents: number;
+  payment: { paymentIntentId: string };
+  quote: { totalInclVatCents: number };
+}
+const bought = (res: { body: unknown }) => res.body as Bought;
+
+async function until<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  tick?: () => Promise<void>,
+) {
+  for (let i = 0; i < 600; i += 1) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (tick) await tick();
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await read())}`);
+}
+
+async function save(name: string, handle: WorkflowHandle): Promise<void> {
+  const history = await handle.fetchHistory();
+  const file = path.join(outDir, `${name}.json`);
+  fs.writeFileSync(file, `${historyToJSON(history)}\n`);
+  console.log(
+    `recorded ${name} (${history.events?.length ?? 0} events) → ${path.relative(process.cwd(), file)}`,
+  );
+}
+
+function buy(h: Harness, app: typeof h.app, machine: { baseId: string; apiKey: string }, extra: object) {
+  return request(app)
+    .post(`/bases/${machine.baseId}/subscriptions`)
+    .set(bearer(machine.apiKey))
+    .send({
+      idempotencyKey: `buy-${machine.baseId}`,
+      edition: 'ENTERPRISE',
+      mode: 'LOCAL',
+      connections: 1,
+      period: 'MONTHLY',
+      paymentMethod: 'ONLINE',
+      billing,
+      terms,
+      ...extra,
+    });
+}
+
+const stateOf = (client: Client, baseId: string) =>
+  client.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);
+
+/** Scenarios on the dev server: each workflow type, each purchase mode, a migration either way. */
+async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
+  const h = await createHarness({ stripeApiBase: recorder.url });
+  const ops = (await createOpsToken(h.prisma, { type: 'CLI', id: 'histories' }, { name: 'ops', role: 'OPS' }))
+    .token;
+  const sub = (baseId: string) => h.temporal.workflow.getHandle(subscriptionWorkflowId(baseId));
+  try {
+    // emailCode: an account confirmed with its emailed code
+    const account = await confirmedAccount(h);
+    if (wanted('emailCode-account-confirmation'))
+      await save(
+        'emailCode-account-confirmation',
+        h.temporal.workflow.getHandle(workflowIds.accountConfirmation(account.email)),
+      );
+
+    // subscription, card: PaymentIntent, the webhook's signal, activation
+    if (wanted('subscription-card-purchase')) {
+      const machine = await registerMachine(h);
+      const res = await buy(h, h.app, machine, {});
+      if (res.status !== 201) throw new Error(`card purchase: ${res.status} ${JSON.stringify(res.body)}`);
+      await sub(machine.baseId).signal(paymentResultSignal, {
+        paymentIntentId: bought(res).payment.paymentIntentId,
+        status: 'succeeded',
+        amountCents: bought(res).quote.totalInclVatCents,
+        paymentMethodId: 'pm_card_visa',
+      });
+      await until(
+        () => stateOf(h.temporal, machine.baseId),
+        (s) => s.status === 'ACTIVE',
+        'card activation',
+      );
+      await save('subscription-card-purchase', sub(machine.baseId));
+    }
+
+    // subscription, cheque: waits for ops, who confirm the payment
+    if (wanted('subscription-cheque-purchase')) {
+      const machine = await registerMachine(h);
+      const res = await buy(h, h.app, machine, { paymentMethod: 'CHEQUE', period: 'ANNUAL' });
+      const decided = await request(h.app)
+        .post(`/ops/purchases/${bought(res).purchaseId}/decision`)
+        .set(bearer(ops))
+        .send({ decision: 'CONFIRM_PAYMENT', reference: 'Chèque n° 1234567' });
+      if (decided.status !== 200)
+        throw new Error(`cheque: ${decided.status} ${JSON.stringify(decided.body)}`);
+      await save('subscription-cheque-purchase', sub(machine.baseId));
+    }
+
+    // subscription, transfer: the deadline passes unpaid? no: ops reject it (the other decision path)
+    if (wanted('subscription-transfer-rejected')) {
+      const machine = await registerMachine(h);
+      const res = await buy(h, h.app, machine, { paymentMethod: 'TRANSFER', period: 'ANNUAL' });
+      const decided = await request(h.app)
+        .post(`/ops/purchases/${bought(res).purchaseId}/decision`)
+        .set(bearer(ops))
+        .send({ decision: 'REJECT', reason: 'Virement jamais reçu' });
+      if (decided.status !== 200)
+        throw new Error(`transfer: ${decided.status} ${JSON.stringify(decided.body)}`);
+      await until(
+        async () => (await sub(machine.baseId).describe()).status.name,
+        (s) => s !== 'RUNNING',
+        'end',
+      );
+      await save('subscription-transfer-rejected', sub(machine.baseId));
+    }
+
+    // subscription, free licence approved by ops
+    if (wanted('subscription-free-approved')) {
+      const machine = await registerMachine(h);
+      const res = await buy(h, h.app, machine, {
+        paymentMethod: 'FREE',
+        period: 'ANNUAL',
+        free: { category: 'ASSOCIATION', justification: 'Association loi 1901, récépissé W691234567' },
+      });
+      const decided = await request(h.app)
+        .post(`/ops/purchases/${bought(res).purchaseId}/decision`)
+        .set(bearer(ops))
+        .send({ decision: 'APPROVE' });
+      if (decided.status !== 200) throw new Error(`free: ${decided.status} ${JSON.stringify(decided.body)}`);
+      await save('subscription-free-approved', sub(machine.baseId));
+    }
+
+    // licenceMigration: v15 → A1, carried by the base's new subscriptionWorkflow
+    const v15 = async () => {
+      const machine = await registerMachine(h);
+      const row = {
+        baseId: machine.baseId,
+        holder: 'Garage Martin',
+        email: uniqueEmail('v15'),
+        edition: 'ENTERPRISE',
+        connections: 3,
+        endDate: addDays(oneMonthAfter(dayOf(Date.now())), 60),
+      };
+      const imported = await request(h.app).post('/ops/licences/v15-imports').set(bearer(ops)).send([row]);
+      if ((imported.body as { imported: number }).imported !== 1)
+        throw new Error(`v15 import: ${JSON.stringify(imported.body)}`);
+      return machine;
+    };
+    const migrate = (baseId: string, key: string, body: object = {}) =>
+      request(h.app).post(`/bases/${baseId}/licence/migrations`).set(bearer(key)).send(body);
+    const migrationDone = (baseId: string) =>
+      until(
+        () => h.prisma.licenceMigration.findFirst({ where: { baseId } }),
+        (m) => m?.status === 'COMPLETED',
+        'the migration',
+      );
+    if (wanted('licenceMigration-carried-by-subscription')) {
+      const machine = await v15();
+      const res = await migrate(machine.baseId, machine.apiKey);
+      if (res.status !== 201) throw new Error(`migration: ${res.status} ${JSON.stringify(res.body)}`);
+      await migrationDone(machine.baseId);
+      await save(
+        'licenceMigration-carried-by-subscription',
+        h.temporal.workflow.getHandle(licenceMigrationWorkflowId(machine.baseId)),
+      );
+    }
+    // licenceMigration forced by ops on a base with a paid A1 licence: the migration carries its licence
+    if (wanted('licenceMigration-carried-by-migration')) {
+      const machine = await v15();
+      await buy(h, h.app, machine, { paymentMethod: 'CHEQUE', period: 'ANNUAL' });
+      const res = await migrate(machine.baseId, ops, {
+        override: { reason: 'customer paid twice, ticket 4521' },
+      });
+      if (res.status !== 201) throw new Error(`forced migration: ${res.status} ${JSON.stringify(res.body)}`);
+      await migrationDone(machine.baseId);
+      // the workflow now waits for the migrated licence's end (its timer is in the history)
+      const handle = h.temporal.workflow.getHandle(licenceMigrationWorkflowId(machine.baseId));
+      await until(
+        async () => (await handle.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes) ?? false,
+        (started) => started,
+        'the end timer',
+      );
+      await save('licenceMigration-carried-by-migration', handle);
+    }
+
+    // creditPurchase: a support pack paid by card, credited on the webhook
+    if (wanted('creditPurchase-support-pack') || wanted('supportCallReport')) {
+      const pack = await request(h.app)
+        .post(`/accounts/${account.accountId}/credit-purchases`)
+        .set(bearer(account.apiKey))
+        .send({ idempotencyKey: 'pack-histories', product: { kind: 'SUPPORT_PACK', minutes: 30 } });
+      if (pack.status !== 201) throw new Error(`pack: ${pack.status} ${JSON.stringify(pack.body)}`);
+      await deliver(h, paymentSucceededEvent(bought(pack)));
+      const handle = h.temporal.workflow.getHandle(creditPurchaseWorkflowId(bought(pack).purchaseId));
+      await handle.result();
+      if (wanted('creditPurchase-support-pack')) await save('creditPurchase-support-pack', handle);
+
+      // supportCallReport: a 25 minute call, its report emailed
+      const call = await request(h.app).post('/ops/support-calls').set(bearer(ops)).send({
+        idempotencyKey: 'call-histories',
+        accountId: account.accountId,
+        technician: 'Marie Support',
+        operation: 'Réparation des index de la base',
+        durationMinutes: 25,
+      });
+      if (call.status !== 201) throw new Error(`support call: ${call.status} ${JSON.stringify(call.body)}`);
+      const report = h.temporal.workflow.getHandle(
+        supportCallReportWorkflowId((call.body as { call: { id: string } }).call.id),
+      );
+      await report.result();
+      if (wanted('supportCallReport')) await save('supportCallReport', report);
+    }
+
+    // monthlyFees: one subscribed app charged on the wallet for a month
+    if (wanted('monthlyFees')) {
+      await request(h.app)
+        .post(`/ops/accounts/${account.accountId}/apps`)
+        .set(bearer(ops))
+        .send({
+          app: 'PAIE',
+          label: 'Paie',
+          monthlyFeeCents: 250,
+          staff: 'Philippe Lemaire',
+          sinceMonth: '2026-01',
+        });
+      const handle = await h.temporal.workflow.start(monthlyFeesWorkflow, {
+        workflowId: `monthly-app-fees-histories-${Date.now()}`,
+        taskQueue: h.taskQueue,
+        args: [{ month: '2026-02' }],
+      });
+      await handle.result();
+      await save('monthlyFees', handle);
+    }
+
+    // sessionExpiry: one run, as the schedule starts it
+    if (wanted('sessionExpiry')) {
+      const handle = await h.temporal.workflow.start(sessionExpiryWorkflow, {
+        workflowId: `session-expiry-histories-${Date.now()}`,
+        taskQueue: h.taskQueue,
+      });
+      await handle.result();
+      await save('sessionExpiry', handle);
+    }
+  } finally {
+    await h.close();
+  }
+}
+
+/** Renewal and dunning on the time-skipping server (a month of timers); the bank declines one charge. */
+async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<void> {
+  if (!wanted('subscription-renewal') && !wanted('subscription-dunning')) return;
+  const h = await createHarness({ stripeApiBase: recorder.url });
+  await h.stopWorker();
+  const env = await startTimeSkippingServer();
+  const taskQueue = `histories-${Date.now()}`;
+  const app = createApp({
+    services: { ...h.services, temporal: env.client, taskQueue },
+    logger: pino({ level: 'silent' }),
+    registrationsPerHour: 10_000,
+    readiness: {},
+  });
+  const real = createActivities({
+    prisma: h.prisma,
+    mailer: h.mailer,
+    secret: h.secret,
+    stripe: h.stripe,
+    licenceKeys: h.services.licenceKeys,
+    billing: h.services.billing,
+  });
+  const declined = new Set<string>();
+  const decline = new Set<string>();
+  const chargeOffSession: PaymentActivities['chargeOffSession'] = async (input) => {
+    const licence = [...decline].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
+    if (licence && !declined.has(licence)) {
+      declined.add(licence);
+      throw ApplicationFailure.create({
+        type: 'PAYMENT_DECLINED',
+        message: 'Your card was declined.',
+        nonRetryable: true,
+        details: [{ declineCode: 'insufficient_funds' }],
+      });
+    }
+    return real.chargeOffSession(input);
+  };
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...real, chargeOffSession },
+  });
+  const running = worker.run();
+  const tick = () => env.sleep(60_000);
+  try {
+    for (const name of ['subscription-renewal', 'subscription-dunning'] as const) {
+      if (!wanted(name)) continue;
+      const machine = await registerMachine(h);
+      const res = await buy(h, app, machine, {});
+      const handle = env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
+      const firstRun = (await handle.describe()).runId;
+      await handle.signal(paymentResultSignal, {
+        paymentIntentId: bought(res).payment.paymentIntentId,
+        status: 'succeeded',
+        amountCents: bought(res).quote.totalInclVatCents,
+        paymentMethodId: 'pm_card_visa',
+      });
+      const active: SubscriptionState = await until(
+        () => stateOf(env.client, machine.baseId),
+        (s) => s.status === 'ACTIVE',
+        'activation',
+        tick,
+      );
+      if (name === 'subscription-dunning') decline.add(active.licenceId);
+      const target = startOfDayMs(active.periodEnd!) + 2 * 3_600_000;
+      await env.sleep(Math.max(target - (await env.currentTimeMs()), 1000));
+      await until(
+        () => stateOf(env.client, machine.baseId),
+        (s) => s.periodIndex === 1 && s.status === 'ACTIVE',
+        'the renewal',
+        // dunning retries a day later: larger steps
+        name === 'subscription-dunning' ? () => env.sleep(600_000) : tick,
+      );
+      // the run that renewed (it continued as new with the next period)
+      await save(name, env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun));
+    }
+  } finally {
+    worker.shutdown();
+    await running;
+    await env.teardown();
+    await h.close();
+  }
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(outDir, { recursive: true });
+  installTestRuntime();
+  await globalSetup();
+  const recorder = await startStripeRecorder();
+  // stripe-mock can't take money: created PaymentIntents look succeeded (off-session renewals)
+  recorder.answer(
+    { method: 'POST', path: '/v1/payment_intents' },
+    { patch: (pi) => ({ ...pi, status: 'succeeded' }) },
+    Infinity,
+  );
+  try {
+    await recordOnDevServer(recorder);
+    await recordOnTimeSkippingServer(recorder);
+  } finally {
+    await recorder.stop();
+    await globalTeardown();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
