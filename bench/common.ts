@@ -210,7 +210,13 @@ export function summariseCpuProfile(file: string, top = 12) {
     const pkg = where(url);
     const fn = `${functionName || '(anonymous)'} (${url ? `${pkg}:${lineNumber + 1}` : pkg})`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + hits);
-    const group = url ? (url.includes('node_modules') || url.startsWith('node:') ? pkg : 'our code') : pkg;
+    const group = !url
+      ? pkg
+      : url.includes('node_modules') || url.startsWith('node:')
+        ? pkg
+        : url.includes('/generated/')
+          ? 'generated Prisma client (query compiler)'
+          : 'our code';
     byPackage.set(group, (byPackage.get(group) ?? 0) + hits);
   }
   const rank = (m: Map<string, number>) =>
