@@ -255,7 +255,9 @@ async function wave(size: number, ctx: {
         )
       ).rows[0]!.n;
     const t0 = Date.now();
-    await env.sleep('2 days');
+    // the server moves its clock two days on (it resolves only once that virtual time has passed, which the
+    // wave's own work holds back): the renewals are counted meanwhile
+    const skipped = env.sleep('2 days');
     let renewed = 0;
     let lastLog = 0;
     while (renewed < size && Date.now() - t0 < timeoutSeconds * 1000) {
@@ -267,6 +269,7 @@ async function wave(size: number, ctx: {
       }
     }
     const waveSeconds = (Date.now() - t0) / 1000;
+    void skipped.catch(() => undefined);
     const { hwmMiB } = memoryOf(child.pid!);
     peakRss = Math.max(peakRss, memoryOf(child.pid!).rssMiB);
     return {
