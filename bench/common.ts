@@ -154,7 +154,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 }
 
 /** An SMTP peer that accepts and drops every message (a mail catcher would parse and keep them all). */
-export async function startSmtpSink(): Promise<{ url: string; received: () => number; stop(): Promise<void> }> {
+export async function startSmtpSink(): Promise<{
+  url: string;
+  received: () => number;
+  stop(): Promise<void>;
+}> {
   let received = 0;
   const server = new SMTPServer({
     authOptional: true,
@@ -224,7 +228,15 @@ export function summariseCpuProfile(file: string, top = 12) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, hits]) => ({ name, percent: Math.round((hits / total) * 1000) / 10 }));
-  return { functions: rank(byFunction), packages: rank(byPackage), busyMs: Math.round((total * (profile.endTime - profile.startTime)) / 1000 / (profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0) || 1)) };
+  return {
+    functions: rank(byFunction),
+    packages: rank(byPackage),
+    busyMs: Math.round(
+      (total * (profile.endTime - profile.startTime)) /
+        1000 /
+        (profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0) || 1),
+    ),
+  };
 }
 
 /** The main thread's profile: the busiest one (tsx's module loader thread writes its own, nearly idle). */
@@ -279,7 +291,8 @@ export async function registerBases(apiUrl: string, count: number, prefix: strin
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ baseId, machineName: 'BENCH' }),
         });
-        if (res.status !== 201) throw new Error(`registration of ${baseId}: ${res.status} ${await res.text()}`);
+        if (res.status !== 201)
+          throw new Error(`registration of ${baseId}: ${res.status} ${await res.text()}`);
         return { baseId, apiKey: ((await res.json()) as { apiKey: string }).apiKey };
       }),
     );
@@ -287,4 +300,3 @@ export async function registerBases(apiUrl: string, count: number, prefix: strin
   }
   return bases;
 }
-

@@ -39,7 +39,11 @@ async function main() {
   const pool = new Pool({ connectionString: service.databaseUrl, max: 4 });
   try {
     log(`registering ${settings.bases} bases`);
-    const bases = await registerBases(service.apiUrl, settings.bases, `6${String(Date.now() % 1e6).padStart(6, '0')}`);
+    const bases = await registerBases(
+      service.apiUrl,
+      settings.bases,
+      `6${String(Date.now() % 1e6).padStart(6, '0')}`,
+    );
     await pool.query(
       `INSERT INTO "Licence" (id, "baseId", version, edition, mode, connections, period, status, "holderName",
          "anchorDate", "periodStart", "periodEnd", "autoRenew", "updatedAt")
@@ -53,7 +57,11 @@ async function main() {
         method: 'GET',
         setupRequest: (req) => {
           const base = bases[Math.floor(Math.random() * bases.length)]!;
-          return { ...req, path: `/bases/${base.baseId}/licence`, headers: { authorization: `Bearer ${base.apiKey}` } };
+          return {
+            ...req,
+            path: `/bases/${base.baseId}/licence`,
+            headers: { authorization: `Bearer ${base.apiKey}` },
+          };
         },
       },
     ];

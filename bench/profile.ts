@@ -39,7 +39,11 @@ async function main() {
   const pool = new Pool({ connectionString: service.databaseUrl, max: 4 });
   let phase;
   try {
-    const bases = await registerBases(service.apiUrl, settings.bases, `5${String(Date.now() % 1e6).padStart(6, '0')}`);
+    const bases = await registerBases(
+      service.apiUrl,
+      settings.bases,
+      `5${String(Date.now() % 1e6).padStart(6, '0')}`,
+    );
     await pool.query(
       `INSERT INTO "Licence" (id, "baseId", version, edition, mode, connections, period, status, "holderName", "updatedAt")
        SELECT gen_random_uuid(), b, 'A1', 'ENTERPRISE', 'LOCAL', 1000, 'ANNUAL', 'ACTIVE', 'Bench', now()
@@ -53,13 +57,23 @@ async function main() {
           const base = bases[Math.floor(Math.random() * bases.length)]!;
           n += 1;
           return n % 2
-            ? { ...req, method: 'GET', path: `/bases/${base.baseId}/licence`, headers: { authorization: `Bearer ${base.apiKey}` } }
+            ? {
+                ...req,
+                method: 'GET',
+                path: `/bases/${base.baseId}/licence`,
+                headers: { authorization: `Bearer ${base.apiKey}` },
+              }
             : {
                 ...req,
                 method: 'POST',
                 path: `/bases/${base.baseId}/sessions`,
                 headers: { authorization: `Bearer ${base.apiKey}`, 'content-type': 'application/json' },
-                body: JSON.stringify({ userCode: `U${n % 997}`, userName: `Utilisateur ${n}`, ip: '192.168.1.148', computerName: `POSTE-${n % 100}` }),
+                body: JSON.stringify({
+                  userCode: `U${n % 997}`,
+                  userName: `Utilisateur ${n}`,
+                  ip: '192.168.1.148',
+                  computerName: `POSTE-${n % 100}`,
+                }),
               };
         },
       },

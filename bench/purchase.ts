@@ -112,7 +112,12 @@ async function main() {
       settings.purchases + 20,
       `4${String(Date.now() % 1e6).padStart(6, '0')}`,
     );
-    const steps = { order: new Histogram(), webhook: new Histogram(), activation: new Histogram(), total: new Histogram() };
+    const steps = {
+      order: new Histogram(),
+      webhook: new Histogram(),
+      activation: new Histogram(),
+      total: new Histogram(),
+    };
     let failures = 0;
     const purchase = async (base: BenchBase, record: boolean) => {
       const t0 = process.hrtime.bigint();
@@ -171,7 +176,10 @@ async function main() {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: service.webhookSecret }),
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({
+            payload,
+            secret: service.webhookSecret,
+          }),
         },
         body: payload,
       });
@@ -221,7 +229,8 @@ async function main() {
     const purchasesPerSecond = steps.total.count / purchaseSeconds;
     const rawPerSecond = raw.count / rawSeconds;
     const ratio = Math.round((purchasesPerSecond / rawPerSecond) * 1000) / 10;
-    const row = (name: string, h: Histogram) => `| ${name} | ${round(h.percentile(50))} | ${round(h.percentile(99))} |`;
+    const row = (name: string, h: Histogram) =>
+      `| ${name} | ${round(h.percentile(50))} | ${round(h.percentile(99))} |`;
     writeSection(
       'purchase',
       [
@@ -241,9 +250,15 @@ async function main() {
         '',
         '| step | p50 ms | p99 ms |',
         '|---|---:|---:|',
-        row('order: `POST /bases/{id}/subscriptions` (workflow start, PaymentIntent activity on stripe-mock, update answered)', steps.order),
+        row(
+          'order: `POST /bases/{id}/subscriptions` (workflow start, PaymentIntent activity on stripe-mock, update answered)',
+          steps.order,
+        ),
         row('webhook: `POST /webhooks/stripe` (signature, event recorded, signal)', steps.webhook),
-        row('activation: signal → licence ACTIVE in the database (payment, invoice + PDF, licence, mail)', steps.activation),
+        row(
+          'activation: signal → licence ACTIVE in the database (payment, invoice + PDF, licence, mail)',
+          steps.activation,
+        ),
         '',
         `Purchases per second are **${ratio} %** of the raw workflow figure (target ≥ 50 %: **${ratio >= 50 ? 'met' : 'not met'}**).`,
       ].join('\n'),

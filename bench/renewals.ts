@@ -17,7 +17,8 @@
  * Nothing is stubbed in our code.
  *
  * Settings: BENCH_SUBSCRIPTIONS (`1000,10000`), BENCH_RENEWAL_TIMEOUT (seconds per size, 900),
- * BENCH_WORKER_POOL (the worker's DATABASE_POOL_SIZE, 10).
+ * BENCH_WORKER_POOL (the worker's DATABASE_POOL_SIZE, 10), BENCH_MAX_CACHED_WORKFLOWS (the worker's
+ * workflow cache; the SDK default when unset, as production runs).
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -73,16 +74,32 @@ async function startSucceedingStripe(upstream: string) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const forward = http.request(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent,
+        },
         (up) => {
           const parts: Buffer[] = [];
           up.on('data', (c: Buffer) => parts.push(c));
           up.on('end', () => {
             let body = Buffer.concat(parts);
-            if (req.method === 'POST' && req.url?.startsWith('/v1/payment_intents') && up.statusCode === 200) {
-              body = Buffer.from(JSON.stringify({ ...JSON.parse(body.toString('utf8')), status: 'succeeded' }));
+            if (
+              req.method === 'POST' &&
+              req.url?.startsWith('/v1/payment_intents') &&
+              up.statusCode === 200
+            ) {
+              body = Buffer.from(
+                JSON.stringify({ ...JSON.parse(body.toString('utf8')), status: 'succeeded' }),
+              );
             }
-            res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/json', 'content-length': body.length });
+            res.writeHead(up.statusCode ?? 502, {
+              'content-type': 'application/json',
+              'content-length': body.length,
+            });
             res.end(body);
           });
         },
@@ -95,7 +112,11 @@ async function startSucceedingStripe(upstream: string) {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => { agent.destroy(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -122,12 +143,15 @@ interface WaveResult {
   timedOut: boolean;
 }
 
-async function wave(size: number, ctx: {
-  pool: Pool;
-  databaseUrl: string;
-  stripeUrl: string;
-  keysDir: string;
-}): Promise<WaveResult> {
+async function wave(
+  size: number,
+  ctx: {
+    pool: Pool;
+    databaseUrl: string;
+    stripeUrl: string;
+    keysDir: string;
+  },
+): Promise<WaveResult> {
   log(`wave of ${size}: time-skipping server, worker process`);
   const env = await startTimeSkippingServer();
   const smtp = await startSmtpSink();
@@ -147,6 +171,9 @@ async function wave(size: number, ctx: {
     APP_SECRET: crypto.randomBytes(32).toString('hex'),
     LICENCE_KEYS_DIR: ctx.keysDir,
     LICENCE_ACTIVE_KEY_ID: 'bench-1',
+    ...(process.env.BENCH_MAX_CACHED_WORKFLOWS
+      ? { BENCH_MAX_CACHED_WORKFLOWS: process.env.BENCH_MAX_CACHED_WORKFLOWS }
+      : {}),
   };
   const settings = billingSettings(loadConfig(workerEnv));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'renewal-worker.ts')], {
@@ -176,7 +203,8 @@ async function wave(size: number, ctx: {
     const [y, m, d] = tomorrow.split('-').map(Number) as [number, number, number];
     const anchorDate = parseLocalDate(new Date(Date.UTC(y, m - 2, d)).toISOString().slice(0, 10));
     const period0 = nthPeriod(anchorDate, 'MONTHLY', 0);
-    if (period0.end !== tomorrow) throw new Error(`period 0 from ${anchorDate} ends ${period0.end}, not ${tomorrow}`);
+    if (period0.end !== tomorrow)
+      throw new Error(`period 0 from ${anchorDate} ends ${period0.end}, not ${tomorrow}`);
 
     const prefix = `3${String(Date.now() % 1e6).padStart(6, '0')}`;
     const subs = Array.from({ length: size }, (_, i) => ({
@@ -237,7 +265,7 @@ async function wave(size: number, ctx: {
     );
     // every workflow has run its first task once the worker stops using CPU (3 quiet seconds)
     let ticks = cpuTicksOf(child.pid!);
-    for (let quiet = 0; quiet < 3; ) {
+    for (let quiet = 0; quiet < 3;) {
       await new Promise((r) => setTimeout(r, 1000));
       const now = cpuTicksOf(child.pid!);
       quiet = now - ticks <= 5 ? quiet + 1 : 0;
@@ -333,7 +361,8 @@ async function main() {
       '',
       machineLine(),
       `Load average (1/5/15 min) before: ${loadBefore}${quiet.quiet ? '' : ' (busy: other work shared the CPUs)'}; after: ${loadNow()}.`,
-      'Set-up: the time-skipping Temporal server (Java), one worker process (`bench/renewal-worker.ts`: the real workflows and activities, pool 10), embedded PostgreSQL (durable: fsync on), stripe-mock behind a proxy that makes PaymentIntents succeed, an SMTP peer that drops mails. Monthly card subscriptions whose period ends at the same instant; the server skips past it at once.',
+      `Set-up: the time-skipping Temporal server (Java), one worker process (\`bench/renewal-worker.ts\`: the real workflows and activities, pool ${num('BENCH_WORKER_POOL', 10)}, workflow cache ${process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'the SDK default'}),` +
+        ' embedded PostgreSQL (durable: fsync on), stripe-mock behind a proxy that makes PaymentIntents succeed, an SMTP peer that drops mails. Monthly card subscriptions whose period ends at the same instant; the server skips past it at once.',
       '',
       '| subscriptions | workflows started and waiting (s) | wave: until all renewed (s) | renewed | renewals/s | mails sent | worker RSS while waiting (MiB) | worker peak RSS, sampled (MiB) | worker VmHWM (MiB) | target ≤ 300 s, ≤ 1,024 MiB |',
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',

@@ -425,7 +425,13 @@ async function main() {
       }),
     );
     await pool.query(`UPDATE "Session" SET status = 'CLOSED', "endedAt" = now() WHERE status = 'ACTIVE'`);
-    http.push(await httpPhase(`session opens, closed loop (${settings.concurrency} connections)`, stack.apiUrl, opens));
+    http.push(
+      await httpPhase(
+        `session opens, closed loop (${settings.concurrency} connections)`,
+        stack.apiUrl,
+        opens,
+      ),
+    );
     await pool.query(`UPDATE "Session" SET status = 'CLOSED', "endedAt" = now() WHERE status = 'ACTIVE'`);
 
     type Ctx = { base?: BenchBase; sessionId?: number };
@@ -473,7 +479,11 @@ async function main() {
       },
     ];
     http.push(
-      await httpPhase(`open / heartbeat / close, closed loop (${settings.concurrency} connections)`, stack.apiUrl, cycle),
+      await httpPhase(
+        `open / heartbeat / close, closed loop (${settings.concurrency} connections)`,
+        stack.apiUrl,
+        cycle,
+      ),
     );
     sampling = false;
     await sampler;
