@@ -218,10 +218,25 @@ export function summariseCpuProfile(file: string, top = 12) {
       ? pkg
       : url.includes('node_modules') || url.startsWith('node:')
         ? pkg
-        : url.includes('/generated/')
-          ? 'generated Prisma client (query compiler)'
-          : 'our code';
+        : url.startsWith('wasm://')
+          ? 'WebAssembly (the Prisma query compiler)'
+          : url.includes('/generated/')
+            ? 'generated Prisma client'
+            : 'our code';
     byPackage.set(group, (byPackage.get(group) ?? 0) + hits);
+  }
+  // inclusive: samples with the package anywhere on the stack (what it costs with what it calls)
+  const inclusive = new Map<string, number>();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const stack: { id: number; packages: string[] }[] = [{ id: profile.nodes[0]!.id, packages: [] }];
+  while (stack.length) {
+    const { id, packages } = stack.pop()!;
+    const n = byId.get(id)!;
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(n.callFrame.url);
+    const here = m && !packages.includes(m[1]!) ? [...packages, m[1]!] : packages;
+    if (n.callFrame.functionName !== '(idle)')
+      for (const p of here) inclusive.set(p, (inclusive.get(p) ?? 0) + (n.hitCount ?? 0));
+    for (const child of n.children ?? []) stack.push({ id: child, packages: here });
   }
   const rank = (m: Map<string, number>) =>
     [...m.entries()]
@@ -231,6 +246,7 @@ export function summariseCpuProfile(file: string, top = 12) {
   return {
     functions: rank(byFunction),
     packages: rank(byPackage),
+    inclusive: rank(inclusive),
     busyMs: Math.round(
       (total * (profile.endTime - profile.startTime)) /
         1000 /
