@@ -64,6 +64,17 @@ export function createApp(deps: AppDeps): Express {
     pinoHttp({
       logger: deps.logger,
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // one line per request: who asked what, and the answer; not every header (serialising and redacting
+      // them was a measurable share of the hot routes' CPU, docs/benchmarks.md)
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   // Stripe signs the exact bytes it sends: its webhook gets them raw, and the JSON parser then skips it

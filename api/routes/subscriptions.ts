@@ -116,6 +116,8 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       auth: 'any',
       params: baseParams,
       baseParam: 'baseId',
+      // checked by every ERP at start-up: a hot read (the key is resolved from the cache, see principal-cache.ts)
+      authCache: true,
       responses: { 200: { description: 'the licence', schema: z.record(z.string(), z.unknown()) } },
     },
     async ({ params }) => ({ status: 200, body: await getLicenceScreen(deps.prisma, params.baseId) }),

@@ -7,7 +7,8 @@ export interface PrincipalCache {
 }
 
 /**
- * A short-lived cache of key → principal for the hot routes (session open, heartbeat, close), which
+ * A short-lived cache of key → principal for the hot routes (session open, heartbeat, close, and the
+ * licence check `GET /bases/{id}/licence`), which
  * otherwise pay a key lookup per request. Bound: a revoked key, or a machine linked to or unlinked from an
  * account, is seen by those routes at most `ttlMs` later on each API instance; every other route looks the
  * key up each time. Only keys that resolved are cached (an unknown token never fills it), by their

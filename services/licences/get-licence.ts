@@ -1,10 +1,28 @@
 import type { Licence } from '../../generated/prisma/client';
 import { addDays, type LocalDate } from '../../domain/periods';
-import type { Db } from '../../infra/prisma';
+import { pgPoolOf, type Db, type PrismaClient } from '../../infra/prisma';
 
 export const CURRENT_VERSION = 'A1';
 
-function view(l: Licence) {
+type LicenceFields = Pick<
+  Licence,
+  | 'id'
+  | 'version'
+  | 'edition'
+  | 'mode'
+  | 'connections'
+  | 'period'
+  | 'status'
+  | 'periodStart'
+  | 'periodEnd'
+  | 'autoRenew'
+  | 'paymentMethod'
+  | 'holderName'
+  | 'holderAccountId'
+  | 'createdAt'
+>;
+
+function view(l: LicenceFields) {
   return {
     licenceId: l.id,
     version: l.version,
@@ -29,15 +47,16 @@ function view(l: Licence) {
  * STANDARD LOCAL it falls back to. Works from the base ID alone, so an ERP that cleared its local data
  * can restore it.
  */
-export async function getLicenceScreen(db: Db, baseId: string) {
-  const current = await db.licence.findFirst({
-    where: { baseId, status: { in: ['ACTIVE', 'PAST_DUE', 'SUSPENDED'] } },
-    orderBy: { createdAt: 'desc' },
-  });
-  const pending = await db.purchase.findFirst({
-    where: { baseId, status: { in: ['AWAITING_PAYMENT', 'AWAITING_OPS'] } },
-    orderBy: { createdAt: 'desc' },
-  });
+export async function getLicenceScreen(prisma: PrismaClient, baseId: string) {
+  // every ERP checks this at start-up: one prepared statement straight on the pg pool (through Prisma, its
+  // two reads and the key lookup were most of the route's CPU, docs/benchmarks.md)
+  const { rows } = await pgPoolOf(prisma).query<{
+    licence: (Omit<LicenceFields, 'createdAt'> & { createdAt: string }) | null;
+    pending: { id: string; status: string; paymentMethod: string } | null;
+  }>({ name: 'licence-screen', text: LICENCE_SCREEN_SQL, values: [baseId] });
+  const row = rows[0]!;
+  const current = row.licence && { ...row.licence, createdAt: new Date(row.licence.createdAt) };
+  const pending = row.pending;
   const licence = current
     ? view(current)
     : {
@@ -69,6 +88,23 @@ export async function getLicenceScreen(db: Db, baseId: string) {
       : null,
   };
 }
+
+const LICENCE_SCREEN_SQL = `
+  SELECT
+    (SELECT json_build_object(
+        'id', l.id, 'version', l.version, 'edition', l.edition, 'mode', l.mode,
+        'connections', l.connections, 'period', l.period, 'status', l.status,
+        'periodStart', l."periodStart", 'periodEnd', l."periodEnd", 'autoRenew', l."autoRenew",
+        'paymentMethod', l."paymentMethod", 'holderName', l."holderName",
+        'holderAccountId', l."holderAccountId",
+        'createdAt', to_char(l."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+     FROM "Licence" l
+     WHERE l."baseId" = $1 AND l.status IN ('ACTIVE', 'PAST_DUE', 'SUSPENDED')
+     ORDER BY l."createdAt" DESC LIMIT 1) AS licence,
+    (SELECT json_build_object('id', p.id, 'status', p.status, 'paymentMethod', p."paymentMethod")
+     FROM "Purchase" p
+     WHERE p."baseId" = $1 AND p.status IN ('AWAITING_PAYMENT', 'AWAITING_OPS')
+     ORDER BY p."createdAt" DESC LIMIT 1) AS pending`;
 
 /** Every licence the base ever had, newest first. */
 export async function getLicenceHistory(db: Db, baseId: string) {
