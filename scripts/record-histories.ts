@@ -32,7 +32,7 @@ import {
   supportCallReportWorkflowId,
   workflowIds,
 } from '../workflows/ids';
-import { monthlyFeesWorkflow } from '../workflows/monthly-fees';
+import { consumptionInvoicesWorkflow, monthlyFeesWorkflow } from '../workflows/monthly-fees';
 import { paymentResultSignal } from '../workflows/payment-messages';
 import { sessionExpiryWorkflow } from '../workflows/session-expiry';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../workflows/subscription';
@@ -282,16 +282,13 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
 
     // monthlyFees: one subscribed app charged on the wallet for a month
     if (wanted('monthlyFees')) {
-      await request(h.app)
-        .post(`/ops/accounts/${account.accountId}/apps`)
-        .set(bearer(ops))
-        .send({
-          app: 'PAIE',
-          label: 'Paie',
-          monthlyFeeCents: 250,
-          staff: 'Philippe Lemaire',
-          sinceMonth: '2026-01',
-        });
+      await request(h.app).post(`/ops/accounts/${account.accountId}/apps`).set(bearer(ops)).send({
+        app: 'PAIE',
+        label: 'Paie',
+        monthlyFeeCents: 250,
+        staff: 'Philippe Lemaire',
+        sinceMonth: '2026-01',
+      });
       const handle = await h.temporal.workflow.start(monthlyFeesWorkflow, {
         workflowId: `monthly-app-fees-histories-${Date.now()}`,
         taskQueue: h.taskQueue,
@@ -299,6 +296,17 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
       });
       await handle.result();
       await save('monthlyFees', handle);
+    }
+
+    // consumptionInvoices: a month's wallet consumption invoiced by hand, as POST /ops/consumption-invoices does
+    if (wanted('consumptionInvoices')) {
+      const handle = await h.temporal.workflow.start(consumptionInvoicesWorkflow, {
+        workflowId: `consumption-invoices-histories-${Date.now()}`,
+        taskQueue: h.taskQueue,
+        args: [{ month: '2026-02' }],
+      });
+      await handle.result();
+      await save('consumptionInvoices', handle);
     }
 
     // sessionExpiry: one run, as the schedule starts it

@@ -17,7 +17,7 @@
  * consumptionInvoicesWorkflow runs step 4 alone for a month, by hand (ops).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AppFeeOutcome, CreditActivities } from '../activities/credits';
 import { previousMonth } from '../domain/consumption-invoice';
 import { monthOf, MONTH_PATTERN } from '../domain/credits';
@@ -59,6 +59,8 @@ export interface MonthlyFeesResult {
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const PAGE = 200;
+/** the retry of unpaid fees, their mail and the consumption invoices around the month's fees */
+export const MONTHLY_RUN_PHASES_PATCH = 'monthly-run-phases';
 
 const credits = proxyActivities<CreditActivities>({
   startToCloseTimeout: '5 minutes',
@@ -88,7 +90,10 @@ export async function monthlyFeesWorkflow(input: MonthlyFeesInput = {}): Promise
     unpaidMailed: input.progress?.unpaidMailed ?? 0,
     consumption: input.progress?.consumption,
   };
-  let phase: MonthlyFeesPhase = input.progress ? (input.progress.phase ?? 'FEES') : 'RETRY';
+  // Runs started before the unpaid-fee retry, its mail and the consumption invoices existed only charged
+  // the month's fees; they replay (and finish) that way. A continued run was started by this code.
+  const phased = input.progress?.phase !== undefined || patched(MONTHLY_RUN_PHASES_PATCH);
+  let phase: MonthlyFeesPhase = input.progress ? (input.progress.phase ?? 'FEES') : phased ? 'RETRY' : 'FEES';
   let afterId = input.progress?.afterId;
   let afterAccountId = input.progress?.afterAccountId;
   const carryOn = () =>
@@ -118,6 +123,7 @@ export async function monthlyFeesWorkflow(input: MonthlyFeesInput = {}): Promise
       if (!afterId) break;
       if (workflowInfo().continueAsNewSuggested) return carryOn();
     }
+    if (!phased) return result;
     for (;;) {
       const { mailed } = await credits.notifyUnpaidAppFees({ limit: PAGE });
       result.unpaidMailed! += mailed;

@@ -42,21 +42,22 @@ export async function readBusinessFigures(
   options: { heartbeatTimeoutSeconds: number },
 ): Promise<BusinessFigures> {
   const [payments, credits, licences, queues, sessions] = await Promise.all([
-    // licence payments are append-only rows keyed purchase:/renewal:/change:<...> (workflows/subscription.ts)
+    // payments are append-only rows: a credit purchase's carries its id; a licence's is keyed
+    // purchase:/renewal:/change:<...> (workflows/subscription.ts)
     db.$queryRaw<Row[]>`
-      SELECT CASE split_part("idempotencyKey", ':', 1)
-               WHEN 'purchase' THEN 'licence_purchase'
-               WHEN 'renewal' THEN 'licence_renewal'
-               WHEN 'change' THEN 'licence_change'
-               ELSE 'other' END AS kind,
+      SELECT CASE WHEN "creditPurchaseId" IS NOT NULL THEN 'credit_purchase'
+               ELSE CASE split_part("idempotencyKey", ':', 1)
+                 WHEN 'purchase' THEN 'licence_purchase'
+                 WHEN 'renewal' THEN 'licence_renewal'
+                 WHEN 'change' THEN 'licence_change'
+                 ELSE 'other' END END AS kind,
              method::text AS method, status::text AS status,
              count(*) AS count, coalesce(sum("amountCents"), 0) AS cents
       FROM "Payment" GROUP BY 1, 2, 3`,
-    // a credit purchase is paid by card once paidAt is set (support packs and wallet recharges)
+    // credit purchases by product and status (their money is in "Payment" from the card's confirmation)
     db.$queryRaw<Row[]>`
-      SELECT product::text AS product, status::text AS status, ("paidAt" IS NOT NULL) AS paid,
-             count(*) AS count, coalesce(sum("amountCents"), 0) AS cents
-      FROM "CreditPurchase" GROUP BY 1, 2, 3`,
+      SELECT product::text AS product, status::text AS status, count(*) AS count
+      FROM "CreditPurchase" GROUP BY 1, 2`,
     db.$queryRaw<Row[]>`
       SELECT version::text AS version, status::text AS status, count(*) AS count FROM "Licence" GROUP BY 1, 2`,
     db.$queryRaw<Row[]>`
@@ -85,16 +86,6 @@ export async function readBusinessFigures(
     count: num(r.count),
     amountCents: num(r.cents),
   }));
-  const paidCredits = credits.filter((r) => r.paid === true);
-  if (paidCredits.length) {
-    paymentFigures.push({
-      kind: 'credit_purchase',
-      method: 'ONLINE',
-      status: 'SUCCEEDED',
-      count: paidCredits.reduce((sum, r) => sum + num(r.count), 0),
-      amountCents: paidCredits.reduce((sum, r) => sum + num(r.cents), 0),
-    });
-  }
   const creditCounts = new Map<string, { product: string; status: string; count: number }>();
   for (const r of credits) {
     const key = `${r.product}/${r.status}`;

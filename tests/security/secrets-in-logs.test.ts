@@ -139,13 +139,35 @@ it('a scenario with every kind of secret leaves none of them in the log output',
     .get(`/accounts/${created.body.accountId}`)
     .set(auth(`${apiKey}x`));
 
-  // the log did capture the scenario (one line per request at least), with its credentials censored
+  // the log did capture the scenario (one line per request at least): method, URL and status, no headers
   const lines = captured.trim().split('\n');
   expect(lines.length).toBeGreaterThanOrEqual(12);
   expect(captured).toContain('/webhooks/stripe');
-  expect(captured).toContain('[redacted]');
+  expect(captured).not.toContain('"headers"');
   const found = Object.entries(secrets)
     .filter(([, value]) => value.length >= 6 && captured.includes(value))
     .map(([name]) => name);
   expect(found).toEqual([]);
+});
+
+it('the logger censors secret fields and credential headers wherever a log call puts them', () => {
+  let out = '';
+  const logger = createLogger(
+    'trace',
+    'licensing',
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        out += chunk.toString();
+        done();
+      },
+    }),
+  );
+  logger.info({
+    password: 'pw-secret-1',
+    body: { code: '123456', nested: { clientSecret: 'pi_secret_2' } },
+    req: { headers: { authorization: 'Bearer lk_secret_3', 'stripe-signature': 't=1,v1=abcdef' } },
+  });
+  for (const secret of ['pw-secret-1', '123456', 'lk_secret_3', 'v1=abcdef'])
+    expect(out).not.toContain(secret);
+  expect(out.match(/\[redacted\]/g)?.length).toBeGreaterThanOrEqual(4);
 });

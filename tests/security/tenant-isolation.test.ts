@@ -78,6 +78,10 @@ function sampleBody(operation: string, victim: { baseId: string; accountId: numb
     'POST /ops/purchases/{purchaseId}/assign': { accountId: victim.accountId },
     'POST /ops/purchases/{purchaseId}/refund': { reason: 'intrusion' },
     'POST /ops/purchases/{purchaseId}/cancel': { reason: 'intrusion' },
+    'POST /ops/manual-payments/{purchaseId}/confirm': { reference: 'CHQ-0000001', reason: 'intrusion' },
+    'POST /ops/manual-payments/{purchaseId}/cancel': { reason: 'intrusion' },
+    'POST /ops/free-licences/{purchaseId}/approve': { reason: 'intrusion' },
+    'POST /ops/free-licences/{purchaseId}/reject': { reason: 'intrusion' },
     'POST /bases/{baseId}/sessions': {
       userCode: 'XX',
       userName: 'Intrus',

@@ -40,13 +40,28 @@ it('replays every recorded history with the current workflow code', async () => 
   expect(results).toEqual(files.map((file) => ({ file })));
 });
 
+const markers = (file: string): string[] =>
+  (historyOf(file).events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_patch')
+    .map((m) => m?.details?.['patch-data']?.payloads?.[0]?.data)
+    .map((data) => (data ? JSON.parse(Buffer.from(data).toString('utf8')).id : undefined));
+
 it('keeps the history recorded before the end-reminder patch, and one recorded with it', () => {
-  const markers = (file: string) =>
-    (historyOf(file).events ?? [])
-      .map((e) => e.markerRecordedEventAttributes)
-      .filter((m) => m?.markerName === 'core_patch')
-      .map((m) => m?.details?.['patch-data']?.payloads?.[0]?.data)
-      .map((data) => (data ? JSON.parse(Buffer.from(data).toString('utf8')).id : undefined));
   expect(markers('licenceMigration-carried-by-migration.pre-end-reminder.json')).toEqual([]);
   expect(markers('licenceMigration-carried-by-migration.json')).toEqual(['migration-end-reminder']);
+});
+
+it('for every patch, a history recorded before it (no marker) and one recorded with it (the marker)', () => {
+  const pre = files.filter((f) => /\.pre-[a-z-]+\.json$/.test(f));
+  expect(pre.length).toBeGreaterThanOrEqual(9);
+  for (const file of pre) {
+    const [, name, patch] = /^(.*)\.pre-([a-z-]+)\.json$/.exec(file)!;
+    const patchId = patch === 'end-reminder' ? 'migration-end-reminder' : patch!;
+    expect({ file, markers: markers(file).includes(patchId) }).toEqual({ file, markers: false });
+    expect({ file: `${name}.json`, markers: markers(`${name}.json`).includes(patchId) }).toEqual({
+      file: `${name}.json`,
+      markers: true,
+    });
+  }
 });
