@@ -29,7 +29,7 @@ import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
 import { ensureMonthlyFeesSchedule } from './services/credits/monthly-fees-schedule';
 import { ensureSessionExpirySchedule } from './services/sessions/expiry-schedule';
-import { createWorker } from './worker';
+import { createWorker, workerTuningOf } from './worker';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -171,6 +171,7 @@ async function main(): Promise<void> {
         credits: services.credits,
         sessions: services.sessions,
       },
+      tuning: workerTuningOf(config),
     });
     const started = worker;
     const run = started.run();

@@ -54,6 +54,8 @@ export async function createWorker(options: {
   deps: WorkerDeps;
   /** a pre-built bundle (tests build it once per file); otherwise the workflows are bundled at start */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** memory and concurrency bounds (WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_ACTIVITIES); SDK defaults when absent */
+  tuning?: WorkerTuning;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -61,5 +63,28 @@ export async function createWorker(options: {
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.tuning?.maxCachedWorkflows !== undefined
+      ? { maxCachedWorkflows: options.tuning.maxCachedWorkflows }
+      : {}),
+    ...(options.tuning?.maxConcurrentActivities !== undefined
+      ? { maxConcurrentActivityTaskExecutions: options.tuning.maxConcurrentActivities }
+      : {}),
   });
+}
+
+export interface WorkerTuning {
+  maxCachedWorkflows?: number;
+  maxConcurrentActivities?: number;
+}
+
+/** The worker's bounds from the configuration: a cache that fits in memory, activities that fit the pool. */
+export function workerTuningOf(config: {
+  WORKER_MAX_CACHED_WORKFLOWS: number;
+  WORKER_MAX_CONCURRENT_ACTIVITIES?: number;
+  DATABASE_POOL_SIZE: number;
+}): WorkerTuning {
+  return {
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES ?? config.DATABASE_POOL_SIZE * 2,
+  };
 }

@@ -3,13 +3,13 @@
  * activities and workflows (`createWorker`, as `main.ts --role worker`), configured from the environment,
  * without the schedules `main.ts` creates (the time-skipping test server has none). Prints `worker ready`.
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { billingSettings, loadConfig } from '../infra/config';
 import { loadLicenceKeyRing } from '../infra/licence-keys';
 import { createMailer } from '../infra/mailer';
 import { createPrisma } from '../infra/prisma';
 import { createStripe } from '../infra/stripe';
-import { createActivities, createWorker, workflowsPath } from '../worker';
+import { createWorker, workerTuningOf } from '../worker';
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -25,24 +25,14 @@ async function main() {
     licenceKeys: loadLicenceKeyRing(config.LICENCE_KEYS_DIR, config.LICENCE_ACTIVE_KEY_ID),
     billing: billingSettings(config),
   };
-  // BENCH_MAX_CACHED_WORKFLOWS: the same worker with a bounded workflow cache (the SDK's default is sized
-  // from the V8 heap limit, about 2,300 workflows on this machine), to show what it does to memory
-  const maxCached = process.env.BENCH_MAX_CACHED_WORKFLOWS;
-  const worker = maxCached
-    ? await Worker.create({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        activities: createActivities(deps),
-        workflowsPath,
-        maxCachedWorkflows: Number(maxCached),
-      })
-    : await createWorker({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        deps,
-      });
+  // as main.ts --role worker; BENCH_MAX_CACHED_WORKFLOWS reaches it as WORKER_MAX_CACHED_WORKFLOWS
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps,
+    tuning: workerTuningOf(config),
+  });
   process.on('SIGTERM', () => worker.shutdown());
   console.log('worker ready');
   await worker.run();

@@ -176,7 +176,7 @@ async function wave(
     LICENCE_KEYS_DIR: ctx.keysDir,
     LICENCE_ACTIVE_KEY_ID: 'bench-1',
     ...(process.env.BENCH_MAX_CACHED_WORKFLOWS
-      ? { BENCH_MAX_CACHED_WORKFLOWS: process.env.BENCH_MAX_CACHED_WORKFLOWS }
+      ? { WORKER_MAX_CACHED_WORKFLOWS: process.env.BENCH_MAX_CACHED_WORKFLOWS }
       : {}),
   };
   const settings = billingSettings(loadConfig(workerEnv));
@@ -370,7 +370,7 @@ async function main() {
       '',
       machineLine(),
       `Load average (1/5/15 min) before: ${loadBefore}${quiet.quiet ? '' : ' (busy: other work shared the CPUs)'}; after: ${loadNow()}.`,
-      `Set-up: the time-skipping Temporal server (Java), one worker process (\`bench/renewal-worker.ts\`: the real workflows and activities, pool ${num('BENCH_WORKER_POOL', 10)}, workflow cache ${process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'the SDK default'}),` +
+      `Set-up: the time-skipping Temporal server (Java), one worker process (\`bench/renewal-worker.ts\`: the real workflows and activities, pool ${num('BENCH_WORKER_POOL', 10)}, workflow cache ${process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'WORKER_MAX_CACHED_WORKFLOWS default, 500'}),` +
         ' embedded PostgreSQL (durable: fsync on), stripe-mock behind a proxy that makes PaymentIntents succeed, an SMTP peer that drops mails. Monthly card subscriptions whose period ends at the same instant; the server skips past it at once.',
       '',
       '| subscriptions | workflows started and waiting (s) | wave: until all renewed (s) | renewed | renewals/s | mails sent | worker RSS while waiting (MiB) | worker peak RSS, sampled (MiB) | worker VmHWM (MiB) | target ≤ 300 s, ≤ 1,024 MiB |',

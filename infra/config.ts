@@ -20,6 +20,13 @@ export const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('licensing'),
+  /**
+   * workflows the worker keeps in memory between tasks (each waiting subscription costs about 1 MiB there; an
+   * evicted one is replayed from its short history on its next task)
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  /** activities run at once by the worker; default twice DATABASE_POOL_SIZE (most of them hold a connection) */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().optional(),
   /** shown in logs so people can find the UI */
   TEMPORAL_UI_URL: z.string().optional(),
 
