@@ -193,6 +193,43 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
       return { refundId: refund.id, status: refund.status ?? 'pending' };
     },
 
+    /**
+     * Closes the PaymentIntent of a purchase whose payment deadline passed: cancelled at Stripe, so that a
+     * customer coming back later can't pay for a purchase we closed. If the customer paid at the last moment
+     * (or the payment is still processing), nothing is cancelled: the answer says so and the workflow waits
+     * for the payment's webhook instead of closing the purchase.
+     */
+    async closeUnpaidPaymentIntent(input: {
+      paymentIntentId: string;
+      idempotencyKey: string;
+    }): Promise<ClosedIntent> {
+      requireIdempotencyKey(input.idempotencyKey);
+      const read = async () => {
+        const intent = await classifyStripeErrors(() => stripe.paymentIntents.retrieve(input.paymentIntentId));
+        const outcome = lateOutcomeOf(intent.status);
+        return outcome && { ...closedIntentOf(intent), outcome };
+      };
+      const before = await read();
+      if (before) return before;
+      try {
+        const cancelled = await stripe.paymentIntents.cancel(
+          input.paymentIntentId,
+          {},
+          { idempotencyKey: input.idempotencyKey },
+        );
+        return { ...closedIntentOf(cancelled), outcome: 'CANCELLED' };
+      } catch (error) {
+        // paid between the read and the cancellation: Stripe refuses to cancel it
+        if ((error as { code?: string }).code === 'payment_intent_unexpected_state') {
+          const after = await read();
+          if (after) return after;
+        }
+        return classifyStripeErrors(() => {
+          throw error;
+        });
+      }
+    },
+
     /** Cancels a PaymentIntent nobody paid (a purchase cancelled before payment). */
     async cancelPaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<void> {
       requireIdempotencyKey(input.idempotencyKey);
@@ -204,3 +241,33 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
+
+/** What became of a PaymentIntent closed at its deadline. */
+export type UnpaidIntentOutcome = 'CANCELLED' | 'PAID' | 'PROCESSING';
+
+export interface ClosedIntent {
+  outcome: UnpaidIntentOutcome;
+  /** Stripe's status of the PaymentIntent */
+  status: string;
+  /** what was received (PAID) */
+  amountCents: number;
+  /** the card used (PAID), saved for renewals */
+  paymentMethodId?: string;
+}
+
+function closedIntentOf(intent: Stripe.PaymentIntent): Omit<ClosedIntent, 'outcome'> {
+  const method = intent.payment_method;
+  return {
+    status: intent.status,
+    amountCents: intent.amount_received ?? 0,
+    ...(method ? { paymentMethodId: typeof method === 'string' ? method : method.id } : {}),
+  };
+}
+
+/** A status meaning the money came (or is coming) after all; undefined: nobody paid, it can be cancelled. */
+function lateOutcomeOf(status: Stripe.PaymentIntent.Status): UnpaidIntentOutcome | undefined {
+  if (status === 'succeeded') return 'PAID';
+  if (status === 'processing' || status === 'requires_capture') return 'PROCESSING';
+  if (status === 'canceled') return 'CANCELLED';
+  return undefined;
+}

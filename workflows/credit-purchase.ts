@@ -30,6 +30,7 @@ import {
 import type { CreditActivities } from '../activities/credits';
 import type { PaymentActivities } from '../activities/payments';
 import { paymentResultSignal, type PaymentResult } from './payment-messages';
+import { settleAtDeadline } from './payment-deadline';
 import { markWaiting } from './search-attributes';
 
 export type CreditPurchaseStatus =
@@ -236,16 +237,25 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
     () => paid !== undefined || cancel !== undefined,
     settings.paymentTimeoutHours * HOUR_MS,
   );
+  if (!settled) {
+    // cancelled at Stripe, unless the buyer paid at the last moment
+    paid = await settleAtDeadline(payments, {
+      paymentIntentId: intent.paymentIntentId,
+      idempotencyKey: `credit-purchase:${s.purchaseId}:deadline`,
+      delivered: () => paid,
+    });
+  }
   markWaiting(undefined);
   if (!paid) {
-    if (cancel) {
+    // past the deadline the PaymentIntent is already cancelled, even if the buyer cancelled meanwhile
+    if (!settled) {
+      await close('EXPIRED', 'Le paiement par carte n’a pas été effectué à temps');
+    } else if (cancel) {
       await payments.cancelPaymentIntent({
         paymentIntentId: intent.paymentIntentId,
         idempotencyKey: `credit-purchase:${s.purchaseId}:cancel`,
       });
       await close('CANCELLED', cancel.reason, cancel.by);
-    } else if (!settled) {
-      await close('EXPIRED', 'Le paiement par carte n’a pas été effectué à temps');
     }
     await condition(allHandlersFinished);
     return s;

@@ -33,6 +33,7 @@ import type { PaymentMethodKind, LicenceTerms, SubscriptionSettings } from '../d
 import { dayOf, startOfDayMs } from '../domain/licence';
 import { addDays, nthPeriod, type LocalDate } from '../domain/periods';
 import { paymentResultSignal, type PaymentResult } from './payment-messages';
+import { settleAtDeadline } from './payment-deadline';
 import { markWaiting } from './search-attributes';
 
 export type SubscriptionStatus =
@@ -484,10 +485,18 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     });
     markWaiting('PAYMENT');
     const arrived = await condition(() => paid !== undefined, settings.onlinePaymentTimeoutHours * 3_600_000);
+    if (!arrived) {
+      // cancelled at Stripe, unless the customer paid at the last moment
+      paid = await settleAtDeadline(payments, {
+        paymentIntentId: intent.paymentIntentId,
+        idempotencyKey: `purchase:${p.purchaseId}:deadline`,
+        delivered: () => paid,
+      });
+    }
     markWaiting(undefined);
-    if (!arrived) return closePurchase('CANCELLED', 'The card payment was not completed in time');
-    s.paymentMethodId = paid!.paymentMethodId;
-    await activate({ provider: 'STRIPE', reference: paid!.paymentIntentId, amountCents: paid!.amountCents });
+    if (!paid) return closePurchase('CANCELLED', 'The card payment was not completed in time');
+    s.paymentMethodId = paid.paymentMethodId;
+    await activate({ provider: 'STRIPE', reference: paid.paymentIntentId, amountCents: paid.amountCents });
   }
 
   async function buyWithOpsDecision(): Promise<void> {
