@@ -8,6 +8,7 @@
  *   the service, in a loop in this process: calls per second and per-call p50/p99.
  */
 import autocannon from 'autocannon';
+import { fromAutocannon, openLoop } from './open-loop';
 import { Pool } from 'pg';
 import { verifyLicenceFile } from '../verifier/licence-verifier';
 import {
@@ -69,12 +70,12 @@ async function main() {
     await autocannon({ url: service.apiUrl, connections: 10, duration: 3, requests });
 
     log(`fixed rate: ${settings.rate}/s for ${settings.seconds} s`);
-    const atRate = await fixedRate(autocannon, {
+    const atRate = await openLoop({
       url: service.apiUrl,
-      connections: 100,
-      overallRate: settings.rate,
-      duration: settings.seconds,
-      requests,
+      rate: settings.rate,
+      seconds: settings.seconds,
+      sockets: 100,
+      next: fromAutocannon(requests),
     });
     log(`closed loop: ${settings.connections} connections for ${settings.seconds} s`);
     const closed = await fixedRate(autocannon, {

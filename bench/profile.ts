@@ -8,11 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
+import { fromAutocannon, openLoop } from './open-loop';
 import { Pool } from 'pg';
 import {
   codes,
-  fixedRate,
   busiestProfile,
   log,
   loadNow,
@@ -79,12 +79,12 @@ async function main() {
       },
     ];
     log(`profiling at ${settings.rate}/s for ${settings.seconds} s`);
-    phase = await fixedRate(autocannon, {
+    phase = await openLoop({
       url: service.apiUrl,
-      connections: 100,
-      overallRate: settings.rate,
-      duration: settings.seconds,
-      requests,
+      rate: settings.rate,
+      seconds: settings.seconds,
+      sockets: 100,
+      next: fromAutocannon(requests),
     });
   } finally {
     await pool.end();

@@ -98,6 +98,12 @@ export const configSchema = z.object({
   UNMATCHED_PURCHASE_REMINDER_HOURS: z.coerce.number().int().positive().default(24),
   /** a session silent (no heartbeat) for longer than this is expired and no longer counts */
   SESSION_HEARTBEAT_TIMEOUT_SECONDS: seconds(300),
+  /**
+   * off (default): a session admission's commit does not wait for its WAL flush (SET LOCAL
+   * synchronous_commit): on a database crash the last fraction of a second of admissions may be lost (those
+   * ERPs log in again), never an over-admission; money writes always wait. on: admissions wait too.
+   */
+  SESSION_SYNCHRONOUS_COMMIT: z.enum(['on', 'off']).default('off'),
   /** how long the hot session routes reuse a resolved API key: revocations reach them within this (0: off) */
   AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
 
@@ -184,5 +190,8 @@ export function creditSettings(config: Config) {
 
 /** The concurrent-session settings handed to use-cases and the expiry job. */
 export function sessionSettings(config: Config) {
-  return { heartbeatTimeoutSeconds: config.SESSION_HEARTBEAT_TIMEOUT_SECONDS };
+  return {
+    heartbeatTimeoutSeconds: config.SESSION_HEARTBEAT_TIMEOUT_SECONDS,
+    synchronousCommit: config.SESSION_SYNCHRONOUS_COMMIT === 'on',
+  };
 }

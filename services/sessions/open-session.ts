@@ -26,7 +26,7 @@ export async function openSession(
   options: { actor: Actor; baseId: string; request: OpenSessionRequest },
 ) {
   const { actor, baseId, request } = options;
-  const { heartbeatTimeoutSeconds } = sessionSettingsOf(deps);
+  const { heartbeatTimeoutSeconds, synchronousCommit } = sessionSettingsOf(deps);
   const evict = request.evict
     ? {
         sessionId: BigInt(request.evict.sessionId),
@@ -51,7 +51,9 @@ export async function openSession(
   const client = await pgPoolOf(deps.prisma).connect();
   let rows: AdmissionRow[];
   try {
-    await client.query('BEGIN');
+    // the transaction alone (SET LOCAL): the pool's other users, money writes among them, keep waiting for
+    // their WAL flush. Lost on a database crash: the last admissions (the ERP logs in again), never a seat.
+    await client.query(synchronousCommit ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit TO off');
     // named: each pooled connection parses and plans them once (the text never changes, only the values)
     await client.query({ name: 'session-lock', text: lock.text, values: lock.values });
     rows = (

@@ -4,11 +4,15 @@
  * licence's connections drop, tenancy.
  */
 import type { Server } from 'node:http';
+import type { PoolClient } from 'pg';
 import request from 'supertest';
 import { createSubscriptionActivities } from '../../activities/subscriptions';
 import { createOpsToken } from '../../services/ops/ops-tokens';
 import { createPrincipalCache } from '../../services/auth/principal-cache';
 import { ensureSessionExpirySchedule } from '../../services/sessions/expiry-schedule';
+import { openSession } from '../../services/sessions/open-session';
+import { systemActor } from '../../services/actor';
+import { pgPoolOf } from '../../infra/prisma';
 import { sessionExpiryWorkflow } from '../../workflows/session-expiry';
 import { bearer, registerMachine } from '../helpers/api';
 import { createHarness, type Harness } from '../helpers/harness';
@@ -378,4 +382,42 @@ it('the hot routes’ key cache: a revoked key is refused there once the cache l
   // routes without the cache see the revocation at once
   const listing = await request(server).get(`/bases/${baseId}/sessions`).set(bearer(apiKey));
   expect(listing.status).toBe(401);
+});
+
+it('admission commits without waiting for the WAL flush, or with it when configured; either way exact, and the pool keeps synchronous commits', async () => {
+  const base = await licensedBase(3);
+  const actor = systemActor('test');
+  // every pooled connection commits synchronously, as in production (the test server's default is off)
+  const pool = pgPoolOf(h.prisma);
+  const everyConnection = async (work: (c: PoolClient) => Promise<void>) => {
+    const clients = await Promise.all(Array.from({ length: pool.options.max ?? 10 }, () => pool.connect()));
+    try {
+      for (const client of clients) await work(client);
+    } finally {
+      for (const client of clients) client.release();
+    }
+  };
+  await everyConnection(async (c) => {
+    await c.query('SET synchronous_commit TO on');
+  });
+  const attempt = (n: number, synchronousCommit: boolean) =>
+    openSession(
+      { prisma: h.prisma, sessions: { heartbeatTimeoutSeconds: 300, synchronousCommit } },
+      { actor, baseId: base.baseId, request: user(n) },
+    ).then(
+      () => 'in',
+      (e: { code?: string }) => e.code,
+    );
+  const outcomes = await Promise.all([
+    ...Array.from({ length: 10 }, (_, i) => attempt(i, false)),
+    ...Array.from({ length: 10 }, (_, i) => attempt(100 + i, true)),
+  ]);
+  expect(outcomes.filter((o) => o === 'in')).toHaveLength(3);
+  expect(outcomes.filter((o) => o === 'SEAT_LIMIT_REACHED')).toHaveLength(17);
+  // SET LOCAL ended with each admission's transaction: the connections still commit synchronously
+  const settings: string[] = [];
+  await everyConnection(async (c) => {
+    settings.push((await c.query('SHOW synchronous_commit')).rows[0].synchronous_commit);
+  });
+  expect(new Set(settings)).toEqual(new Set(['on']));
 });
