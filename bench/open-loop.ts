@@ -39,10 +39,13 @@ export async function openLoop(options: {
   /** keep-alive sockets the generator may open (requests wait for one when all are busy) */
   sockets: number;
   next: () => OpenLoopRequest;
+  /** sent at the same rate first and not counted: sockets opened, caches and JIT warm (default 2) */
+  warmupSeconds?: number;
 }): Promise<OpenLoopResult> {
+  const warmup = Math.round(options.rate * (options.warmupSeconds ?? 2));
   const target = new URL(options.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.sockets });
-  const total = Math.round(options.rate * options.seconds);
+  const total = warmup + Math.round(options.rate * options.seconds);
   const latencies = new Float64Array(total);
   const statusCodes: Record<string, number> = {};
   let sent = 0;
@@ -54,8 +57,10 @@ export async function openLoop(options: {
   await new Promise<void>((resolve) => {
     const finish = (i: number, code: string | undefined) => {
       latencies[i] = performance.now() - (start + i * interval);
-      if (code) statusCodes[code] = (statusCodes[code] ?? 0) + 1;
-      else errors += 1;
+      if (i >= warmup) {
+        if (code) statusCodes[code] = (statusCodes[code] ?? 0) + 1;
+        else errors += 1;
+      }
       done += 1;
       if (done === total) resolve();
     };
@@ -86,14 +91,14 @@ export async function openLoop(options: {
     };
     tick();
   });
-  const elapsed = (performance.now() - start) / 1000;
+  const elapsed = (performance.now() - start) / 1000 - (options.warmupSeconds ?? 2);
   agent.destroy();
-  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  const sorted = Array.from(latencies.subarray(warmup)).sort((a, b) => a - b);
   const at = (q: number) =>
     Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 100) / 100;
   return {
-    requestsPerSecond: Math.round(done / elapsed),
-    sent,
+    requestsPerSecond: Math.round((done - warmup) / elapsed),
+    sent: sent - warmup,
     p50: at(0.5),
     p99: at(0.99),
     max: at(1),
