@@ -81,7 +81,13 @@ it('killed while the purchase request waits: the retry with the same key gets th
   );
   await until(
     async () =>
-      (await h.temporal.workflow.getHandle(subscriptionWorkflowId(machine.baseId)).describe()).status.name,
+      h.temporal.workflow
+        .getHandle(subscriptionWorkflowId(machine.baseId))
+        .describe()
+        .then(
+          (d) => d.status.name,
+          () => 'NOT_STARTED_YET',
+        ),
     (s) => s === 'RUNNING',
     'the workflow started',
   );
