@@ -18,7 +18,8 @@
  *
  * Settings: BENCH_SUBSCRIPTIONS (`1000,10000`), BENCH_RENEWAL_TIMEOUT (seconds per size, 900),
  * BENCH_WORKER_POOL (the worker's DATABASE_POOL_SIZE, 10), BENCH_MAX_CACHED_WORKFLOWS (the worker's
- * workflow cache; the SDK default when unset, as production runs).
+ * WORKER_MAX_CACHED_WORKFLOWS; its default, 500, when unset), BENCH_WORKER_HEAP_MIB (the worker's V8
+ * old-space limit, `--max-old-space-size`; Node's default when unset).
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -180,11 +181,19 @@ async function wave(
       : {}),
   };
   const settings = billingSettings(loadConfig(workerEnv));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'renewal-worker.ts')], {
-    cwd: ROOT,
-    env: workerEnv,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // BENCH_WORKER_HEAP_MIB: the worker's V8 old-space limit, as a container's memory limit would set it
+  const heap = process.env.BENCH_WORKER_HEAP_MIB
+    ? [`--max-old-space-size=${process.env.BENCH_WORKER_HEAP_MIB}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...heap, '--import', 'tsx', path.join(ROOT, 'bench', 'renewal-worker.ts')],
+    {
+      cwd: ROOT,
+      env: workerEnv,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (c: Buffer) => {
@@ -370,7 +379,7 @@ async function main() {
       '',
       machineLine(),
       `Load average (1/5/15 min) before: ${loadBefore}${quiet.quiet ? '' : ' (busy: other work shared the CPUs)'}; after: ${loadNow()}.`,
-      `Set-up: the time-skipping Temporal server (Java), one worker process (\`bench/renewal-worker.ts\`: the real workflows and activities, pool ${num('BENCH_WORKER_POOL', 10)}, workflow cache ${process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'WORKER_MAX_CACHED_WORKFLOWS default, 500'}),` +
+      `Set-up: the time-skipping Temporal server (Java), one worker process (\`bench/renewal-worker.ts\`: the real workflows and activities, pool ${num('BENCH_WORKER_POOL', 10)}, workflow cache ${process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'WORKER_MAX_CACHED_WORKFLOWS default, 500'}, V8 old space ${process.env.BENCH_WORKER_HEAP_MIB ? `${process.env.BENCH_WORKER_HEAP_MIB} MiB` : 'the default limit'}),` +
         ' embedded PostgreSQL (durable: fsync on), stripe-mock behind a proxy that makes PaymentIntents succeed, an SMTP peer that drops mails. Monthly card subscriptions whose period ends at the same instant; the server skips past it at once.',
       '',
       '| subscriptions | workflows started and waiting (s) | wave: until all renewed (s) | renewed | renewals/s | mails sent | worker RSS while waiting (MiB) | worker peak RSS, sampled (MiB) | worker VmHWM (MiB) | target ≤ 300 s, ≤ 1,024 MiB |',
