@@ -127,6 +127,8 @@ const payments = proxyActivities<PaymentActivities>({
  * crash sends the same requests. Executions that ordered before this ran them as activities (patch).
  */
 const PURCHASE_LOCAL_ACTIVITIES_PATCH = 'purchase-local-activities';
+/** the same for the activation once paid (payment, invoice, licence; then the email) */
+const ACTIVATION_LOCAL_ACTIVITIES_PATCH = 'activation-local-activities';
 const localPayments = proxyLocalActivities<PaymentActivities>({
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes' },
@@ -436,7 +438,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     s.periodIndex = 0;
     s.paidThroughIndex = 0;
     setPeriod();
-    const { invoiceNumber } = await subscriptions.activateLicence({
+    // local activities, as the ordering steps: the activation is what the customer waits for once paid
+    const subs = patched(ACTIVATION_LOCAL_ACTIVITIES_PATCH) ? localSubscriptions : subscriptions;
+    const { invoiceNumber } = await subs.activateLicence({
       licenceId: s.licenceId,
       purchaseId: s.purchase!.purchaseId,
       anchorDate: s.anchorDate,
@@ -452,7 +456,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     });
     s.status = 'ACTIVE';
     s.purchase = undefined;
-    await subscriptions.sendLicenceMail({
+    await subs.sendLicenceMail({
       licenceId: s.licenceId,
       kind: 'ACTIVATED',
       invoiceNumber,
