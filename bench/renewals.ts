@@ -18,7 +18,7 @@
  *
  * Settings: BENCH_SUBSCRIPTIONS (`1000,10000`), BENCH_RENEWAL_TIMEOUT (seconds per size, 900),
  * BENCH_WORKER_POOL (the worker's DATABASE_POOL_SIZE, 10), BENCH_MAX_CACHED_WORKFLOWS (the worker's
- * WORKER_MAX_CACHED_WORKFLOWS; its default, 500, when unset), BENCH_WORKER_HEAP_MIB (the worker's V8
+ * WORKER_MAX_CACHED_WORKFLOWS; its default, 100, when unset), BENCH_WORKER_HEAP_MIB (the worker's V8
  * old-space limit, `--max-old-space-size`; Node's default when unset).
  */
 import { spawn } from 'node:child_process';
@@ -379,7 +379,7 @@ async function main() {
       '',
       machineLine(),
       `Load average (1/5/15 min) before: ${loadBefore}${quiet.quiet ? '' : ' (busy: other work shared the CPUs)'}; after: ${loadNow()}.`,
-      `Set-up: the time-skipping Temporal server (Java), one worker process (\`bench/renewal-worker.ts\`: the real workflows and activities, pool ${num('BENCH_WORKER_POOL', 10)}, workflow cache ${process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'WORKER_MAX_CACHED_WORKFLOWS default, 500'}, V8 old space ${process.env.BENCH_WORKER_HEAP_MIB ? `${process.env.BENCH_WORKER_HEAP_MIB} MiB` : 'the default limit'}),` +
+      `Set-up: the time-skipping Temporal server (Java), one worker process (\`bench/renewal-worker.ts\`: the real workflows and activities, pool ${num('BENCH_WORKER_POOL', 10)}, workflow cache ${process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'WORKER_MAX_CACHED_WORKFLOWS default, 100'}, V8 old space ${process.env.BENCH_WORKER_HEAP_MIB ? `${process.env.BENCH_WORKER_HEAP_MIB} MiB` : 'the default limit'}),` +
         ' embedded PostgreSQL (durable: fsync on), stripe-mock behind a proxy that makes PaymentIntents succeed, an SMTP peer that drops mails. Monthly card subscriptions whose period ends at the same instant; the server skips past it at once.',
       '',
       '| subscriptions | workflows started and waiting (s) | wave: until all renewed (s) | renewed | renewals/s | mails sent | worker RSS while waiting (MiB) | worker peak RSS, sampled (MiB) | worker VmHWM (MiB) | target ≤ 300 s, ≤ 1,024 MiB |',

@@ -291,7 +291,7 @@ function render(data: {
     `Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.ramGiB} GiB RAM, Node ${m.node}, ${data.pgVersion}.`,
     `Load average (1/5/15 min) before: ${m.load.join(' / ')}; after: ${data.loadAfter.join(' / ')}` +
       ' — everything (PostgreSQL, the API, the load generator) shares these CPUs, and other work may run on them.',
-    `Service: ${data.stack}. Load: autocannon, ${settings.seconds} s per phase (after 3 s of warm-up): a fixed rate of ${settings.rate} opens/s (open loop, 100 connections), then closed loops of ${settings.concurrency} connections;`,
+    `Service: ${data.stack}. Load: ${settings.seconds} s per phase (after 3 s of warm-up): a fixed rate of ${settings.rate} opens/s (\`bench/open-loop.ts\`: latency from each request's due time, up to 100 sockets, 2 more s of uncounted warm-up), then closed loops of ${settings.concurrency} connections (autocannon); session admission commits ${process.env.SESSION_SYNCHRONOUS_COMMIT === 'on' ? 'synchronously' : 'without waiting for the WAL flush (SESSION_SYNCHRONOUS_COMMIT=off, the default)'};`,
     `${settings.bases} bases of ${settings.connectionsPerBase} connections and ${settings.hotBases} full bases of ${settings.hotConnections} (10 % of the traffic).`,
     '',
     '### Raw PostgreSQL round trip (pg, `SELECT 1`)',

@@ -24,7 +24,7 @@ export const configSchema = z.object({
    * workflows the worker keeps in memory between tasks (each waiting subscription costs about 1 MiB there; an
    * evicted one is replayed from its short history on its next task)
    */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
   /** activities run at once by the worker; default twice DATABASE_POOL_SIZE (most of them hold a connection) */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().optional(),
   /** shown in logs so people can find the UI */
