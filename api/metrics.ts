@@ -7,7 +7,11 @@
 import type { Request, RequestHandler } from 'express';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Metrics } from '../infra/metrics';
-import { OPS_QUEUES, type BusinessFigures } from '../services/metrics/read-business-figures';
+import {
+  OPS_QUEUES,
+  type BusinessFigures,
+  type PaymentFigure,
+} from '../services/metrics/read-business-figures';
 
 /** The route pattern that answered (`/bases/:baseId/sessions`), the mount point of a sub-app, or `unmatched`. */
 export function routeLabel(req: Request): string {
@@ -62,30 +66,30 @@ export function businessMetricsRegistry(load: () => Promise<BusinessFigures>): R
       this.set((await read()) ? 1 : 0);
     },
   });
-  new Counter({
-    name: 'payments_total',
-    help: 'Payments recorded (licence purchases, renewals, changes; credit purchases paid by card) by kind, method and status',
-    labelNames: ['kind', 'method', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      const figures = await read();
-      this.reset();
-      for (const p of figures?.payments ?? [])
-        this.inc({ kind: p.kind, method: p.method, status: p.status }, p.count);
-    },
-  });
-  new Counter({
-    name: 'payments_amount_cents_total',
-    help: 'Amount of the payments recorded, in euro cents incl. VAT, by kind, method and status',
-    labelNames: ['kind', 'method', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      const figures = await read();
-      this.reset();
-      for (const p of figures?.payments ?? [])
-        this.inc({ kind: p.kind, method: p.method, status: p.status }, p.amountCents);
-    },
-  });
+  // the payments read from the ledger, counted and summed
+  const paymentCounter = (name: string, help: string, value: (p: PaymentFigure) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['kind', 'method', 'status'] as const,
+      registers: [registry],
+      async collect() {
+        const figures = await read();
+        this.reset();
+        for (const p of figures?.payments ?? [])
+          this.inc({ kind: p.kind, method: p.method, status: p.status }, value(p));
+      },
+    });
+  paymentCounter(
+    'payments_total',
+    'Payments recorded (licence purchases, renewals, changes; credit purchases paid by card) by kind, method and status',
+    (p) => p.count,
+  );
+  paymentCounter(
+    'payments_amount_cents_total',
+    'Amount of the payments recorded, in euro cents incl. VAT, by kind, method and status',
+    (p) => p.amountCents,
+  );
   new Gauge({
     name: 'credit_purchases',
     help: 'Support pack and wallet recharge purchases by product and status',

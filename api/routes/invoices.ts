@@ -16,7 +16,8 @@ const invoiceFile = z
   .regex(/^\d{4}-\d{6}\.pdf$/, 'an invoice file name: YYYY-NNNNNN.pdf')
   .openapi({ example: '2026-000042.pdf' });
 
-const invoiceSummary = z.object({
+/** An invoice in a listing (a base's, or an account's with more fields). */
+export const invoiceSummary = z.object({
   number: z.string().openapi({ example: '2026-000042' }),
   status: z.enum(['PAID', 'CANCELLED']),
   issueDate: z.string(),

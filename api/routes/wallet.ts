@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { invoiceSummary } from './invoices';
 import { z } from 'zod';
 import { MONTH_PATTERN } from '../../domain/credits';
 import { AppError } from '../../domain/errors';
@@ -282,20 +283,9 @@ export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           schema: z.object({
             total: z.number().int(),
             items: z.array(
-              z.object({
-                number: z.string().openapi({ example: '2026-000042' }),
-                status: z.enum(['PAID', 'CANCELLED']),
+              invoiceSummary.extend({
                 baseId: z.string().nullable(),
-                issueDate: z.string(),
-                saleDate: z.string(),
-                dueDate: z.string(),
-                currency: z.string(),
-                totalExclVatCents: z.number().int(),
-                vatCents: z.number().int(),
-                totalInclVatCents: z.number().int(),
-                paidAt: z.string(),
                 consumptionMonth: z.string().nullable(),
-                pdfUrl: z.string().openapi({ example: '/invoices/2026-000042.pdf' }),
               }),
             ),
           }),

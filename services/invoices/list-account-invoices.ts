@@ -1,5 +1,6 @@
 import type { Db } from '../../infra/prisma';
 import { invoicePdfPath } from './invoice-document';
+import { invoiceSummarySelect } from './list-invoices';
 
 /**
  * An account's own invoices (support packs bought without a base, monthly wallet consumption), newest
@@ -17,19 +18,7 @@ export async function listAccountInvoices(
       orderBy: [{ year: 'desc' }, { seq: 'desc' }],
       skip: input.offset,
       take: input.limit,
-      select: {
-        number: true,
-        status: true,
-        baseId: true,
-        issueDate: true,
-        saleDate: true,
-        dueDate: true,
-        currency: true,
-        totalExclVatCents: true,
-        vatCents: true,
-        totalInclVatCents: true,
-        paidAt: true,
-      },
+      select: { ...invoiceSummarySelect, baseId: true },
     }),
   ]);
   const consumption = await db.consumptionInvoice.findMany({
