@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { isFreeLicence, type BillingPeriod, type Edition, type Mode } from '../../domain/catalog';
 import { EU_MEMBER_STATES } from '../../domain/countries';
@@ -41,10 +42,15 @@ function fingerprint(r: PurchaseRequest): string {
     .digest('hex');
 }
 
-async function purchaseView(deps: ServiceDeps, purchaseId: string) {
+async function purchaseView(
+  deps: ServiceDeps,
+  purchaseId: string,
+  known?: { paymentIntentId: string; clientSecret: string },
+) {
   const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
   let payment: { provider: 'STRIPE'; paymentIntentId: string; clientSecret: string } | undefined;
-  if (p.paymentMethod === 'ONLINE' && p.status === 'AWAITING_PAYMENT') {
+  if (known) payment = { provider: 'STRIPE', ...known };
+  else if (p.paymentMethod === 'ONLINE' && p.status === 'AWAITING_PAYMENT') {
     try {
       const instructions = await deps.temporal.workflow
         .getHandle(p.workflowId)
@@ -193,12 +199,20 @@ export async function purchaseLicence(
     return { licenceId: licence.id, purchaseId: purchase.id };
   });
 
-  await startSubscription(deps, purchaseId);
-  return { created: true, ...(await purchaseView(deps, purchaseId)) };
+  const instructions = await startSubscription(deps, purchaseId);
+  return { created: true, ...(await purchaseView(deps, purchaseId, instructions)) };
 }
 
 /** Starts the workflow of a recorded purchase (idempotent: a retry joins the running one). */
-async function startSubscription(deps: ServiceDeps, purchaseId: string): Promise<void> {
+/**
+ * Starts the base's workflow for a recorded purchase (a retry joins the running one). A card purchase is
+ * started together with its `paymentInstructions` update, in one call (update-with-start): the answer is the
+ * PaymentIntent to confirm.
+ */
+async function startSubscription(
+  deps: ServiceDeps,
+  purchaseId: string,
+): Promise<{ paymentIntentId: string; clientSecret: string } | undefined> {
   const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
   if (p.status !== 'AWAITING_PAYMENT' && p.status !== 'AWAITING_OPS') return;
   const billing = p.billing as unknown as BillingDetails;
@@ -220,13 +234,27 @@ async function startSubscription(deps: ServiceDeps, purchaseId: string): Promise
   };
   const licence = await deps.prisma.licence.findUniqueOrThrow({ where: { id: p.licenceId! } });
   state.autoRenew = licence.autoRenew;
-  await deps.temporal.workflow.start(subscriptionWorkflow, {
+  const start = {
     workflowId: p.workflowId,
     taskQueue: deps.taskQueue,
-    args: [{ state, settings: deps.billing }],
+    args: [{ state, settings: deps.billing }] as [Parameters<typeof subscriptionWorkflow>[0]],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-  });
+  };
+  if (state.status !== 'AWAITING_PAYMENT') {
+    await deps.temporal.workflow.start(subscriptionWorkflow, start);
+    return undefined;
+  }
+  try {
+    return await deps.temporal.workflow.executeUpdateWithStart(paymentInstructionsUpdate, {
+      startWorkflowOperation: new WithStartWorkflowOperation(subscriptionWorkflow, start),
+    });
+  } catch (error) {
+    throw toAppError(
+      error,
+      new AppError('PURCHASE_NOT_FOUND', 'This purchase is no longer waiting for payment'),
+    );
+  }
 }
 
 async function replay(deps: ServiceDeps, purchaseId: string, print: string) {
@@ -234,6 +262,7 @@ async function replay(deps: ServiceDeps, purchaseId: string, print: string) {
   if ((p.billing as { fingerprint?: string }).fingerprint !== print) {
     throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for a different purchase');
   }
-  await startSubscription(deps, purchaseId); // a crash may have happened between recording and starting
-  return { created: false, ...(await purchaseView(deps, purchaseId)) };
+  // a crash may have happened between recording and starting
+  const instructions = await startSubscription(deps, purchaseId);
+  return { created: false, ...(await purchaseView(deps, purchaseId, instructions)) };
 }
