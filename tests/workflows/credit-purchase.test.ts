@@ -4,69 +4,32 @@
  * day until it is assigned, then stops.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
-import { startTimeSkippingServer } from '../../infra/embedded/temporal';
-import { DEFAULT_CREDIT_SETTINGS, type ServiceDeps } from '../../services/deps';
+import { DEFAULT_CREDIT_SETTINGS } from '../../services/deps';
 import { createOpsToken } from '../../services/ops/ops-tokens';
-import { createActivities } from '../../worker';
 import { getCreditPurchaseStateQuery, type CreditPurchaseState } from '../../workflows/credit-purchase';
 import { creditPurchaseWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import { bearer, confirmedAccount } from '../helpers/api';
-import {
-  createHarness,
-  installTestRuntime,
-  uniqueEmail,
-  workflowBundle,
-  type Harness,
-} from '../helpers/harness';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
+import { uniqueEmail, type Harness } from '../helpers/harness';
 
+let stack: TimeSkippingStack;
 let env: TestWorkflowEnvironment;
 let h: Harness;
 let app: Express;
-let worker: Worker;
-let running: Promise<void>;
 let ops: string;
 const HOUR = 3_600_000;
 
 beforeAll(async () => {
-  installTestRuntime();
-  h = await createHarness();
-  env = await startTimeSkippingServer();
-  const taskQueue = `credits-${Date.now()}`;
-  const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
-  app = createApp({
-    services,
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
-  });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
-  });
-  running = worker.run();
+  stack = await startTimeSkippingStack('credits');
+  ({ env, h, app } = stack);
   ops = (await createOpsToken(h.prisma, { type: 'CLI', id: 'test' }, { name: 'lucie', role: 'OPS' })).token;
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await h?.close();
+  await stack?.close();
 });
 
 const stateOf = (purchaseId: string) =>

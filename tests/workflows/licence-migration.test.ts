@@ -4,68 +4,30 @@
  * that day exactly (auto-renew off), the base falling back to STANDARD LOCAL.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { dayOf, startOfDayMs } from '../../domain/licence';
 import { oneMonthAfter } from '../../domain/migration';
 import { addDays } from '../../domain/periods';
-import { startTimeSkippingServer } from '../../infra/embedded/temporal';
-import type { ServiceDeps } from '../../services/deps';
 import { createOpsToken } from '../../services/ops/ops-tokens';
-import { createActivities } from '../../worker';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
-import {
-  createHarness,
-  installTestRuntime,
-  uniqueEmail,
-  workflowBundle,
-  type Harness,
-} from '../helpers/harness';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
+import { uniqueEmail, type Harness } from '../helpers/harness';
 
+let stack: TimeSkippingStack;
 let env: TestWorkflowEnvironment;
 let h: Harness;
 let app: Express;
-let worker: Worker;
-let running: Promise<void>;
 
 beforeAll(async () => {
-  installTestRuntime();
-  h = await createHarness();
-  env = await startTimeSkippingServer();
-  const taskQueue = `migrations-${Date.now()}`;
-  const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
-  app = createApp({
-    services,
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
-  });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
-  });
-  running = worker.run();
+  stack = await startTimeSkippingStack('migrations');
+  ({ env, h, app } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await h?.close();
+  await stack?.close();
 });
 
 it('the migrated licence ends on the v15 end date, after an end reminder, with no charge', async () => {

@@ -5,64 +5,32 @@
  * is taken and the purchase goes on, once, even when the webhook comes after.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
-import { startTimeSkippingServer } from '../../infra/embedded/temporal';
-import type { ServiceDeps } from '../../services/deps';
-import { createActivities } from '../../worker';
 import { creditPurchaseWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import { getSubscriptionStateQuery } from '../../workflows/subscription';
 import { getCreditPurchaseStateQuery } from '../../workflows/credit-purchase';
 import { bearer, confirmedAccount, registerMachine } from '../helpers/api';
-import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
+import type { Harness } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 
+let stack: TimeSkippingStack;
 let env: TestWorkflowEnvironment;
 let h: Harness;
 let app: Express;
 let recorder: StripeRecorder;
-let worker: Worker;
-let running: Promise<void>;
 const HOUR = 3_600_000;
 
 beforeAll(async () => {
-  installTestRuntime();
   recorder = await startStripeRecorder();
-  h = await createHarness({ stripeApiBase: recorder.url });
-  env = await startTimeSkippingServer();
-  const taskQueue = `deadline-${Date.now()}`;
-  const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
-  app = createApp({
-    services,
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
-  });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
-  });
-  running = worker.run();
+  stack = await startTimeSkippingStack('deadline', { stripeApiBase: recorder.url });
+  ({ env, h, app } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await h?.close();
+  await stack?.close();
   await recorder?.stop();
 });
 
