@@ -14,18 +14,15 @@
  * BENCH_RATE (fixed-rate phase, 1000 opens/s), BENCH_SECONDS (15 per HTTP phase), BENCH_SQL_SECONDS (5 per
  * strategy and scenario), LOG_LEVEL of the service (info, as in production).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { fromAutocannon, openLoop } from './open-loop';
 import { Pool } from 'pg';
-import { freePort, waitForPort } from '../infra/embedded/ports';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded/postgres';
 import { createPrisma } from '../infra/prisma';
 import { resolveToken } from '../services/auth/principal';
-import { waitForQuietMachine } from './common';
+import { startService, waitForQuietMachine } from './common';
 import { Histogram } from './histogram';
 import { runStrategy, STRATEGIES, type StrategyResult } from './lock-strategies';
 
@@ -66,55 +63,8 @@ async function startStack(): Promise<Stack> {
       stop: async () => undefined,
     };
   }
-  const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sessions-'));
   // durable like production (fsync on); BENCH_PG_DURABLE=0 for the test settings (fsync off)
-  const durable = process.env.BENCH_PG_DURABLE !== '0';
-  const pg: EmbeddedPostgres = await startEmbeddedPostgres({
-    dataDir: path.join(varDir, 'postgres'),
-    port: await freePort(),
-    persistent: durable,
-  });
-  await pg.createDatabase('bench');
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    NODE_ENV: 'development',
-    // production logs every request at info level: so does the measured service
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-    PORT: String(port),
-    VAR_DIR: varDir,
-    DATABASE_URL: pg.urlFor('bench'),
-    DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10',
-    TEMPORAL_DEV_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    MAIL_CATCHER_SMTP_PORT: String(await freePort()),
-    MAIL_CATCHER_WEB_PORT: String(await freePort()),
-    STRIPE_MOCK_PORT: String(await freePort()),
-    REGISTRATION_RATE_LIMIT_PER_HOUR: '100000000',
-  };
-  log(`starting the API (main.ts --role api) on port ${port}`);
-  const child: ChildProcess = spawn(
-    path.join(ROOT, 'node_modules', '.bin', 'tsx'),
-    ['main.ts', '--role', 'api'],
-    {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port, '127.0.0.1', 120_000);
-  return {
-    apiUrl: `http://127.0.0.1:${port}`,
-    databaseUrl: pg.urlFor('bench'),
-    description: `main.ts --role api (LOG_LEVEL ${env.LOG_LEVEL}, pool ${env.DATABASE_POOL_SIZE}) over embedded PostgreSQL (${durable ? 'durable: fsync on' : 'fsync off'})`,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-      await pg.stop();
-      fs.rmSync(varDir, { recursive: true, force: true });
-    },
-  };
+  return startService({ role: 'api' });
 }
 
 async function rawRoundTrip(pool: Pool, concurrency: number, ms: number) {
