@@ -29,7 +29,7 @@ import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
 import { ensureMonthlyFeesSchedule } from './services/credits/monthly-fees-schedule';
 import { ensureSessionExpirySchedule } from './services/sessions/expiry-schedule';
-import { createWorker, workerTuningOf } from './worker';
+import { createWorker, workerIdentityOf, workerTuningOf } from './worker';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -94,7 +94,8 @@ async function main(): Promise<void> {
   }
   const metrics = createMetrics();
 
-  logger.info(await migrateDatabase(config.DATABASE_URL).then((out) => out.trim().split('\n').pop()));
+  if (config.MIGRATE_ON_START === 'on')
+    logger.info(await migrateDatabase(config.DATABASE_URL).then((out) => out.trim().split('\n').pop()));
   const prisma = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM);
   cleanups.push(
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
         sessions: services.sessions,
       },
       tuning: workerTuningOf(config),
+      identity: workerIdentityOf(config),
     });
     const started = worker;
     const run = started.run();

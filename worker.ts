@@ -2,6 +2,7 @@
  * The one place where activities get their dependencies, and the worker that runs workflows and
  * activities on the task queue.
  */
+import os from 'node:os';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createCreditActivities } from './activities/credits';
 import { createEmailCodeActivities } from './activities/email-code';
@@ -56,6 +57,8 @@ export async function createWorker(options: {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** memory and concurrency bounds (WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_ACTIVITIES); SDK defaults when absent */
   tuning?: WorkerTuning;
+  /** what histories record as the worker of each task (workerIdentityOf); the SDK's pid@host when absent */
+  identity?: string;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -63,6 +66,7 @@ export async function createWorker(options: {
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.identity ? { identity: options.identity } : {}),
     ...(options.tuning?.maxCachedWorkflows !== undefined
       ? { maxCachedWorkflows: options.tuning.maxCachedWorkflows }
       : {}),
@@ -87,4 +91,9 @@ export function workerTuningOf(config: {
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES ?? config.DATABASE_POOL_SIZE * 2,
   };
+}
+
+/** `<build>:<pid>@<host>` with WORKER_BUILD_ID set: histories then say which build ran each step. */
+export function workerIdentityOf(config: { WORKER_BUILD_ID?: string }): string | undefined {
+  return config.WORKER_BUILD_ID ? `${config.WORKER_BUILD_ID}:${process.pid}@${os.hostname()}` : undefined;
 }

@@ -16,6 +16,12 @@ export const configSchema = z.object({
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  /**
+   * on (default): each process applies pending migrations at start-up. off: they were applied once before the
+   * processes start (the cluster command, docker-compose's `migrate` service), so several processes starting
+   * together do not queue on the migration lock
+   */
+  MIGRATE_ON_START: z.enum(['on', 'off']).default('on'),
 
   TEMPORAL_ADDRESS: z.string().min(1),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -27,6 +33,14 @@ export const configSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
   /** activities run at once by the worker; default twice DATABASE_POOL_SIZE (most of them hold a connection) */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().optional(),
+  /**
+   * the build a worker runs (e.g. the commit it was built from): part of its identity, which Temporal records in
+   * every history event a worker produces, so a rolling restart shows which build ran each step (cluster.md)
+   */
+  WORKER_BUILD_ID: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, dots, dashes')
+    .optional(),
   /** shown in logs so people can find the UI */
   TEMPORAL_UI_URL: z.string().optional(),
 
@@ -90,8 +104,14 @@ export const configSchema = z.object({
   ONLINE_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
 
   /** support time and credits wallet: where ops reminders go, the contact for buyers who can't buy online */
-  OPS_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('ops@localhost'),
-  VENDOR_CONTACT_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('contact@localhost'),
+  OPS_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address')
+    .default('ops@localhost'),
+  VENDOR_CONTACT_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address')
+    .default('contact@localhost'),
   /** card payment of a support pack or wallet recharge: hours to complete it before it expires */
   CREDIT_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
   /** hours between reminders to ops of a paid purchase waiting for an account */
@@ -139,7 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * them is installed once per process, before the embedded dev server (which would install a default one).
  */
 export function temporalMetricsSettings(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = configSchema.pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true }).safeParse(env);
+  const parsed = configSchema
+    .pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true })
+    .safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }

