@@ -33,6 +33,8 @@ module.exports = {
         '<rootDir>/tests/security/**/*.test.ts',
         // the fault suite (docs/faults.md)
         '<rootDir>/tests/faults/**/*.test.ts',
+        // the production shape: the real Temporal server, several API and worker processes (docs/cluster.md)
+        '<rootDir>/tests/cluster/**/*.test.ts',
       ],
       globalSetup: '<rootDir>/tests/setup/global-setup.ts',
       globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',
