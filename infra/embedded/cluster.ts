@@ -165,7 +165,8 @@ export async function startFront(port: number, upstreams: () => string[]): Promi
 }
 
 export interface ClusterOptions {
-  temporal: Omit<TemporalServerOptions, 'log'>;
+  /** the real Temporal server to start, or a server already running (the dev server, in benchmarks) */
+  temporal: Omit<TemporalServerOptions, 'log'> | { running: ClusterTemporal };
   /** the environment every API and worker process gets (DATABASE_URL of a migrated database, SMTP_URL...) */
   env: Record<string, string | undefined>;
   apiPorts: number[];
@@ -175,8 +176,11 @@ export interface ClusterOptions {
   log?: (message: string) => void;
 }
 
+/** What the cluster needs of its Temporal server. */
+export type ClusterTemporal = Pick<RunningTemporalServer, 'address' | 'namespace' | 'stop'>;
+
 export interface Cluster {
-  temporal: RunningTemporalServer;
+  temporal: ClusterTemporal;
   front: Front;
   apis: ServiceProcess[];
   /** the worker processes started (a caller that stops or kills one removes it) */
@@ -190,7 +194,10 @@ export interface Cluster {
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.log ?? (() => {});
-  const temporal = await startTemporalServer({ ...options.temporal, log });
+  const temporal =
+    'running' in options.temporal
+      ? options.temporal.running
+      : await startTemporalServer({ ...options.temporal, log });
   const env = {
     ...options.env,
     TEMPORAL_ADDRESS: temporal.address,

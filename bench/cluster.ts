@@ -1,0 +1,576 @@
+/**
+ * `npm run bench:cluster`: the production shape measured, on the real Temporal server (PostgreSQL persistence,
+ * SQL visibility) and, in the same run, on the development server (SQLite), written to its section of
+ * docs/benchmarks.md.
+ *
+ * For each server, the same topology as `npm run cluster` (infra/embedded/cluster.ts): 2 API processes behind
+ * one front port, 2 worker processes, a durable embedded PostgreSQL shared by the service and the real server,
+ * stripe-mock behind a proxy that makes PaymentIntents succeed (renewals charge off-session), an SMTP peer that
+ * drops mails. Measured, BENCH_CONCURRENCY (10) under way at once:
+ *   1. raw Temporal: a one-activity workflow (bench/raw-workflow.ts), a worker in this process (BENCH_RAW, 300);
+ *   2. purchase end to end through the front (order → signed webhook → licence ACTIVE; BENCH_PURCHASES, 100);
+ *   3. a renewal wave: every purchased licence renewed at once through "renew now" (the same charge as the
+ *      period's end: quote, off-session charge, payment + invoice in one transaction, mail), answered when
+ *      recorded. A period-end wave on a real server would wait for real days: the time-skipping wave stays
+ *      `npm run bench:renewals`.
+ * Then, on the real server's cluster only (no Temporal on those paths), each beside its baseline in the same run:
+ *   4. session opens, closed loop through the front (BENCH_HTTP_CONNECTIONS 20, BENCH_HTTP_SECONDS 10), beside
+ *      pgbench's TPC-B on the same PostgreSQL (same clients, same seconds);
+ *   5. the licence check `GET /bases/{id}/licence` through the front, beside an Express hello-world route in the
+ *      same layout (2 processes behind the same front).
+ * And the workers' resident memory at the end (VmRSS, VmHWM).
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Pool } from 'pg';
+import Stripe from 'stripe';
+import { startCluster, startFront, type Cluster, type ClusterTemporal } from '../infra/embedded/cluster';
+import { freePort, waitForPort } from '../infra/embedded/ports';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded/postgres';
+import { startStripeMock } from '../infra/embedded/stripe-mock';
+import { startTemporalDevServer } from '../infra/embedded/temporal';
+import { startTemporalServer } from '../infra/embedded/temporal-server';
+import { generateLicenceKey } from '../infra/licence-keys';
+import { migrateDatabase } from '../infra/migrate';
+import { subscriptionWorkflowId } from '../workflows/ids';
+import {
+  log,
+  loadNow,
+  machineLine,
+  num,
+  registerBases,
+  ROOT,
+  startSmtpSink,
+  waitForQuietMachine,
+  writeSection,
+  type BenchBase,
+} from './common';
+import { Histogram } from './histogram';
+
+const settings = {
+  raw: num('BENCH_RAW', 300),
+  purchases: num('BENCH_PURCHASES', 100),
+  concurrency: num('BENCH_CONCURRENCY', 10),
+  httpConnections: num('BENCH_HTTP_CONNECTIONS', 20),
+  httpSeconds: num('BENCH_HTTP_SECONDS', 10),
+  sessionBases: num('BENCH_SESSION_BASES', 500),
+};
+const WEBHOOK_SECRET = 'whsec_bench_0123456789abcdef';
+const PGBENCH = process.env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
+
+const billing = {
+  companyName: 'Garage Martin',
+  lastName: 'Martin',
+  firstName: 'Paul',
+  address: '3 avenue Foch',
+  postalCode: '69006',
+  city: 'Lyon',
+  country: 'FRA',
+  email: 'paul@garage-martin.example.fr',
+};
+
+const round = (v: number) => Math.round(v * 10) / 10;
+const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
+
+async function inParallel<T>(items: T[], concurrency: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** stripe-mock behind a proxy: created PaymentIntents come back `succeeded` (stripe-mock takes no money). */
+async function startSucceedingStripe(upstream: string) {
+  const target = new URL(upstream);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const forward = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent,
+        },
+        (up) => {
+          const parts: Buffer[] = [];
+          up.on('data', (c: Buffer) => parts.push(c));
+          up.on('end', () => {
+            let body = Buffer.concat(parts);
+            if (req.method === 'POST' && req.url?.startsWith('/v1/payment_intents') && up.statusCode === 200)
+              body = Buffer.from(
+                JSON.stringify({ ...JSON.parse(body.toString('utf8')), status: 'succeeded' }),
+              );
+            res.writeHead(up.statusCode ?? 502, {
+              'content-type': 'application/json',
+              'content-length': body.length,
+            });
+            res.end(body);
+          });
+        },
+      );
+      forward.on('error', () => res.writeHead(502).end());
+      forward.end(Buffer.concat(chunks));
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMiB: Math.round(kib('VmRSS') / 1024), hwmMiB: Math.round(kib('VmHWM') / 1024) };
+}
+
+interface TemporalFigures {
+  server: string;
+  raw: { perSecond: number; p50: number; p99: number };
+  purchase: { perSecond: number; p50: number; p99: number; failed: number };
+  renewal: { perSecond: number; p50: number; p99: number; failed: number };
+  workers: { rssMiB: number; hwmMiB: number }[];
+}
+
+/** Raw workflows, purchases and the renewal wave on one cluster. */
+async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Promise<TemporalFigures> {
+  const front = cluster.front.url;
+  const connection = await Connection.connect({ address: cluster.temporal.address });
+  const client = new Client({ connection, namespace: cluster.temporal.namespace });
+  const stripe = new Stripe('sk_test_bench');
+  try {
+    // 1. raw
+    log(`${server}: raw, ${settings.raw} one-activity workflows`);
+    const nativeConnection = await NativeConnection.connect({ address: cluster.temporal.address });
+    const taskQueue = `bench-raw-${Date.now()}`;
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      namespace: cluster.temporal.namespace,
+      taskQueue,
+      workflowsPath: require.resolve('./raw-workflow'),
+      activities: { echo: async (value: string) => value },
+    });
+    const raw = new Histogram();
+    const rawSeconds = await worker.runUntil(async () => {
+      const ids = Array.from({ length: settings.raw + 30 }, (_, i) => `bench-raw-${taskQueue}-${i}`);
+      await inParallel(ids.slice(0, 30), settings.concurrency, async (id) => {
+        await client.workflow.execute('rawWorkflow', { taskQueue, workflowId: id, args: [id] });
+      });
+      return inParallel(ids.slice(30), settings.concurrency, async (id) => {
+        const t0 = process.hrtime.bigint();
+        await client.workflow.execute('rawWorkflow', { taskQueue, workflowId: id, args: [id] });
+        raw.record(ms(t0, process.hrtime.bigint()));
+      });
+    });
+    await nativeConnection.close();
+
+    // 2. purchases through the front
+    log(`${server}: ${settings.purchases} purchases through the front`);
+    const bases = await registerBases(
+      front,
+      settings.purchases + 10,
+      `${server === 'real' ? 5 : 6}${String(Date.now() % 1e6).padStart(6, '0')}`,
+    );
+    const purchase = new Histogram();
+    let purchaseFailed = 0;
+    const buy = async (base: BenchBase, record: boolean) => {
+      const t0 = process.hrtime.bigint();
+      const res = await fetch(`${front}/bases/${base.baseId}/subscriptions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${base.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          idempotencyKey: `bench-${base.baseId}`,
+          edition: 'ENTERPRISE',
+          mode: 'LOCAL',
+          connections: 3,
+          period: 'ANNUAL',
+          paymentMethod: 'ONLINE',
+          billing,
+          terms: { version: '2026-01', accepted: true },
+        }),
+      });
+      const order = (await res.json()) as {
+        purchaseId: string;
+        quote: { totalInclVatCents: number };
+        payment: { paymentIntentId: string };
+      };
+      if (res.status !== 201) {
+        purchaseFailed += 1;
+        return;
+      }
+      const payload = JSON.stringify({
+        id: `evt_${crypto.randomBytes(8).toString('hex')}`,
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        data: {
+          object: {
+            id: order.payment.paymentIntentId,
+            object: 'payment_intent',
+            amount: order.quote.totalInclVatCents,
+            amount_received: order.quote.totalInclVatCents,
+            currency: 'eur',
+            status: 'succeeded',
+            payment_method: 'pm_card_visa',
+            last_payment_error: null,
+            metadata: {
+              workflowId: subscriptionWorkflowId(base.baseId),
+              purchaseId: order.purchaseId,
+              baseId: base.baseId,
+            },
+          },
+        },
+      });
+      const hook = await fetch(`${front}/webhooks/stripe`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
+        },
+        body: payload,
+      });
+      await hook.text();
+      if (hook.status !== 200) {
+        purchaseFailed += 1;
+        return;
+      }
+      for (;;) {
+        const r = await pool.query(`SELECT 1 FROM "Licence" WHERE "baseId" = $1 AND status = 'ACTIVE'`, [
+          base.baseId,
+        ]);
+        if (r.rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      if (record) purchase.record(ms(t0, process.hrtime.bigint()));
+    };
+    await inParallel(bases.slice(0, 10), settings.concurrency, (b) => buy(b, false));
+    const purchaseSeconds = await inParallel(bases.slice(10), settings.concurrency, (b) => buy(b, true));
+
+    // 3. the renewal wave: every purchased licence renewed now
+    log(`${server}: renewal wave over ${bases.length} licences`);
+    const renewal = new Histogram();
+    let renewalFailed = 0;
+    const renewalSeconds = await inParallel(bases, settings.concurrency, async (base) => {
+      const t0 = process.hrtime.bigint();
+      const res = await fetch(`${front}/bases/${base.baseId}/licence/renewals`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${base.apiKey}`, 'content-type': 'application/json' },
+      });
+      await res.text();
+      if (res.status !== 200) renewalFailed += 1;
+      else renewal.record(ms(t0, process.hrtime.bigint()));
+    });
+
+    return {
+      server,
+      raw: { perSecond: raw.count / rawSeconds, p50: raw.percentile(50), p99: raw.percentile(99) },
+      purchase: {
+        perSecond: purchase.count / purchaseSeconds,
+        p50: purchase.percentile(50),
+        p99: purchase.percentile(99),
+        failed: purchaseFailed,
+      },
+      renewal: {
+        perSecond: renewal.count / renewalSeconds,
+        p50: renewal.percentile(50),
+        p99: renewal.percentile(99),
+        failed: renewalFailed,
+      },
+      workers: cluster.workers.map((w) => memoryOf(w.pid)),
+    };
+  } finally {
+    await connection.close();
+  }
+}
+
+async function closedLoop(
+  url: string,
+  requests: autocannon.Request[],
+  count = (r: autocannon.Result) => r.requests.total,
+) {
+  await autocannon({ url, connections: settings.httpConnections, duration: 2, requests }); // warm-up
+  const result = await autocannon({
+    url,
+    connections: settings.httpConnections,
+    duration: settings.httpSeconds,
+    requests,
+  });
+  return {
+    perSecond: Math.round(count(result) / result.duration),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    // connection errors and timeouts (a 409 of a full base is an answer)
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/** pgbench's TPC-B on the same PostgreSQL: the ceiling of a small read-write transaction there. */
+function pgbench(pg: EmbeddedPostgres): Promise<{ tps: number; latencyMs: number }> {
+  const args = ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres'];
+  const env = { ...process.env, PGPASSWORD: 'postgres' };
+  const run = (extra: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(PGBENCH, [...args, ...extra], { env });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`pgbench failed: ${out}`))));
+    });
+  return (async () => {
+    await pg.createDatabase('pgbench');
+    await run(['-i', '-s', '10', '-q', 'pgbench']);
+    const out = await run([
+      '-c',
+      String(settings.httpConnections),
+      '-j',
+      '2',
+      '-T',
+      String(settings.httpSeconds),
+      '-M',
+      'prepared',
+      'pgbench',
+    ]);
+    const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0);
+    const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? 0);
+    return { tps: Math.round(tps), latencyMs };
+  })();
+}
+
+/** An Express hello-world route in 2 processes behind a front, as the API runs. */
+async function helloWorld(): Promise<{ url: string; stop(): Promise<void> }> {
+  const ports = [await freePort(), await freePort()];
+  const children = ports.map((port) =>
+    spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'hello-world.ts')], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'ignore',
+    }),
+  );
+  for (const port of ports) await waitForPort(port, '127.0.0.1', 60_000);
+  const front = await startFront(0, () => ports.map((p) => `http://127.0.0.1:${p}`));
+  return {
+    url: front.url,
+    async stop() {
+      await front.stop();
+      for (const child of children) child.kill('SIGTERM');
+    },
+  };
+}
+
+async function httpFigures(cluster: Cluster, pg: EmbeddedPostgres, pool: Pool) {
+  log('sessions and licence check through the front, with their baselines');
+  const bases = await registerBases(
+    cluster.front.url,
+    settings.sessionBases,
+    `7${String(Date.now() % 1e6).padStart(6, '0')}`,
+  );
+  // paid licences, written directly: a fixture, the purchase path is measured above
+  await pool.query(
+    `INSERT INTO "Licence" (id, "baseId", version, edition, mode, connections, period, status, "holderName", "updatedAt")
+     SELECT gen_random_uuid(), b, 'A1', 'ENTERPRISE', 'LOCAL', 3, 'ANNUAL', 'ACTIVE', 'Bench', now()
+     FROM unnest($1::text[]) AS b`,
+    [bases.map((b) => b.baseId)],
+  );
+  const pick = () => bases[Math.floor(Math.random() * bases.length)]!;
+  let user = 0;
+  const opens: autocannon.Request[] = [
+    {
+      method: 'POST',
+      setupRequest: (req) => {
+        const base = pick();
+        user += 1;
+        return {
+          ...req,
+          path: `/bases/${base.baseId}/sessions`,
+          headers: { authorization: `Bearer ${base.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            userCode: `U${user % 1000}`,
+            userName: `Utilisateur ${user}`,
+            ip: '192.168.1.148',
+            computerName: `POSTE-${user % 100}`,
+          }),
+        };
+      },
+    },
+  ];
+  // an admission decision is 201 (admitted) or 409 (the base is full): both are the work measured
+  const decisions = (r: autocannon.Result) => {
+    const stats = (r.statusCodeStats ?? {}) as Record<string, { count: number }>;
+    return (stats['201']?.count ?? 0) + (stats['409']?.count ?? 0);
+  };
+  const sessions = await closedLoop(cluster.front.url, opens, decisions);
+  const checks: autocannon.Request[] = [
+    {
+      method: 'GET',
+      setupRequest: (req) => {
+        const base = pick();
+        return {
+          ...req,
+          path: `/bases/${base.baseId}/licence`,
+          headers: { authorization: `Bearer ${base.apiKey}` },
+        };
+      },
+    },
+  ];
+  const licence = await closedLoop(cluster.front.url, checks);
+  const tpcb = await pgbench(pg);
+  const hello = await helloWorld();
+  const helloFigure = await closedLoop(hello.url, [{ method: 'GET', path: '/hello' }]).finally(() =>
+    hello.stop(),
+  );
+  return { sessions, licence, tpcb, hello: helloFigure };
+}
+
+async function main() {
+  const quiet = await waitForQuietMachine();
+  const loadBefore = loadNow();
+  const started = new Date();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'postgres'),
+    port: await freePort(),
+    persistent: true,
+  });
+  const stripeMock = await startStripeMock({ port: await freePort(), log });
+  const stripe = await startSucceedingStripe(stripeMock.apiBase);
+  const smtp = await startSmtpSink();
+  const keysDir = path.join(dir, 'licence-keys');
+  generateLicenceKey(keysDir, 'bench-1');
+  const results: TemporalFigures[] = [];
+  let httpResults: Awaited<ReturnType<typeof httpFigures>> | undefined;
+  try {
+    for (const server of ['real', 'dev'] as const) {
+      const database = `bench_${server}`;
+      await pg.createDatabase(database);
+      await migrateDatabase(pg.urlFor(database));
+      let temporal: ClusterTemporal;
+      if (server === 'real') {
+        temporal = await startTemporalServer({
+          postgres: { host: '127.0.0.1', port: pg.port, user: 'postgres', password: 'postgres' },
+          databasePrefix: 'temporal_bench',
+          port: await freePort(),
+          dir: path.join(dir, 'temporal'),
+          log,
+        });
+      } else {
+        const dev = await startTemporalDevServer({
+          port: await freePort(),
+          dbFilename: path.join(dir, 'temporal.db'),
+          log,
+        });
+        temporal = { address: dev.address, namespace: 'default', stop: () => dev.stop() };
+      }
+      const cluster = await startCluster({
+        temporal: { running: temporal },
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          NODE_ENV: 'development',
+          LOG_LEVEL: 'warn',
+          DATABASE_URL: pg.urlFor(database),
+          DATABASE_POOL_SIZE: '10',
+          SMTP_URL: smtp.url,
+          STRIPE_SECRET_KEY: 'sk_test_bench',
+          STRIPE_API_BASE: stripe.url,
+          STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+          APP_SECRET: crypto.randomBytes(32).toString('hex'),
+          LICENCE_KEYS_DIR: keysDir,
+          LICENCE_ACTIVE_KEY_ID: 'bench-1',
+          REGISTRATION_RATE_LIMIT_PER_HOUR: '100000000',
+          TRUST_PROXY_HOPS: '1',
+        },
+        apiPorts: [await freePort(), await freePort()],
+        workers: 2,
+        frontPort: 0,
+        log,
+      });
+      const pool = new Pool({ connectionString: pg.urlFor(database), max: 4 });
+      try {
+        results.push(await temporalFigures(server, cluster, pool));
+        if (server === 'real') httpResults = await httpFigures(cluster, pg, pool);
+      } finally {
+        await pool.end();
+        await cluster.stop();
+      }
+    }
+  } finally {
+    await smtp.stop();
+    await stripe.stop();
+    await stripeMock.stop();
+    await pg.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  writeSection('cluster', render({ started, loadBefore, quiet: quiet.quiet, results, http: httpResults! }));
+}
+
+function render(data: {
+  started: Date;
+  loadBefore: string;
+  quiet: boolean;
+  results: TemporalFigures[];
+  http: Awaited<ReturnType<typeof httpFigures>>;
+}): string {
+  const pct = (a: number, b: number) => Math.round((a / b) * 1000) / 10;
+  const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
+  const names: Record<string, string> = {
+    real: `real server ${'v1.29.1'} (PostgreSQL persistence, SQL visibility, 4 history shards)`,
+    dev: 'development server (`temporal server start-dev`, SQLite file)',
+  };
+  const lines = [
+    `_Written by \`npm run bench:cluster\` on ${new Date().toISOString()} (started ${data.started.toISOString()})._`,
+    '',
+    machineLine(),
+    `Load average (1/5/15 min) before: ${data.loadBefore}${data.quiet ? '' : ' (**busy: other people’s test runs shared the 2 CPUs; figures are lower bounds, re-run on an idle machine**)'}; after: ${loadNow()}.`,
+    `Topology per server: 2 API processes behind one front port, 2 worker processes (\`main.ts --role api|worker\`, pool 10 each), durable embedded PostgreSQL shared by the service and the real server; ${settings.concurrency} operations under way at once; raw ${settings.raw} workflows, ${settings.purchases} purchases (after 10 for warm-up), then a renewal of each of the ${settings.purchases + 10} licences.`,
+    '',
+    '| server | raw one-activity workflow /s (p50, p99 ms) | purchase end to end /s (p50, p99 ms) | purchase ÷ raw (target ≥ 60 %) | renewal /s (p50, p99 ms) | renewal ÷ raw (target ≥ 100 %) | workers RSS / peak MiB |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of data.results) {
+    const p = pct(r.purchase.perSecond, r.raw.perSecond);
+    const w = pct(r.renewal.perSecond, r.raw.perSecond);
+    lines.push(
+      `| ${names[r.server]} | ${round(r.raw.perSecond)} (${round(r.raw.p50)}, ${round(r.raw.p99)}) | ${round(r.purchase.perSecond)} (${round(r.purchase.p50)}, ${round(r.purchase.p99)})${r.purchase.failed ? `, ${r.purchase.failed} failed` : ''} | ${p} % ${met(p >= 60)} | ${round(r.renewal.perSecond)} (${round(r.renewal.p50)}, ${round(r.renewal.p99)})${r.renewal.failed ? `, ${r.renewal.failed} failed` : ''} | ${w} % ${met(w >= 100)} | ${r.workers.map((m) => `${m.rssMiB} / ${m.hwmMiB}`).join(', ')} |`,
+    );
+  }
+  const h = data.http;
+  const s = pct(h.sessions.perSecond, h.tpcb.tps);
+  const l = pct(h.licence.perSecond, h.hello.perSecond);
+  lines.push(
+    '',
+    `Closed loops of ${settings.httpConnections} connections for ${settings.httpSeconds} s (after 2 s of warm-up), on the real server's cluster, each beside its baseline taken in the same run:`,
+    '',
+    '| figure | per second | p50 ms | p99 ms | errors | baseline | ratio | target |',
+    '|---|---:|---:|---:|---:|---|---:|---|',
+    `| session opens through the front (admission decisions: 201 or 409; ${settings.sessionBases} bases) | ${h.sessions.perSecond} | ${h.sessions.p50} | ${h.sessions.p99} | ${h.sessions.errors} | pgbench TPC-B, same PostgreSQL, ${settings.httpConnections} clients: ${h.tpcb.tps} tps (latency ${h.tpcb.latencyMs} ms) | ${s} % | ≥ 80 %: ${met(s >= 80)} |`,
+    `| licence check \`GET /bases/{id}/licence\` through the front | ${h.licence.perSecond} | ${h.licence.p50} | ${h.licence.p99} | ${h.licence.errors} | Express hello-world, 2 processes behind the same front: ${h.hello.perSecond}/s (p50 ${h.hello.p50} ms, p99 ${h.hello.p99} ms) | ${l} % | ≥ 50 %: ${met(l >= 50)} |`,
+  );
+  return lines.join('\n');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
