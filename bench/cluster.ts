@@ -31,6 +31,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import Stripe from 'stripe';
+import { TEMPORAL_SERVER_VERSION } from '../infra/embedded/binaries';
 import { startCluster, startFront, type Cluster, type ClusterTemporal } from '../infra/embedded/cluster';
 import { freePort, waitForPort } from '../infra/embedded/ports';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/embedded/postgres';
@@ -61,6 +62,7 @@ const settings = {
   httpConnections: num('BENCH_HTTP_CONNECTIONS', 20),
   httpSeconds: num('BENCH_HTTP_SECONDS', 10),
   sessionBases: num('BENCH_SESSION_BASES', 500),
+  rounds: num('BENCH_ROUNDS', 3),
 };
 const WEBHOOK_SECRET = 'whsec_bench_0123456789abcdef';
 const PGBENCH = process.env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
@@ -161,8 +163,7 @@ async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Pr
   const client = new Client({ connection, namespace: cluster.temporal.namespace });
   const stripe = new Stripe('sk_test_bench');
   try {
-    // 1. raw
-    log(`${server}: raw, ${settings.raw} one-activity workflows`);
+    // 1. raw: a worker in this process
     const nativeConnection = await NativeConnection.connect({ address: cluster.temporal.address });
     const taskQueue = `bench-raw-${Date.now()}`;
     const worker = await Worker.create({
@@ -173,18 +174,13 @@ async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Pr
       activities: { echo: async (value: string) => value },
     });
     const raw = new Histogram();
-    const rawSeconds = await worker.runUntil(async () => {
-      const ids = Array.from({ length: settings.raw + 30 }, (_, i) => `bench-raw-${taskQueue}-${i}`);
-      await inParallel(ids.slice(0, 30), settings.concurrency, async (id) => {
-        await client.workflow.execute('rawWorkflow', { taskQueue, workflowId: id, args: [id] });
-      });
-      return inParallel(ids.slice(30), settings.concurrency, async (id) => {
-        const t0 = process.hrtime.bigint();
-        await client.workflow.execute('rawWorkflow', { taskQueue, workflowId: id, args: [id] });
-        raw.record(ms(t0, process.hrtime.bigint()));
-      });
-    });
-    await nativeConnection.close();
+    const runningRaw = worker.run();
+    const rawIds = Array.from({ length: settings.raw + 30 }, (_, i) => `bench-raw-${taskQueue}-${i}`);
+    const runRaw = (id: string, record: boolean) => async () => {
+      const t0 = process.hrtime.bigint();
+      await client.workflow.execute('rawWorkflow', { taskQueue, workflowId: id, args: [id] });
+      if (record) raw.record(ms(t0, process.hrtime.bigint()));
+    };
 
     // 2. purchases through the front
     log(`${server}: ${settings.purchases} purchases through the front`);
@@ -264,14 +260,11 @@ async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Pr
       }
       if (record) purchase.record(ms(t0, process.hrtime.bigint()));
     };
-    await inParallel(bases.slice(0, 10), settings.concurrency, (b) => buy(b, false));
-    const purchaseSeconds = await inParallel(bases.slice(10), settings.concurrency, (b) => buy(b, true));
 
-    // 3. the renewal wave: every purchased licence renewed now
-    log(`${server}: renewal wave over ${bases.length} licences`);
+    // 3. the renewal of a purchased licence, now
     const renewal = new Histogram();
     let renewalFailed = 0;
-    const renewalSeconds = await inParallel(bases, settings.concurrency, async (base) => {
+    const renew = async (base: BenchBase) => {
       const t0 = process.hrtime.bigint();
       const res = await fetch(`${front}/bases/${base.baseId}/licence/renewals`, {
         method: 'POST',
@@ -280,7 +273,31 @@ async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Pr
       await res.text();
       if (res.status !== 200) renewalFailed += 1;
       else renewal.record(ms(t0, process.hrtime.bigint()));
-    });
+    };
+
+    // warm-up, then BENCH_ROUNDS rounds of (raw, purchases, their renewals): on a machine whose load changes,
+    // each figure and its reference are taken in alternation, under the same conditions
+    await inParallel(rawIds.slice(0, 30), settings.concurrency, (id) => runRaw(id, false)());
+    await inParallel(bases.slice(0, 10), settings.concurrency, (b) => buy(b, false));
+    let rawSeconds = 0;
+    let purchaseSeconds = 0;
+    let renewalSeconds = 0;
+    for (let round = 0; round < settings.rounds; round += 1) {
+      const slice = <T>(items: T[]) => {
+        const size = Math.ceil(items.length / settings.rounds);
+        return items.slice(round * size, (round + 1) * size);
+      };
+      const roundBases = slice(bases.slice(10));
+      log(`${server}: round ${round + 1}/${settings.rounds}: raw, purchases, renewals`);
+      rawSeconds += await inParallel(slice(rawIds.slice(30)), settings.concurrency, (id) =>
+        runRaw(id, true)(),
+      );
+      purchaseSeconds += await inParallel(roundBases, settings.concurrency, (b) => buy(b, true));
+      renewalSeconds += await inParallel(roundBases, settings.concurrency, renew);
+    }
+    worker.shutdown();
+    await runningRaw;
+    await nativeConnection.close();
 
     return {
       server,
@@ -304,11 +321,19 @@ async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Pr
   }
 }
 
+interface Loop {
+  count: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
 async function closedLoop(
   url: string,
   requests: autocannon.Request[],
   count = (r: autocannon.Result) => r.requests.total,
-) {
+): Promise<Loop> {
   await autocannon({ url, connections: settings.httpConnections, duration: 2, requests }); // warm-up
   const result = await autocannon({
     url,
@@ -317,7 +342,8 @@ async function closedLoop(
     requests,
   });
   return {
-    perSecond: Math.round(count(result) / result.duration),
+    count: count(result),
+    seconds: result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     // connection errors and timeouts (a 409 of a full base is an answer)
@@ -325,8 +351,19 @@ async function closedLoop(
   };
 }
 
+/** Rounds of one closed loop, together: rate over all, the median p50, the worst p99. */
+function combined(loops: Loop[]) {
+  const p50s = loops.map((l) => l.p50).sort((a, b) => a - b);
+  return {
+    perSecond: Math.round(loops.reduce((n, l) => n + l.count, 0) / loops.reduce((n, l) => n + l.seconds, 0)),
+    p50: p50s[Math.floor(p50s.length / 2)]!,
+    p99: Math.max(...loops.map((l) => l.p99)),
+    errors: loops.reduce((n, l) => n + l.errors, 0),
+  };
+}
+
 /** pgbench's TPC-B on the same PostgreSQL: the ceiling of a small read-write transaction there. */
-function pgbench(pg: EmbeddedPostgres): Promise<{ tps: number; latencyMs: number }> {
+async function startPgbench(pg: EmbeddedPostgres) {
   const args = ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres'];
   const env = { ...process.env, PGPASSWORD: 'postgres' };
   const run = (extra: string[]) =>
@@ -338,9 +375,9 @@ function pgbench(pg: EmbeddedPostgres): Promise<{ tps: number; latencyMs: number
       child.on('error', reject);
       child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`pgbench failed: ${out}`))));
     });
-  return (async () => {
-    await pg.createDatabase('pgbench');
-    await run(['-i', '-s', '10', '-q', 'pgbench']);
+  await pg.createDatabase('pgbench');
+  await run(['-i', '-s', '10', '-q', 'pgbench']);
+  return async (): Promise<{ tps: number; latencyMs: number }> => {
     const out = await run([
       '-c',
       String(settings.httpConnections),
@@ -352,10 +389,11 @@ function pgbench(pg: EmbeddedPostgres): Promise<{ tps: number; latencyMs: number
       'prepared',
       'pgbench',
     ]);
-    const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0);
-    const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? 0);
-    return { tps: Math.round(tps), latencyMs };
-  })();
+    return {
+      tps: Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0),
+      latencyMs: Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? 0),
+    };
+  };
 }
 
 /** An Express hello-world route in 2 processes behind a front, as the API runs. */
@@ -419,7 +457,6 @@ async function httpFigures(cluster: Cluster, pg: EmbeddedPostgres, pool: Pool) {
     const stats = (r.statusCodeStats ?? {}) as Record<string, { count: number }>;
     return (stats['201']?.count ?? 0) + (stats['409']?.count ?? 0);
   };
-  const sessions = await closedLoop(cluster.front.url, opens, decisions);
   const checks: autocannon.Request[] = [
     {
       method: 'GET',
@@ -433,12 +470,31 @@ async function httpFigures(cluster: Cluster, pg: EmbeddedPostgres, pool: Pool) {
       },
     },
   ];
-  const licence = await closedLoop(cluster.front.url, checks);
-  const tpcb = await pgbench(pg);
+  const pgbench = await startPgbench(pg);
   const hello = await helloWorld();
-  const helloFigure = await closedLoop(hello.url, [{ method: 'GET', path: '/hello' }]).finally(() =>
-    hello.stop(),
-  );
+  // each figure and its baseline in alternation, BENCH_ROUNDS times: the same conditions on a busy machine
+  const loops = { sessions: [] as Loop[], licence: [] as Loop[], hello: [] as Loop[] };
+  const tpcbRounds: { tps: number; latencyMs: number }[] = [];
+  try {
+    for (let round = 0; round < settings.rounds; round += 1) {
+      log(`HTTP round ${round + 1}/${settings.rounds}: sessions, pgbench, licence check, hello-world`);
+      loops.sessions.push(await closedLoop(cluster.front.url, opens, decisions));
+      tpcbRounds.push(await pgbench());
+      loops.licence.push(await closedLoop(cluster.front.url, checks));
+      loops.hello.push(await closedLoop(hello.url, [{ method: 'GET', path: '/hello' }]));
+    }
+  } finally {
+    await hello.stop();
+  }
+  const mean = (values: number[]) =>
+    Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10;
+  const tpcb = {
+    tps: Math.round(mean(tpcbRounds.map((r) => r.tps))),
+    latencyMs: mean(tpcbRounds.map((r) => r.latencyMs)),
+  };
+  const sessions = combined(loops.sessions);
+  const licence = combined(loops.licence);
+  const helloFigure = combined(loops.hello);
   return { sessions, licence, tpcb, hello: helloFigure };
 }
 
@@ -535,7 +591,7 @@ function render(data: {
   const pct = (a: number, b: number) => Math.round((a / b) * 1000) / 10;
   const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
   const names: Record<string, string> = {
-    real: `real server ${'v1.29.1'} (PostgreSQL persistence, SQL visibility, 4 history shards)`,
+    real: `real server ${TEMPORAL_SERVER_VERSION} (PostgreSQL persistence, SQL visibility, 4 history shards)`,
     dev: 'development server (`temporal server start-dev`, SQLite file)',
   };
   const lines = [
@@ -543,7 +599,7 @@ function render(data: {
     '',
     machineLine(),
     `Load average (1/5/15 min) before: ${data.loadBefore}${data.quiet ? '' : ' (**busy: other people’s test runs shared the 2 CPUs; figures are lower bounds, re-run on an idle machine**)'}; after: ${loadNow()}.`,
-    `Topology per server: 2 API processes behind one front port, 2 worker processes (\`main.ts --role api|worker\`, pool 10 each), durable embedded PostgreSQL shared by the service and the real server; ${settings.concurrency} operations under way at once; raw ${settings.raw} workflows, ${settings.purchases} purchases (after 10 for warm-up), then a renewal of each of the ${settings.purchases + 10} licences.`,
+    `Topology per server: 2 API processes behind one front port, 2 worker processes (\`main.ts --role api|worker\`, pool 10 each), durable embedded PostgreSQL shared by the service and the real server; ${settings.concurrency} operations under way at once; after a warm-up (30 raw workflows, 10 purchases), ${settings.rounds} rounds of (raw workflows, purchases, the renewal of each licence just bought), ${settings.raw} raw workflows and ${settings.purchases} purchases and renewals in all: each figure and its reference taken in alternation, under the same load.`,
     '',
     '| server | raw one-activity workflow /s (p50, p99 ms) | purchase end to end /s (p50, p99 ms) | purchase ÷ raw (target ≥ 60 %) | renewal /s (p50, p99 ms) | renewal ÷ raw (target ≥ 100 %) | workers RSS / peak MiB |',
     '|---|---|---|---|---|---|---|',
@@ -560,7 +616,7 @@ function render(data: {
   const l = pct(h.licence.perSecond, h.hello.perSecond);
   lines.push(
     '',
-    `Closed loops of ${settings.httpConnections} connections for ${settings.httpSeconds} s (after 2 s of warm-up), on the real server's cluster, each beside its baseline taken in the same run:`,
+    `Closed loops of ${settings.httpConnections} connections, ${settings.rounds} rounds of ${settings.httpSeconds} s each (after 2 s of warm-up), each figure alternating with its baseline (sessions, pgbench, licence check, hello-world), on the real server's cluster; p50 the median of the rounds, p99 the worst:`,
     '',
     '| figure | per second | p50 ms | p99 ms | errors | baseline | ratio | target |',
     '|---|---:|---:|---:|---:|---|---:|---|',

@@ -236,9 +236,9 @@ export async function locateTemporalServer(log: Log = () => {}): Promise<Tempora
       break;
     } catch {
       // another process builds it: wait, unless its lock is older than any build (a build that died)
-      const age = Date.now() - fs.statSync(lock, { throwIfNoEntry: false })!.mtimeMs;
-      if (age > 30 * 60_000) fs.rmSync(lock, { recursive: true, force: true });
-      else await new Promise((r) => setTimeout(r, 2000));
+      const held = fs.statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 30 * 60_000) fs.rmSync(lock, { recursive: true, force: true });
+      else if (held) await new Promise((r) => setTimeout(r, 2000));
       const done = cachedTemporalServer(dir);
       if (done) return done;
     }
