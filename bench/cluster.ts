@@ -566,6 +566,11 @@ async function main() {
       try {
         results.push(await temporalFigures(server, cluster, pool));
         if (server === 'real') httpResults = await httpFigures(cluster, pg, pool);
+      } catch (error) {
+        // what the service processes said, to tell a crash from a refusal
+        for (const p of [...cluster.apis, ...cluster.workers])
+          console.error(`--- ${p.name} (pid ${p.pid}):\n${p.output().slice(-3000)}`);
+        throw error;
       } finally {
         await pool.end();
         await cluster.stop();

@@ -118,10 +118,11 @@ export async function startFront(port: number, upstreams: () => string[]): Promi
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const targets = upstreams();
+      let lastError = 'none configured';
       const attempt = (tries: number) => {
         if (targets.length === 0 || tries >= targets.length) {
           res.writeHead(502, { 'content-type': 'text/plain' });
-          res.end('no API process answers');
+          res.end(`no API process answers (${lastError})`);
           return;
         }
         const target = new URL(targets[next++ % targets.length]!);
@@ -139,6 +140,7 @@ export async function startFront(port: number, upstreams: () => string[]): Promi
           },
         );
         forward.on('error', (error: NodeJS.ErrnoException) => {
+          lastError = `${target.host}: ${error.code ?? error.message}`;
           if (error.code === 'ECONNREFUSED' && !res.headersSent) attempt(tries + 1);
           else if (!res.headersSent) {
             res.writeHead(502, { 'content-type': 'text/plain' });
