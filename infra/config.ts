@@ -90,8 +90,14 @@ export const configSchema = z.object({
   ONLINE_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
 
   /** support time and credits wallet: where ops reminders go, the contact for buyers who can't buy online */
-  OPS_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('ops@localhost'),
-  VENDOR_CONTACT_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('contact@localhost'),
+  OPS_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address')
+    .default('ops@localhost'),
+  VENDOR_CONTACT_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address')
+    .default('contact@localhost'),
   /** card payment of a support pack or wallet recharge: hours to complete it before it expires */
   CREDIT_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
   /** hours between reminders to ops of a paid purchase waiting for an account */
@@ -126,11 +132,39 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The seller's legal identity printed on invoices. Development and tests get a placeholder (a fake SIREN);
+ * production must set every one, like APP_SECRET: a forgotten one would print the placeholder on legal invoices.
+ */
+const PLACEHOLDER_SELLER = { SELLER_SIREN: '123456789', SELLER_VAT_NUMBER: 'FR32123456789' };
+
+export const SELLER_IDENTITY_KEYS = [
+  'SELLER_NAME',
+  'SELLER_ADDRESS',
+  'SELLER_SIREN',
+  'SELLER_VAT_NUMBER',
+  'SELLER_LEGAL_FORM',
+  'SELLER_SHARE_CAPITAL',
+  'SELLER_RCS_CITY',
+] as const;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (env.NODE_ENV === 'production') {
+    for (const key of SELLER_IDENTITY_KEYS) {
+      if (!env[key]?.trim())
+        problems.push(`${key}: required in production (the seller printed on invoices; no placeholder)`);
+    }
+    // the placeholders of .env.example, copied as they are, are as fake as the defaults
+    for (const key of ['SELLER_SIREN', 'SELLER_VAT_NUMBER'] as const) {
+      if (env[key]?.trim() === PLACEHOLDER_SELLER[key])
+        problems.push(
+          `${key}: ${PLACEHOLDER_SELLER[key]} is the example placeholder, not the seller's number`,
+        );
+    }
   }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
 }
 
@@ -139,7 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * them is installed once per process, before the embedded dev server (which would install a default one).
  */
 export function temporalMetricsSettings(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = configSchema.pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true }).safeParse(env);
+  const parsed = configSchema
+    .pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true })
+    .safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
