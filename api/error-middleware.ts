@@ -21,6 +21,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       appError = new AppError('INTERNAL', 'Internal error; it has been logged');
     }
     if (res.headersSent) return;
+    // a 429 or 503 says when to come back (RFC 9110 Retry-After), the same figure as details.retryAfterSeconds
+    const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number' && (appError.status === 429 || appError.status === 503))
+      res.setHeader('Retry-After', String(retryAfter));
     res.status(appError.status).json({
       error: {
         code: appError.code,
