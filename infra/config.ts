@@ -41,6 +41,12 @@ export const configSchema = z.object({
   EMAIL_CODE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
   EMAIL_CODE_RESEND_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(60),
   EMAIL_CODE_MAX_RESENDS: z.coerce.number().int().min(0).default(5),
+  /**
+   * across challenges, per address and window: the wrong codes checked (EMAIL_CODE_MAX_ATTEMPTS, whatever
+   * the challenge) and the codes mailed (new challenges and re-sends)
+   */
+  EMAIL_CODE_LIMIT_WINDOW_SECONDS: seconds(3600),
+  EMAIL_CODE_MAX_CODES_PER_WINDOW: z.coerce.number().int().positive().default(6),
   /** after a correct code, how long a re-submission of it still answers "ok" (lets a crashed client retry) */
   EMAIL_CODE_VERIFIED_GRACE_SECONDS: seconds(15 * 60),
 
@@ -190,6 +196,14 @@ export function emailCodeSettings(config: Config) {
     resendCooldownSeconds: config.EMAIL_CODE_RESEND_COOLDOWN_SECONDS,
     maxResends: config.EMAIL_CODE_MAX_RESENDS,
     verifiedGraceSeconds: config.EMAIL_CODE_VERIFIED_GRACE_SECONDS,
+  };
+}
+
+/** The email-code limits across challenges, applied by the API (services/email-codes/email-code-flow.ts). */
+export function emailCodeLimits(config: Config) {
+  return {
+    windowSeconds: config.EMAIL_CODE_LIMIT_WINDOW_SECONDS,
+    maxCodesPerWindow: config.EMAIL_CODE_MAX_CODES_PER_WINDOW,
   };
 }
 

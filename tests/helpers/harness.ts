@@ -20,7 +20,7 @@ import {
 import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import type { EmailCodeSettings } from '../../domain/email-code';
+import type { EmailCodeLimits, EmailCodeSettings } from '../../domain/email-code';
 import { createDatabaseIfMissing } from '../../infra/embedded/postgres';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../infra/embedded/mail-catcher';
 import { createMailer, type Mailer } from '../../infra/mailer';
@@ -82,6 +82,8 @@ export const TEST_WEBHOOK_SECRET = 'whsec_test_0123456789abcdef';
 
 export interface HarnessOptions {
   emailCode?: Partial<EmailCodeSettings>;
+  /** limits across challenges (DEFAULT_EMAIL_CODE_LIMITS when absent) */
+  emailCodeLimits?: EmailCodeLimits;
   registrationsPerHour?: number;
   billing?: Partial<BillingSettings>;
   /** another Stripe endpoint than the run's stripe-mock (e.g. a recording proxy in front of it) */
@@ -139,6 +141,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     temporal,
     taskQueue,
     emailCode: { ...defaultEmailCodeSettings, ...options.emailCode },
+    emailCodeLimits: options.emailCodeLimits,
     stripe,
     stripeWebhookSecret: TEST_WEBHOOK_SECRET,
     licenceKeys,
