@@ -56,9 +56,12 @@ export async function createWorker(options: {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** memory and concurrency bounds (WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_ACTIVITIES); SDK defaults when absent */
   tuning?: WorkerTuning;
+  /** the payload codec shared with the clients (infra/payload-codec.ts) */
+  dataConverter?: WorkerOptions['dataConverter'];
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),

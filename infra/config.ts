@@ -37,6 +37,14 @@ export const configSchema = z.object({
   /** key for HMAC of emailed codes at rest; at least 32 characters */
   APP_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
 
+  /**
+   * AES-256 key (64 hex characters) encrypting Temporal payloads (codes, client secrets) in workflow
+   * histories; the same on every API and worker process. Generated per machine in development.
+   */
+  TEMPORAL_PAYLOAD_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (`openssl rand -hex 32`)'),
+
   EMAIL_CODE_TTL_SECONDS: seconds(30 * 60),
   EMAIL_CODE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
   EMAIL_CODE_RESEND_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(60),

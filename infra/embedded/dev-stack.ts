@@ -120,6 +120,15 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
       summary.secret = `APP_SECRET generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
     }
 
+    if (!env.TEMPORAL_PAYLOAD_KEY && env.NODE_ENV !== 'production') {
+      // the key of Temporal payloads on this machine, generated once (every process of `npm start` reads it)
+      const file = path.join(varDir, 'temporal-payload-key');
+      if (!fs.existsSync(file))
+        fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
+      env.TEMPORAL_PAYLOAD_KEY = fs.readFileSync(file, 'utf8').trim();
+      summary.payloads = `Temporal payloads encrypted with a key generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
+    }
+
     if (!env.LICENCE_KEYS_DIR && env.NODE_ENV !== 'production') {
       // a licence-signing key of this machine, generated once: files it signs verify with its own key only
       const dir = path.join(varDir, 'licence-keys');

@@ -24,6 +24,8 @@ import type { EmailCodeLimits, EmailCodeSettings } from '../../domain/email-code
 import { createDatabaseIfMissing } from '../../infra/embedded/postgres';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../infra/embedded/mail-catcher';
 import { createMailer, type Mailer } from '../../infra/mailer';
+import { encryptedDataConverter } from '../../infra/payload-codec';
+import type { DataConverter } from '@temporalio/common';
 import { generateLicenceKey, loadLicenceKeyRing } from '../../infra/licence-keys';
 import { createPrisma, type PrismaClient } from '../../infra/prisma';
 import { createStripe } from '../../infra/stripe';
@@ -102,6 +104,9 @@ export interface Harness {
   secret: string;
   licenceKeysDir: string;
   databaseUrl: string;
+  /** TEMPORAL_PAYLOAD_KEY of this harness, and the codec its client and worker share (give it to other workers) */
+  payloadKey: string;
+  dataConverter: DataConverter;
   startWorker(): Promise<Worker>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -124,7 +129,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const mailer = createMailer(mail.smtpUrl, 'Licences <licences@test.local>');
   const address = required('TEST_TEMPORAL_ADDRESS');
   const connection = await Connection.connect({ address });
-  const temporal = new Client({ connection, namespace: 'default' });
+  // payloads encrypted as in production (infra/payload-codec.ts)
+  const payloadKey = crypto.randomBytes(32).toString('hex');
+  const dataConverter = await encryptedDataConverter(payloadKey);
+  const temporal = new Client({ connection, namespace: 'default', dataConverter });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${database}`;
   const secret = crypto.randomBytes(32).toString('hex');
@@ -172,6 +180,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     secret,
     licenceKeysDir,
     databaseUrl,
+    payloadKey,
+    dataConverter,
     async startWorker() {
       worker = await createWorker({
         connection: nativeConnection,
@@ -179,6 +189,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         taskQueue,
         deps: { prisma, mailer, secret, stripe, licenceKeys, billing },
         workflowBundle: await workflowBundle(),
+        dataConverter,
       });
       running = worker.run();
       return worker;
