@@ -125,6 +125,8 @@ export function createRouteKit(deps: {
       const errorCodes = [
         ...new Set<ErrorCode>([
           'VALIDATION_FAILED',
+          // any route may meet a database outage (api/error-middleware.ts)
+          'DATABASE_UNAVAILABLE',
           ...authErrors[spec.auth],
           ...baseErrors,
           ...(spec.errors ?? []),
