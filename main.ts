@@ -12,6 +12,7 @@ import {
   billingSettings,
   ConfigError,
   creditSettings,
+  emailCodeLimits,
   emailCodeSettings,
   loadConfig,
   sessionSettings,
@@ -24,6 +25,7 @@ import { createMailer } from './infra/mailer';
 import { createMetrics, workflowStartInterceptor } from './infra/metrics';
 import { migrateDatabase } from './infra/migrate';
 import { loadLicenceKeyRing } from './infra/licence-keys';
+import { encryptedDataConverter } from './infra/payload-codec';
 import { createPrisma } from './infra/prisma';
 import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
@@ -102,11 +104,14 @@ async function main(): Promise<void> {
     () => prisma.$disconnect(),
     () => mailer.close(),
   );
+  // one codec for the client and the worker: payloads are encrypted in Temporal's history
+  const dataConverter = await encryptedDataConverter(config.TEMPORAL_PAYLOAD_KEY);
   const temporal = await connectTemporal(
     config.TEMPORAL_ADDRESS,
     config.TEMPORAL_NAMESPACE,
     config.TEMPORAL_TASK_QUEUE,
     { workflow: [workflowStartInterceptor(metrics)] },
+    dataConverter,
   );
   cleanups.push(() => temporal.connection.close());
 
@@ -117,6 +122,7 @@ async function main(): Promise<void> {
     temporal: temporal.client,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     emailCode: emailCodeSettings(config),
+    emailCodeLimits: emailCodeLimits(config),
     stripe,
     stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     licenceKeys,
@@ -174,6 +180,7 @@ async function main(): Promise<void> {
       },
       tuning: workerTuningOf(config),
       identity: workerIdentityOf(config),
+      dataConverter,
     });
     const started = worker;
     const run = started.run();

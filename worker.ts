@@ -59,9 +59,12 @@ export async function createWorker(options: {
   tuning?: WorkerTuning;
   /** what histories record as the worker of each task (workerIdentityOf); the SDK's pid@host when absent */
   identity?: string;
+  /** the payload codec shared with the clients (infra/payload-codec.ts) */
+  dataConverter?: WorkerOptions['dataConverter'];
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),

@@ -3,13 +3,12 @@
  * supertest). Routes are thin: validate, call one use-case or workflow, answer.
  */
 import express, { type Express } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
-import { AppError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import { createPrincipalCache } from '../services/auth/principal-cache';
 import type { ServiceDeps } from '../services/deps';
+import { registrationLimit } from './attempt-limiter';
 import { errorMiddleware, notFound } from './error-middleware';
 import { createRegistry, generateDocument } from './openapi';
 import { createRouteKit } from './route-kit';
@@ -88,14 +87,7 @@ export function createApp(deps: AppDeps): Express {
     registry,
     principalCache: authCacheMs > 0 ? createPrincipalCache({ ttlMs: authCacheMs }) : undefined,
   });
-  const registrationLimiter = rateLimit({
-    windowMs: 60 * 60 * 1000,
-    limit: deps.registrationsPerHour,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) =>
-      next(new AppError('RATE_LIMITED', 'Too many registrations from this address; try again later')),
-  });
+  const registrationLimiter = registrationLimit(deps.services.prisma, deps.registrationsPerHour);
 
   app.use(healthRoutes(kit, deps.readiness));
   app.use(installationRoutes(kit, deps.services, registrationLimiter));

@@ -9,6 +9,7 @@ import { AppError, errorStatus, type ErrorCode } from '../domain/errors';
 import type { PrismaClient } from '../infra/prisma';
 import { canAccessBase, resolveToken, type Principal } from '../services/auth/principal';
 import type { PrincipalCache } from '../services/auth/principal-cache';
+import { RateLimitExceeded, reserveAttempt, type RateRule } from '../services/limits/rate-limits';
 
 export type AuthRule = 'none' | 'installation' | 'any' | 'ops' | 'admin';
 
@@ -32,6 +33,19 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   middlewares?: RequestHandler[];
   /** hot routes only: the key may be resolved from the principal cache (see services/auth/principal-cache.ts) */
   authCache?: boolean;
+  /** guessing bounded (docs/security.md): counted only for authenticated, valid requests */
+  attempts?: AttemptGuard<z.infer<P>>;
+}
+
+/**
+ * A guessed secret (a password): an attempt is reserved once the caller is authenticated and the request
+ * valid, before the handler checks the secret, under the rules' keys (the caller, the parsed account id...);
+ * it counts only when the handler fails with one of `countedErrors`. Past a limit: `refusal`.
+ */
+export interface AttemptGuard<P> {
+  rules: (ctx: { params: P; principal: Principal; req: Request }) => RateRule[];
+  countedErrors: ErrorCode[];
+  refusal: (retryAfterSeconds: number) => AppError;
 }
 
 export interface RouteContext<P, Q, B, A extends AuthRule> {
@@ -111,6 +125,8 @@ export function createRouteKit(deps: {
       const errorCodes = [
         ...new Set<ErrorCode>([
           'VALIDATION_FAILED',
+          // any route may meet a database outage (api/error-middleware.ts)
+          'DATABASE_UNAVAILABLE',
           ...authErrors[spec.auth],
           ...baseErrors,
           ...(spec.errors ?? []),
@@ -185,7 +201,25 @@ export function createRouteKit(deps: {
             throw new AppError('BASE_FORBIDDEN', 'This key does not give access to this base');
           }
         }
-        const reply = await handler({ params, query, body, principal: principal as never, req, res });
+        const reservation =
+          spec.attempts && principal
+            ? await reserveAttempt(deps.prisma, spec.attempts.rules({ params, principal, req })).catch(
+                (error: unknown) => {
+                  if (error instanceof RateLimitExceeded)
+                    throw spec.attempts!.refusal(error.retryAfterSeconds);
+                  throw error;
+                },
+              )
+            : undefined;
+        let reply: Reply;
+        try {
+          reply = await handler({ params, query, body, principal: principal as never, req, res });
+        } catch (error) {
+          const counted = error instanceof AppError && spec.attempts?.countedErrors.includes(error.code);
+          if (!counted) await reservation?.release();
+          throw error;
+        }
+        await reservation?.release();
         if (!reply || res.headersSent) return;
         for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
         if (reply.body === undefined) {

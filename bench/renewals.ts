@@ -174,6 +174,8 @@ async function wave(
     STRIPE_API_BASE: ctx.stripeUrl,
     STRIPE_WEBHOOK_SECRET: 'whsec_bench_0123456789abcdef',
     APP_SECRET: crypto.randomBytes(32).toString('hex'),
+    // required by the configuration; the bench's worker talks to the time-skipping server's plain client
+    TEMPORAL_PAYLOAD_KEY: crypto.randomBytes(32).toString('hex'),
     LICENCE_KEYS_DIR: ctx.keysDir,
     LICENCE_ACTIVE_KEY_ID: 'bench-1',
     ...(process.env.BENCH_MAX_CACHED_WORKFLOWS

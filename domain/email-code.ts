@@ -13,6 +13,27 @@ export interface EmailCodeSettings {
   verifiedGraceSeconds: number;
 }
 
+/**
+ * Limits across challenges (docs/security.md), counted by the API in PostgreSQL: a challenge's own tries and
+ * re-sends (EmailCodeSettings) reset when the challenge is opened again, these do not.
+ */
+export interface EmailCodeLimits {
+  /** the window of the two limits below */
+  windowSeconds: number;
+  /** codes mailed to one address (new challenges and re-sends, every purpose) per window */
+  maxCodesPerWindow: number;
+}
+
+export const DEFAULT_EMAIL_CODE_LIMITS: EmailCodeLimits = { windowSeconds: 3600, maxCodesPerWindow: 6 };
+
+/** How the customer gets a new code once a challenge is locked or expired: the request that sent it, again. */
+export const NEW_CODE_REQUEST: Record<ChallengePurpose, string> = {
+  ACCOUNT_CONFIRMATION: 'POST /accounts again with the same details',
+  MACHINE_LINK: 'POST /installations/me/account-link again',
+  INSTALLATION_CLAIM: 'POST /installations again for this base and machine',
+  PASSWORD_RESET: 'POST /password-resets again',
+};
+
 export type ChallengeState = 'PENDING' | 'VERIFIED' | 'EXPIRED' | 'LOCKED';
 
 export type SubmitCodeResult =

@@ -51,10 +51,24 @@ export const configSchema = z.object({
   /** key for HMAC of emailed codes at rest; at least 32 characters */
   APP_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
 
+  /**
+   * AES-256 key (64 hex characters) encrypting Temporal payloads (codes, client secrets) in workflow
+   * histories; the same on every API and worker process. Generated per machine in development.
+   */
+  TEMPORAL_PAYLOAD_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (`openssl rand -hex 32`)'),
+
   EMAIL_CODE_TTL_SECONDS: seconds(30 * 60),
   EMAIL_CODE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
   EMAIL_CODE_RESEND_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(60),
   EMAIL_CODE_MAX_RESENDS: z.coerce.number().int().min(0).default(5),
+  /**
+   * across challenges, per address and window: the wrong codes checked (EMAIL_CODE_MAX_ATTEMPTS, whatever
+   * the challenge) and the codes mailed (new challenges and re-sends)
+   */
+  EMAIL_CODE_LIMIT_WINDOW_SECONDS: seconds(3600),
+  EMAIL_CODE_MAX_CODES_PER_WINDOW: z.coerce.number().int().positive().default(6),
   /** after a correct code, how long a re-submission of it still answers "ok" (lets a crashed client retry) */
   EMAIL_CODE_VERIFIED_GRACE_SECONDS: seconds(15 * 60),
 
@@ -146,11 +160,39 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The seller's legal identity printed on invoices. Development and tests get a placeholder (a fake SIREN);
+ * production must set every one, like APP_SECRET: a forgotten one would print the placeholder on legal invoices.
+ */
+const PLACEHOLDER_SELLER = { SELLER_SIREN: '123456789', SELLER_VAT_NUMBER: 'FR32123456789' };
+
+export const SELLER_IDENTITY_KEYS = [
+  'SELLER_NAME',
+  'SELLER_ADDRESS',
+  'SELLER_SIREN',
+  'SELLER_VAT_NUMBER',
+  'SELLER_LEGAL_FORM',
+  'SELLER_SHARE_CAPITAL',
+  'SELLER_RCS_CITY',
+] as const;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (env.NODE_ENV === 'production') {
+    for (const key of SELLER_IDENTITY_KEYS) {
+      if (!env[key]?.trim())
+        problems.push(`${key}: required in production (the seller printed on invoices; no placeholder)`);
+    }
+    // the placeholders of .env.example, copied as they are, are as fake as the defaults
+    for (const key of ['SELLER_SIREN', 'SELLER_VAT_NUMBER'] as const) {
+      if (env[key]?.trim() === PLACEHOLDER_SELLER[key])
+        problems.push(
+          `${key}: ${PLACEHOLDER_SELLER[key]} is the example placeholder, not the seller's number`,
+        );
+    }
   }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
 }
 
@@ -176,6 +218,14 @@ export function emailCodeSettings(config: Config) {
     resendCooldownSeconds: config.EMAIL_CODE_RESEND_COOLDOWN_SECONDS,
     maxResends: config.EMAIL_CODE_MAX_RESENDS,
     verifiedGraceSeconds: config.EMAIL_CODE_VERIFIED_GRACE_SECONDS,
+  };
+}
+
+/** The email-code limits across challenges, applied by the API (services/email-codes/email-code-flow.ts). */
+export function emailCodeLimits(config: Config) {
+  return {
+    windowSeconds: config.EMAIL_CODE_LIMIT_WINDOW_SECONDS,
+    maxCodesPerWindow: config.EMAIL_CODE_MAX_CODES_PER_WINDOW,
   };
 }
 

@@ -9,6 +9,7 @@
  * Files named `*.pre-<patch>.json` hold histories recorded before a patch: this script never rewrites them
  * (see docs/workflow-versioning.md). With names, only those scenarios are recorded.
  */
+import { decodePayloadsIn } from '../infra/payload-codec';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -89,8 +90,14 @@ async function until<T>(
   throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await read())}`);
 }
 
+/**
+ * Histories are committed decoded (docs/workflow-versioning.md): the payloads the codec encrypted in
+ * Temporal are decrypted with the recording client's own codecs before the file is written.
+ */
 async function save(name: string, handle: WorkflowHandle): Promise<void> {
-  const history = await handle.fetchHistory();
+  let history = await handle.fetchHistory();
+  for (const codec of [...handle.client.options.loadedDataConverter.payloadCodecs].reverse())
+    history = await decodePayloadsIn(history, codec);
   const file = path.join(outDir, `${name}.json`);
   fs.writeFileSync(file, `${historyToJSON(history)}\n`);
   console.log(

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
-import type { EmailCodeSettings } from '../domain/email-code';
+import type { EmailCodeLimits, EmailCodeSettings } from '../domain/email-code';
 import type { InvoiceSeller } from '../domain/invoice';
 import type { LicenceKeyRing } from '../infra/licence-keys';
 import type { PrismaClient } from '../infra/prisma';
@@ -41,6 +41,8 @@ export interface ServiceDeps {
   temporal: Client;
   taskQueue: string;
   emailCode: EmailCodeSettings;
+  /** limits across challenges; DEFAULT_EMAIL_CODE_LIMITS when not given */
+  emailCodeLimits?: EmailCodeLimits;
   stripe: Stripe;
   stripeWebhookSecret: string;
   licenceKeys: LicenceKeyRing;

@@ -9,7 +9,7 @@ import { confirmPasswordReset, requestPasswordReset } from '../../services/accou
 import { updateAccount } from '../../services/accounts/update-account';
 import { actorOf, canAccessAccount, type Principal } from '../../services/auth/principal';
 import type { ServiceDeps } from '../../services/deps';
-import { passwordAttemptLimiters } from '../attempt-limiter';
+import { passwordAttempts } from '../attempt-limiter';
 import type { RouteKit } from '../route-kit';
 import { accountDetails, accountId, accountView, code, codeSent, email, password } from '../schemas';
 
@@ -30,7 +30,7 @@ function requireAccountAccess(principal: Principal, id: number): void {
 export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
   // one set of counters for both password-checked routes
-  const passwordLimits = passwordAttemptLimiters();
+  const passwordLimits = passwordAttempts();
 
   kit.route(
     router,
@@ -47,7 +47,7 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           schema: codeSent.extend({ accountId: z.number(), status: z.enum(['PENDING', 'ACTIVE']) }),
         },
       },
-      errors: ['ACCOUNT_EXISTS'],
+      errors: ['ACCOUNT_EXISTS', 'RESEND_TOO_SOON', 'RESEND_LIMIT_REACHED'],
     },
     async ({ body, principal }) => {
       const { email: address, ...details } = body;
@@ -146,7 +146,7 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       }),
       responses: { 200: { description: 'updated account', schema: accountView } },
       errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INVALID_PASSWORD', 'ACCOUNT_EXISTS', 'TOO_MANY_ATTEMPTS'],
-      middlewares: passwordLimits,
+      attempts: passwordLimits,
     },
     async ({ params, body, principal }) => {
       requireAccountAccess(principal, params.accountId);
@@ -180,7 +180,7 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         },
       },
       errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INVALID_PASSWORD', 'TOO_MANY_ATTEMPTS'],
-      middlewares: passwordLimits,
+      attempts: passwordLimits,
     },
     async ({ params, body, principal }) => {
       requireAccountAccess(principal, params.accountId);

@@ -56,7 +56,7 @@ export function installationRoutes(
           }),
         },
       },
-      errors: ['BASE_ALREADY_CLAIMED', 'RATE_LIMITED'],
+      errors: ['BASE_ALREADY_CLAIMED', 'RATE_LIMITED', 'RESEND_TOO_SOON', 'RESEND_LIMIT_REACHED'],
       middlewares: [registrationLimiter],
     },
     async ({ body, req }) => {
@@ -161,7 +161,7 @@ export function installationRoutes(
           schema: z.object({ status: z.literal('LINKED'), accountId: z.number() }),
         },
       },
-      errors: ['ACCOUNT_NOT_FOUND'],
+      errors: ['ACCOUNT_NOT_FOUND', 'RESEND_TOO_SOON', 'RESEND_LIMIT_REACHED'],
     },
     async ({ body, principal }) => {
       const result = await requestMachineLink(deps, {

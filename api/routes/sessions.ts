@@ -183,7 +183,7 @@ export function sessionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           }),
         },
       },
-      errors: ['SESSION_NOT_FOUND', 'SESSION_ENDED', 'BASE_FORBIDDEN'],
+      errors: ['SESSION_NOT_FOUND', 'SESSION_ENDED'],
     },
     async ({ params, principal }) => ({
       status: 200,
@@ -202,7 +202,7 @@ export function sessionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       authCache: true,
       params: sessionParams,
       responses: { 200: { description: 'how the session ended', schema: ended } },
-      errors: ['SESSION_NOT_FOUND', 'BASE_FORBIDDEN'],
+      errors: ['SESSION_NOT_FOUND'],
     },
     async ({ params, principal }) => ({
       status: 200,
@@ -227,7 +227,7 @@ export function sessionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       responses: {
         200: { description: 'evicted', schema: ended.extend({ reason: z.string() }) },
       },
-      errors: ['SESSION_NOT_FOUND', 'SESSION_ENDED', 'BASE_FORBIDDEN'],
+      errors: ['SESSION_NOT_FOUND', 'SESSION_ENDED'],
     },
     async ({ params, body, principal }) => ({
       status: 200,

@@ -10,7 +10,7 @@ import { generateLicenceKey } from '../licence-keys';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from './binaries';
 import { startMailCatcher } from './mail-catcher';
-import { startEmbeddedPostgres } from './postgres';
+import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './postgres';
 import { startStripeMock } from './stripe-mock';
 import { startTemporalDevServer } from './temporal';
 
@@ -39,12 +39,10 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
     if (!env.DATABASE_URL) {
       const pgPort = port(env.EMBEDDED_POSTGRES_PORT, 5433);
       logger.info({ port: pgPort }, 'starting embedded PostgreSQL');
-      const pg = await startEmbeddedPostgres({
-        dataDir: path.join(varDir, 'postgres'),
-        port: pgPort,
-        persistent: true,
-        onLog: (line) => logger.debug({ component: 'postgres' }, line),
-      });
+      const pg = await superviseEmbeddedPostgres(
+        { dataDir: path.join(varDir, 'postgres'), port: pgPort, persistent: true },
+        logger,
+      );
       stops.push(() => pg.stop());
       await pg.createDatabase('licensing');
       env.DATABASE_URL = pg.urlFor('licensing');
@@ -122,6 +120,15 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
       summary.secret = `APP_SECRET generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
     }
 
+    if (!env.TEMPORAL_PAYLOAD_KEY && env.NODE_ENV !== 'production') {
+      // the key of Temporal payloads on this machine, generated once (every process of `npm start` reads it)
+      const file = path.join(varDir, 'temporal-payload-key');
+      if (!fs.existsSync(file))
+        fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
+      env.TEMPORAL_PAYLOAD_KEY = fs.readFileSync(file, 'utf8').trim();
+      summary.payloads = `Temporal payloads encrypted with a key generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
+    }
+
     if (!env.LICENCE_KEYS_DIR && env.NODE_ENV !== 'production') {
       // a licence-signing key of this machine, generated once: files it signs verify with its own key only
       const dir = path.join(varDir, 'licence-keys');
@@ -136,4 +143,64 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
     throw error;
   }
   return { summary, stop };
+}
+
+/**
+ * The embedded PostgreSQL of `npm start`, restarted when it stops by itself (killed, crashed): the
+ * service's connection pools reconnect on their own once it is back (docs/faults.md). Restarts are tried
+ * every second, then less often, until one succeeds or the stack stops.
+ */
+export async function superviseEmbeddedPostgres(
+  options: Omit<EmbeddedPostgresOptions, 'onLog' | 'onUnexpectedExit'>,
+  logger: Logger,
+): Promise<EmbeddedPostgres> {
+  let stopped = false;
+  let current: EmbeddedPostgres;
+  let timer: NodeJS.Timeout | undefined;
+  const start = (): Promise<EmbeddedPostgres> =>
+    startEmbeddedPostgres({
+      ...options,
+      onLog: (line) => logger.debug({ component: 'postgres' }, line),
+      onUnexpectedExit: (how) => {
+        logger.error({ component: 'postgres', how }, 'embedded PostgreSQL stopped; restarting it');
+        restart(1);
+      },
+    });
+  const restart = (attempt: number) => {
+    if (stopped) return;
+    timer = setTimeout(
+      () => {
+        start().then(
+          (pg) => {
+            if (stopped) return void pg.stop();
+            current = pg;
+            logger.info({ component: 'postgres', attempt }, 'embedded PostgreSQL restarted');
+          },
+          (error: unknown) => {
+            logger.warn({ component: 'postgres', err: error, attempt }, 'embedded PostgreSQL restart failed');
+            restart(attempt + 1);
+          },
+        );
+      },
+      Math.min(1000 * attempt, 10_000),
+    );
+  };
+  current = await start();
+  return {
+    get adminUrl() {
+      return current.adminUrl;
+    },
+    get pid() {
+      return current.pid;
+    },
+    port: current.port,
+    dataDir: current.dataDir,
+    urlFor: (database) => current.urlFor(database),
+    createDatabase: (name, template) => current.createDatabase(name, template),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await current.stop();
+    },
+  };
 }

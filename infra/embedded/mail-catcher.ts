@@ -43,6 +43,8 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
   const caught: CaughtMail[] = [];
   const waiters = new Set<() => void>();
   if (options.dir) fs.mkdirSync(options.dir, { recursive: true });
+  // numbering goes on after the files of earlier runs: a restart never overwrites a kept message
+  const firstId = (options.dir ? highestMessageNumber(options.dir) : 0) + 1;
 
   const smtp = new SMTPServer({
     authOptional: true,
@@ -55,7 +57,7 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
         const raw = Buffer.concat(chunks);
         simpleParser(raw)
           .then((parsed) => {
-            const id = caught.length + 1;
+            const id = firstId + caught.length;
             const mail: CaughtMail = {
               id,
               receivedAt: new Date(),
@@ -128,6 +130,16 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
       if (web) await new Promise<void>((resolve) => web.close(() => resolve()));
     },
   };
+}
+
+/** The highest `<n>.eml` already in the folder (0 when none). */
+function highestMessageNumber(dir: string): number {
+  let highest = 0;
+  for (const name of fs.readdirSync(dir)) {
+    const match = /^(\d+)\.eml$/.exec(name);
+    if (match) highest = Math.max(highest, Number(match[1]));
+  }
+  return highest;
 }
 
 function escapeHtml(value: string): string {

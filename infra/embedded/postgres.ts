@@ -21,6 +21,8 @@ export interface EmbeddedPostgres {
   dataDir: string;
   urlFor(database: string): string;
   createDatabase(name: string, template?: string): Promise<void>;
+  /** the postmaster's process id */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -29,6 +31,8 @@ export interface EmbeddedPostgresOptions {
   port: number;
   persistent: boolean;
   onLog?: (line: string) => void;
+  /** the server stopped by itself (killed, crashed) after it was ready: a supervisor restarts it */
+  onUnexpectedExit?: (how: string) => void;
 }
 
 const USER = 'postgres';
@@ -175,6 +179,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   );
   const killOnExit = () => child.kill('SIGINT');
   process.on('exit', killOnExit);
+  // one promise for the exit, whenever it happens: stop() after a kill must not wait for an event already past
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  let ready = false;
+  child.once('exit', (code, signal) => {
+    process.off('exit', killOnExit);
+    if (ready && !stopping)
+      options.onUnexpectedExit?.(signal ? `killed by ${signal}` : `exited with ${code}`);
+  });
   await new Promise<void>((resolve, reject) => {
     let stderr = '';
     const onData = (chunk: Buffer) => {
@@ -189,6 +202,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       reject(new Error(`PostgreSQL exited (${code}) before accepting connections:\n${stderr}`)),
     );
   });
+  ready = true;
 
   const urlFor = (database: string) =>
     `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
@@ -199,14 +213,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     dataDir,
     urlFor,
     createDatabase: (name, template) => createDatabaseIfMissing(adminUrl, name, template),
+    pid: child.pid,
     async stop() {
+      stopping = true;
       process.off('exit', killOnExit);
-      if (child.exitCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
-        });
-      }
+      // a killed server has a signalCode and no exitCode: it is already gone
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT'); // fast shutdown
+      await exited;
       if (!options.persistent) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -19,6 +19,12 @@ export async function requestPasswordReset(deps: ServiceDeps, options: { email: 
       purpose: 'PASSWORD_RESET',
       email,
       accountId: account.id,
+    }).catch((error: unknown) => {
+      // past the mail limits nothing is sent, and the answer stays the same (no sign the account exists)
+      const limited =
+        error instanceof AppError &&
+        (error.code === 'RESEND_TOO_SOON' || error.code === 'RESEND_LIMIT_REACHED');
+      if (!limited) throw error;
     });
   }
   return { codeSentTo: maskEmail(email) };

@@ -3,15 +3,14 @@ import type { Db } from '../../infra/prisma';
 import { canAccessBase, type Principal } from '../auth/principal';
 
 /**
- * The session, if the caller may act on it: its base must be covered by the caller's key (403
- * BASE_FORBIDDEN, as for routes naming a base); ops tokens see every base.
+ * The session, if the caller may act on it: its base must be covered by the caller's key; ops tokens see
+ * every base. Another base's session answers exactly like a missing one (404 SESSION_NOT_FOUND), so
+ * session numbers can't be probed.
  */
 export async function sessionForCaller(db: Db, principal: Principal, sessionId: number) {
   const session = await db.session.findUnique({ where: { id: BigInt(sessionId) } });
-  if (!session) throw new AppError('SESSION_NOT_FOUND', `No session ${sessionId}`);
-  if (!(await canAccessBase(db, principal, session.baseId))) {
-    throw new AppError('BASE_FORBIDDEN', 'This key does not give access to the base of this session');
-  }
+  if (!session || !(await canAccessBase(db, principal, session.baseId)))
+    throw new AppError('SESSION_NOT_FOUND', `No session ${sessionId}`);
   return session;
 }
 

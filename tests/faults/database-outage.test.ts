@@ -35,6 +35,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection,
     taskQueue: h.taskQueue,
+    dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
       prisma: proxied,

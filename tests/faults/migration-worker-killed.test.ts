@@ -135,6 +135,7 @@ it('three migrations caught at three steps, one SIGKILL: each completes once', a
   worker = await Worker.create({
     connection,
     taskQueue: h.taskQueue,
+    dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
       prisma: h.prisma,

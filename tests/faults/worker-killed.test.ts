@@ -263,6 +263,7 @@ it('six bases caught at six steps, one SIGKILL: each purchase and renewal comple
   worker = await Worker.create({
     connection,
     taskQueue,
+    dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
       prisma: h.prisma,

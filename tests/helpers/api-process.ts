@@ -38,6 +38,7 @@ export async function startApiProcess(
       STRIPE_API_BASE: options.stripeApiBase,
       STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
       APP_SECRET: h.secret,
+      TEMPORAL_PAYLOAD_KEY: h.payloadKey,
       LICENCE_KEYS_DIR: h.licenceKeysDir,
       LICENCE_ACTIVE_KEY_ID: 'test-1',
     },

@@ -20,10 +20,12 @@ import {
 import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import type { EmailCodeSettings } from '../../domain/email-code';
+import type { EmailCodeLimits, EmailCodeSettings } from '../../domain/email-code';
 import { createDatabaseIfMissing } from '../../infra/embedded/postgres';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../infra/embedded/mail-catcher';
 import { createMailer, type Mailer } from '../../infra/mailer';
+import { encryptedDataConverter } from '../../infra/payload-codec';
+import type { DataConverter } from '@temporalio/common';
 import { generateLicenceKey, loadLicenceKeyRing } from '../../infra/licence-keys';
 import { createPrisma, type PrismaClient } from '../../infra/prisma';
 import { createStripe } from '../../infra/stripe';
@@ -82,6 +84,8 @@ export const TEST_WEBHOOK_SECRET = 'whsec_test_0123456789abcdef';
 
 export interface HarnessOptions {
   emailCode?: Partial<EmailCodeSettings>;
+  /** limits across challenges (DEFAULT_EMAIL_CODE_LIMITS when absent) */
+  emailCodeLimits?: EmailCodeLimits;
   registrationsPerHour?: number;
   billing?: Partial<BillingSettings>;
   /** another Stripe endpoint than the run's stripe-mock (e.g. a recording proxy in front of it) */
@@ -100,6 +104,9 @@ export interface Harness {
   secret: string;
   licenceKeysDir: string;
   databaseUrl: string;
+  /** TEMPORAL_PAYLOAD_KEY of this harness, and the codec its client and worker share (give it to other workers) */
+  payloadKey: string;
+  dataConverter: DataConverter;
   startWorker(): Promise<Worker>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -122,7 +129,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const mailer = createMailer(mail.smtpUrl, 'Licences <licences@test.local>');
   const address = required('TEST_TEMPORAL_ADDRESS');
   const connection = await Connection.connect({ address });
-  const temporal = new Client({ connection, namespace: 'default' });
+  // payloads encrypted as in production (infra/payload-codec.ts)
+  const payloadKey = crypto.randomBytes(32).toString('hex');
+  const dataConverter = await encryptedDataConverter(payloadKey);
+  const temporal = new Client({ connection, namespace: 'default', dataConverter });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${database}`;
   const secret = crypto.randomBytes(32).toString('hex');
@@ -139,6 +149,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     temporal,
     taskQueue,
     emailCode: { ...defaultEmailCodeSettings, ...options.emailCode },
+    emailCodeLimits: options.emailCodeLimits,
     stripe,
     stripeWebhookSecret: TEST_WEBHOOK_SECRET,
     licenceKeys,
@@ -169,6 +180,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     secret,
     licenceKeysDir,
     databaseUrl,
+    payloadKey,
+    dataConverter,
     async startWorker() {
       worker = await createWorker({
         connection: nativeConnection,
@@ -176,6 +189,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         taskQueue,
         deps: { prisma, mailer, secret, stripe, licenceKeys, billing },
         workflowBundle: await workflowBundle(),
+        dataConverter,
       });
       running = worker.run();
       return worker;

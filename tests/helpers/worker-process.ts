@@ -43,6 +43,7 @@ export async function startWorkerProcess(h: Harness, options: WorkerProcessOptio
       STRIPE_API_BASE: options.stripeApiBase,
       STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
       APP_SECRET: h.secret,
+      TEMPORAL_PAYLOAD_KEY: h.payloadKey,
       LICENCE_KEYS_DIR: h.licenceKeysDir,
       LICENCE_ACTIVE_KEY_ID: 'test-1',
       DUNNING_RETRY_DAYS: h.services.billing.dunningRetryDays.join(','),

@@ -267,6 +267,7 @@ it('the worker dies after the credit is committed, before Temporal hears of it: 
   const doomed = await Worker.create({
     connection,
     taskQueue: h.taskQueue,
+    dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
     shutdownGraceTime: '100ms',
     activities: {

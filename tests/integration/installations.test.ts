@@ -152,25 +152,30 @@ describe('registration and tenancy', () => {
     expect(res.body.error.code).toBe('ACCOUNT_NOT_FOUND');
   });
 
-  it('rate-limits registrations per client address', async () => {
-    const limited = createApp({
-      services: h.services,
-      logger: pino({ level: 'silent' }),
-      registrationsPerHour: 2,
-      readiness: {},
-    });
+  it('rate-limits registrations per client address, across API processes', async () => {
+    // two API processes behind one proxy, sharing the database: the count is in PostgreSQL
+    const apiProcess = () =>
+      createApp({
+        services: h.services,
+        logger: pino({ level: 'silent' }),
+        registrationsPerHour: 2,
+        trustProxyHops: 1,
+        readiness: {},
+      });
+    const [one, two] = [apiProcess(), apiProcess()];
+    const register = (app: typeof one, address: string) =>
+      request(app)
+        .post('/installations')
+        .set('x-forwarded-for', address)
+        .send({ baseId: randomBaseId(), machineName: 'X' });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i += 1) {
-      statuses.push(
-        (await request(limited).post('/installations').send({ baseId: randomBaseId(), machineName: 'X' }))
-          .status,
-      );
-    }
-    expect(statuses).toEqual([201, 201, 429]);
-    const last = await request(limited)
-      .post('/installations')
-      .send({ baseId: randomBaseId(), machineName: 'X' });
+    for (const app of [one, two, one, two]) statuses.push((await register(app, '203.0.113.7')).status);
+    expect(statuses).toEqual([201, 201, 429, 429]);
+    const last = await register(two, '203.0.113.7');
     expect(last.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(last.headers['retry-after'])).toBeGreaterThan(3000);
+    // another address is not affected
+    expect((await register(one, '203.0.113.8')).status).toBe(201);
   });
 });
 

@@ -44,6 +44,7 @@ beforeAll(async () => {
     connection: h.temporal.connection,
     namespace: 'default',
     interceptors: { workflow: [workflowStartInterceptor(metrics)] },
+    dataConverter: h.dataConverter,
   });
   app = createApp({
     services: { ...h.services, temporal: client },

@@ -4,8 +4,10 @@
  * victim's identifiers and a valid body, by foreign installation keys: a key of another customer's base
  * (linked to its own account) and a key of a machine of a base with no account. Each call must answer 403
  * or 404, its body must carry none of the victim's data, and the database must be exactly as before
- * (every table's content hashed before and after). A new tenant-scoped route without a sample body
- * here fails the test, so the matrix cannot silently fall behind the API.
+ * (every table's content hashed before and after). Each answer must also be exactly the answer (status and
+ * code) for an identifier of the same kind that exists nowhere, so identifiers can't be probed. A new
+ * tenant-scoped route without a sample body here fails the test, so the matrix cannot silently fall behind
+ * the API.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
@@ -204,20 +206,37 @@ describe('tenant isolation', () => {
     // what the intruder could not have sent itself (identifiers in the URL may be echoed back in a 404)
     const secrets = [victim.email, victim.details.companyName, 'Jean Dupont', 'COMPTA-1', victim.licenceId];
     const answers: string[] = [];
+    const missing = {
+      baseId: '98765432109876543',
+      accountId: 2_147_480_000,
+      sessionId: 9_007_199_254_740_000,
+      invoiceNumber: victim.invoiceNumber.replace(/\d+$/, (digits) => '9'.repeat(digits.length)),
+      purchaseId: '00000000-0000-4000-8000-00000000dead',
+    };
     for (const op of operations()) {
       if (op.open) continue;
-      const url = op.path
-        .replace('{baseId}', victim.baseId)
-        .replace('{accountId}', String(victim.accountId))
-        .replace('{sessionId}', String(victim.sessionId))
-        .replace('{file}', `${victim.invoiceNumber}.pdf`)
-        .replace('{purchaseId}', victim.purchaseId)
-        .replace('{appSubscriptionId}', '00000000-0000-4000-8000-000000000000')
-        .replace('{ledger}', 'WALLET');
-      const call = request(h.app)[op.method as 'get'](url).set(bearer(intruder.apiKey));
+      const urlFor = (ids: typeof missing) =>
+        op.path
+          .replace('{baseId}', ids.baseId)
+          .replace('{accountId}', String(ids.accountId))
+          .replace('{sessionId}', String(ids.sessionId))
+          .replace('{file}', `${ids.invoiceNumber}.pdf`)
+          .replace('{purchaseId}', ids.purchaseId)
+          .replace('{appSubscriptionId}', '00000000-0000-4000-8000-000000000000')
+          .replace('{ledger}', 'WALLET');
       const body = op.hasBody ? sampleBody(op.name, victim) : undefined;
-      const res = body === undefined ? await call : await call.send(body as object);
-      answers.push(`${op.name} → ${res.status} ${res.body?.error?.code ?? ''}`);
+      const send = async (url: string) => {
+        const call = request(h.app)[op.method as 'get'](url).set(bearer(intruder.apiKey));
+        return body === undefined ? await call : await call.send(body as object);
+      };
+      const res = await send(urlFor(victim));
+      const answer = `${res.status} ${res.body?.error?.code ?? ''}`;
+      answers.push(`${op.name} → ${answer}`);
+      const nowhere = await send(urlFor(missing));
+      expect({ op: op.name, answer }).toEqual({
+        op: op.name,
+        answer: `${nowhere.status} ${nowhere.body?.error?.code ?? ''}`,
+      });
       expect({ op: op.name, status: [403, 404].includes(res.status) ? 'refused' : res.status }).toEqual({
         op: op.name,
         status: 'refused',

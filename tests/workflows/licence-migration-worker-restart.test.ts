@@ -57,6 +57,7 @@ it('the worker dies between "create A1" and "mark v15": the migration completes 
   const doomed = await Worker.create({
     connection,
     taskQueue: h.taskQueue,
+    dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
     activities: {
       ...real,

@@ -169,6 +169,7 @@ it('the worker is killed while the renewal charge is in flight: one charge, one 
   worker = await Worker.create({
     connection,
     taskQueue,
+    dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
       prisma: h.prisma,
