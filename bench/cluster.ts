@@ -40,6 +40,7 @@ import { startTemporalDevServer } from '../infra/embedded/temporal';
 import { startTemporalServer } from '../infra/embedded/temporal-server';
 import { generateLicenceKey } from '../infra/licence-keys';
 import { migrateDatabase } from '../infra/migrate';
+import { encryptedDataConverter } from '../infra/payload-codec';
 import { subscriptionWorkflowId } from '../workflows/ids';
 import {
   log,
@@ -54,6 +55,8 @@ import {
   type BenchBase,
 } from './common';
 import { Histogram } from './histogram';
+
+const PAYLOAD_KEY = crypto.randomBytes(32).toString('hex');
 
 const settings = {
   raw: num('BENCH_RAW', 300),
@@ -160,7 +163,10 @@ interface TemporalFigures {
 async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Promise<TemporalFigures> {
   const front = cluster.front.url;
   const connection = await Connection.connect({ address: cluster.temporal.address });
-  const client = new Client({ connection, namespace: cluster.temporal.namespace });
+  // the service processes encrypt their payloads with this key; the raw workflow's worker does too, so that
+  // the ratios compare like with like
+  const dataConverter = await encryptedDataConverter(PAYLOAD_KEY);
+  const client = new Client({ connection, namespace: cluster.temporal.namespace, dataConverter });
   const stripe = new Stripe('sk_test_bench');
   try {
     // 1. raw: a worker in this process
@@ -170,6 +176,7 @@ async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Pr
       connection: nativeConnection,
       namespace: cluster.temporal.namespace,
       taskQueue,
+      dataConverter,
       workflowsPath: require.resolve('./raw-workflow'),
       activities: { echo: async (value: string) => value },
     });
@@ -552,6 +559,7 @@ async function main() {
           STRIPE_API_BASE: stripe.url,
           STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
           APP_SECRET: crypto.randomBytes(32).toString('hex'),
+          TEMPORAL_PAYLOAD_KEY: PAYLOAD_KEY,
           LICENCE_KEYS_DIR: keysDir,
           LICENCE_ACTIVE_KEY_ID: 'bench-1',
           REGISTRATION_RATE_LIMIT_PER_HOUR: '100000000',

@@ -50,6 +50,8 @@ export async function startTestCluster(
       STRIPE_API_BASE: options.stripeApiBase,
       STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
       APP_SECRET: h.secret,
+      // the test's client reads the same encrypted payloads
+      TEMPORAL_PAYLOAD_KEY: h.payloadKey,
       LICENCE_KEYS_DIR: h.licenceKeysDir,
       LICENCE_ACTIVE_KEY_ID: 'test-1',
       REGISTRATION_RATE_LIMIT_PER_HOUR: '10000',
@@ -61,7 +63,11 @@ export async function startTestCluster(
     frontPort: 0,
   });
   const connection = await Connection.connect({ address: cluster.temporal.address });
-  const client = new Client({ connection, namespace: cluster.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: cluster.temporal.namespace,
+    dataConverter: h.dataConverter,
+  });
   return {
     ...cluster,
     client,
