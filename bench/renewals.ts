@@ -32,6 +32,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { billingSettings, loadConfig } from '../infra/config';
 import { startTimeSkippingServer } from '../infra/embedded/temporal';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { freePort } from '../infra/embedded/ports';
 import { startEmbeddedPostgres } from '../infra/embedded/postgres';
 import { startStripeMock } from '../infra/embedded/stripe-mock';
@@ -157,7 +158,7 @@ async function wave(
   },
 ): Promise<WaveResult> {
   log(`wave of ${size}: time-skipping server, worker process`);
-  const env = await startTimeSkippingServer();
+  const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
   servers.push(env);
   const smtp = await startSmtpSink();
   const taskQueue = `bench-renewals-${size}-${Date.now()}`;

@@ -23,7 +23,6 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -121,14 +120,11 @@ const payments = proxyActivities<PaymentActivities>({
 });
 
 /**
- * The steps between the order and the payment instructions (Stripe customer, PaymentIntent, noting it) run
- * as local activities, in the worker's workflow task: the ERP waits for their answer, and three server round
- * trips each way were most of that wait (docs/benchmarks.md). They are short and keyed, so a retry after a
- * crash sends the same requests. Executions that ordered before this ran them as activities (patch).
+ * The steps between the order and the payment instructions (Stripe customer, PaymentIntent, noting it) and
+ * the activation once paid run as local activities, in the worker's workflow task: the ERP (or the customer)
+ * waits for their answer, and three server round trips each way were most of that wait (docs/benchmarks.md).
+ * They are short and keyed, so a retry after a crash sends the same requests.
  */
-const PURCHASE_LOCAL_ACTIVITIES_PATCH = 'purchase-local-activities';
-/** the same for the activation once paid (payment, invoice, licence; then the email) */
-const ACTIVATION_LOCAL_ACTIVITIES_PATCH = 'activation-local-activities';
 const localPayments = proxyLocalActivities<PaymentActivities>({
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes' },
@@ -439,7 +435,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     s.paidThroughIndex = 0;
     setPeriod();
     // local activities, as the ordering steps: the activation is what the customer waits for once paid
-    const subs = patched(ACTIVATION_LOCAL_ACTIVITIES_PATCH) ? localSubscriptions : subscriptions;
+    const subs = localSubscriptions;
     const { invoiceNumber } = await subs.activateLicence({
       licenceId: s.licenceId,
       purchaseId: s.purchase!.purchaseId,
@@ -482,8 +478,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   async function buyOnline(): Promise<void> {
     const p = s.purchase!;
-    const local = patched(PURCHASE_LOCAL_ACTIVITIES_PATCH);
-    const ordering = local ? localPayments : payments;
+    const ordering = localPayments;
     s.customerId = await ordering.ensureStripeCustomer({
       licenceId: s.licenceId,
       baseId: s.baseId,
@@ -503,7 +498,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     });
     p.paymentIntentId = intent.paymentIntentId;
     clientSecret = intent.clientSecret;
-    await (local ? localSubscriptions : subscriptions).notePaymentIntent({
+    await localSubscriptions.notePaymentIntent({
       purchaseId: p.purchaseId,
       paymentIntentId: intent.paymentIntentId,
     });

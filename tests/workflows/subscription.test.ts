@@ -17,6 +17,7 @@ import { addDays, daysBetween, nthPeriod, type LocalDate } from '../../domain/pe
 import { prorateCents } from '../../domain/proration';
 import { applyRateBasisPoints } from '../../domain/money';
 import { startTimeSkippingServer } from '../../infra/embedded/temporal';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import type { ServiceDeps } from '../../services/deps';
 import { createOpsToken } from '../../services/ops/ops-tokens';
 import { createActivities } from '../../worker';
@@ -49,7 +50,7 @@ beforeAll(async () => {
     Infinity,
   );
   h = await createHarness({ stripeApiBase: recorder.url });
-  env = await startTimeSkippingServer();
+  env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
   const taskQueue = `subscriptions-${Date.now()}`;
   const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
   app = createApp({
