@@ -127,13 +127,14 @@ export async function purchaseLicence(
   const workflowId = subscriptionWorkflowId(baseId);
   const autoRenew = request.paymentMethod === 'ONLINE' ? (request.autoRenew ?? true) : false;
 
-  const { purchaseId } = await deps.prisma.$transaction(async (tx) => {
+  const { purchaseId, created } = await deps.prisma.$transaction(async (tx) => {
     // one purchase at a time per base: serialise the check and the insert
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`purchase:${baseId}`}))`;
     const again = await tx.purchase.findUnique({
       where: { baseId_clientKey: { baseId, clientKey: request.idempotencyKey } },
     });
-    if (again) return { licenceId: again.licenceId!, purchaseId: again.id };
+    // a concurrent request with the same key recorded it first: this one is a retry
+    if (again) return { purchaseId: again.id, created: false };
     const running = await tx.licence.findFirst({
       where: { baseId, version: 'A1', status: { in: ['PENDING', 'ACTIVE', 'PAST_DUE'] } },
     });
@@ -196,8 +197,9 @@ export async function purchaseLicence(
         termsVersion: request.terms.version,
       },
     });
-    return { licenceId: licence.id, purchaseId: purchase.id };
+    return { purchaseId: purchase.id, created: true };
   });
+  if (!created) return replay(deps, purchaseId, fingerprint(request));
 
   const instructions = await startSubscription(deps, purchaseId);
   return { created: true, ...(await purchaseView(deps, purchaseId, instructions)) };

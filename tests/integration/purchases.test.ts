@@ -157,6 +157,32 @@ it('card purchase: PaymentIntent, signed webhook, licence active, paid invoice d
   expect(second.body.error.code).toBe('LICENCE_ALREADY_ACTIVE');
 });
 
+it('50 parallel purchases with one idempotency key: one purchase, and only the first answer says created', async () => {
+  const { baseId, apiKey } = await registerMachine(h);
+  const body = {
+    idempotencyKey: `parallel-${baseId}`,
+    edition: 'ENTERPRISE',
+    mode: 'CLOUD',
+    connections: 2,
+    period: 'MONTHLY',
+    paymentMethod: 'ONLINE',
+    billing,
+    terms,
+  };
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      request(h.app).post(`/bases/${baseId}/subscriptions`).set(bearer(apiKey)).send(body),
+    ),
+  );
+  expect(answers.map((a) => a.status).sort((a, b) => a - b)).toEqual([...Array<number>(49).fill(200), 201]);
+  expect(answers.filter((a) => a.body.created === true)).toHaveLength(1);
+  expect(answers.filter((a) => a.body.created === false)).toHaveLength(49);
+  expect(new Set(answers.map((a) => a.body.purchaseId)).size).toBe(1);
+  expect(new Set(answers.map((a) => a.body.payment?.paymentIntentId)).size).toBe(1);
+  expect(await h.prisma.purchase.count({ where: { baseId } })).toBe(1);
+  expect(await h.prisma.licence.count({ where: { baseId } })).toBe(1);
+});
+
 it('cheque purchase waits for ops to confirm receipt, then the licence is active and invoiced', async () => {
   const { baseId, apiKey } = await registerMachine(h);
   const res = await request(h.app)
@@ -311,31 +337,27 @@ it('public catalogue and quotes: the seed figure, reverse charge with its legal 
     .post('/quotes')
     .send({ edition: 'ENTERPRISE', mode: 'LOCAL', connections: 1, period: 'ANNUAL', country: 'FRA' });
   expect(seed.body).toMatchObject({ totalExclVatCents: 10200, vatCents: 2040, totalInclVatCents: 12240 });
-  const eu = await request(h.app)
-    .post('/quotes')
-    .send({
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'ANNUAL',
-      country: 'DEU',
-      vatNumber: 'DE123456789',
-    });
+  const eu = await request(h.app).post('/quotes').send({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'ANNUAL',
+    country: 'DEU',
+    vatNumber: 'DE123456789',
+  });
   expect(eu.body).toMatchObject({
     vatCents: 0,
     totalInclVatCents: 10200,
     vat: { kind: 'EU_REVERSE_CHARGE', legalMention: expect.stringContaining('Autoliquidation') },
   });
-  const bad = await request(h.app)
-    .post('/quotes')
-    .send({
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'ANNUAL',
-      country: 'DEU',
-      vatNumber: 'XX1',
-    });
+  const bad = await request(h.app).post('/quotes').send({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'ANNUAL',
+    country: 'DEU',
+    vatNumber: 'XX1',
+  });
   expect(bad.status).toBe(422);
   expect(bad.body.error.code).toBe('VAT_NUMBER_INVALID');
 });
