@@ -99,7 +99,9 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
     charge: {
       licenceId: string;
       idempotencyKey: string;
+      /** the PaymentIntent, or `none:<key>` for a zero amount settled without Stripe */
       paymentIntentId: string;
+      provider?: 'STRIPE' | 'NONE';
       quote: Quote;
       saleDate: LocalDate;
     },
@@ -111,7 +113,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       payment: {
         idempotencyKey: charge.idempotencyKey,
         method: 'ONLINE',
-        provider: 'STRIPE',
+        provider: charge.provider ?? 'STRIPE',
         reference: charge.paymentIntentId,
         amountCents: charge.quote.totalInclVatCents,
       },
@@ -232,6 +234,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       licenceId: string;
       idempotencyKey: string;
       paymentIntentId: string;
+      provider?: 'STRIPE' | 'NONE';
       quote: Quote;
       periodStart: LocalDate;
       periodEnd: LocalDate;
@@ -258,6 +261,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       licenceId: string;
       idempotencyKey: string;
       paymentIntentId: string;
+      provider?: 'STRIPE' | 'NONE';
       terms: LicenceTerms;
       quote: Quote;
       saleDate: LocalDate;
@@ -392,6 +396,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       periodEnd?: LocalDate;
       nextAttemptOn?: LocalDate;
       reason?: string;
+      paymentIntentId?: string;
     }): Promise<void> {
       await mailer.send(await licenceMail(prisma, input.licenceId, input));
     },

@@ -11,7 +11,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
@@ -347,24 +346,19 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
   });
   const declined = new Set<string>();
   const decline = new Set<string>();
-  const chargeOffSession: PaymentActivities['chargeOffSession'] = async (input) => {
+  const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
     const licence = [...decline].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
     if (licence && !declined.has(licence)) {
       declined.add(licence);
-      throw ApplicationFailure.create({
-        type: 'PAYMENT_DECLINED',
-        message: 'Your card was declined.',
-        nonRetryable: true,
-        details: [{ declineCode: 'insufficient_funds' }],
-      });
+      return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
     }
-    return real.chargeOffSession(input);
+    return real.collectPayment(input);
   };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...real, chargeOffSession },
+    activities: { ...real, collectPayment },
   });
   const running = worker.run();
   const tick = () => env.sleep(60_000);

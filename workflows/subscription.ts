@@ -16,7 +16,6 @@
  * retried activity never charges twice. The workflow continues-as-new at each period.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -33,6 +32,8 @@ import type { SubscriptionActivities } from '../activities/subscriptions';
 import type { PaymentMethodKind, LicenceTerms, SubscriptionSettings } from '../domain/licence';
 import { dayOf, startOfDayMs } from '../domain/licence';
 import { addDays, nthPeriod, type LocalDate } from '../domain/periods';
+import type { Quote } from '../domain/quote';
+import { collectPayment, collectedOf, Settlements, type Collected } from './collect-payment';
 import { paymentResultSignal, type PaymentResult } from './payment-messages';
 import { settleAtDeadline } from './payment-deadline';
 import { markWaiting } from './search-attributes';
@@ -75,7 +76,13 @@ export interface SubscriptionState {
   periodEnd?: LocalDate;
   customerId?: string;
   paymentMethodId?: string;
-  dunning?: { failures: number; nextAttemptOn?: LocalDate; lastFailure?: string };
+  dunning?: {
+    failures: number;
+    nextAttemptOn?: LocalDate;
+    lastFailure?: string;
+    /** the last attempt needs the customer (authentication) on this PaymentIntent; its success renews */
+    awaitingCustomer?: { paymentIntentId: string; idempotencyKey: string; quote: Quote };
+  };
 }
 
 export interface SubscriptionWorkflowInput {
@@ -145,19 +152,6 @@ function refuse(type: string, message: string, details?: unknown): ApplicationFa
   });
 }
 
-/** A card decline (or another business refusal) from an activity, as opposed to a bug or an outage. */
-function declined(error: unknown): string | undefined {
-  if (
-    error instanceof ActivityFailure &&
-    error.cause instanceof ApplicationFailure &&
-    error.cause.type === 'PAYMENT_DECLINED'
-  ) {
-    const details = error.cause.details?.[0] as { declineCode?: string; code?: string } | undefined;
-    return details?.declineCode ?? details?.code ?? error.cause.message;
-  }
-  return undefined;
-}
-
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
   const { settings } = input;
   const s: SubscriptionState = { ...input.state };
@@ -170,6 +164,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   let decision: OpsDecision | undefined;
   let replayRequested = false;
   let moneyBusy = false; // one charge at a time: renewal, manual renewal, change
+  const settlements = new Settlements(); // the webhook's results, for charges waiting on them
 
   const withMoneyLock = async <T>(work: () => Promise<T>): Promise<T> => {
     await condition(() => !moneyBusy);
@@ -195,6 +190,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(getSubscriptionStateQuery, () => s);
 
   setHandler(paymentResultSignal, (result) => {
+    settlements.deliver(result);
     if (s.status !== 'AWAITING_PAYMENT' || result.paymentIntentId !== s.purchase?.paymentIntentId) return;
     if (result.status === 'succeeded') paid = result;
     else s.purchase.lastFailure = result.failureCode ?? result.failureMessage ?? 'failed';
@@ -263,7 +259,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
           throw refuse('CHANGE_REFUSED', 'The next period is already paid', { reason: 'ALREADY_RENEWED' });
         const receipt = await chargeRenewal(`manual:${s.periodIndex + 1}`);
         if (!receipt)
-          throw refuse('PAYMENT_DECLINED', 'The card was declined', { reason: s.dunning?.lastFailure });
+          throw refuse('PAYMENT_DECLINED', 'The card was declined', {
+            reason: s.dunning?.lastFailure,
+            ...(s.dunning?.awaitingCustomer
+              ? { paymentIntentId: s.dunning.awaitingCustomer.paymentIntentId }
+              : {}),
+          });
         return receipt;
       }),
     {
@@ -300,27 +301,20 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
             reason: priced.reason,
           });
         const idempotencyKey = `change:${s.licenceId}:${day}:${next.edition}:${next.mode}:${next.connections}`;
-        let chargeId: string;
-        try {
-          chargeId = (
-            await payments.chargeOffSession({
-              customerId: s.customerId,
-              paymentMethodId: s.paymentMethodId,
-              amountCents: priced.quote.totalInclVatCents,
-              currency: 'eur',
-              idempotencyKey,
-              metadata: { workflowId, licenceId: s.licenceId, kind: 'change' },
-            })
-          ).paymentIntentId;
-        } catch (error) {
-          const reason = declined(error);
-          if (reason) throw refuse('PAYMENT_DECLINED', 'The card was declined', { declineCode: reason });
-          throw error;
-        }
+        const charged = await collectPayment(payments, settlements, {
+          customerId: s.customerId,
+          paymentMethodId: s.paymentMethodId,
+          amountCents: priced.quote.totalInclVatCents,
+          currency: 'eur',
+          idempotencyKey,
+          metadata: { workflowId, licenceId: s.licenceId, kind: 'change' },
+        });
+        if (!charged.paid) throw refusedCharge(charged);
         const { invoiceNumber } = await subscriptions.applyChange({
           licenceId: s.licenceId,
           idempotencyKey,
-          paymentIntentId: chargeId,
+          paymentIntentId: charged.reference,
+          provider: charged.provider,
           terms: next,
           quote: priced.quote,
           saleDate: day,
@@ -362,9 +356,19 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     });
   }
 
+  /** A charge the payment layer did not settle, as the refusal an update answers with. */
+  function refusedCharge(charged: Extract<Collected, { paid: false }>): ApplicationFailure {
+    return refuse('PAYMENT_DECLINED', 'The card was declined', {
+      declineCode: charged.code,
+      ...(charged.needsCustomer ? { paymentIntentId: charged.needsCustomer.paymentIntentId } : {}),
+    });
+  }
+
   /**
-   * Charges the period after the last paid one with the saved card and records it (payment, invoice,
-   * period). Returns undefined on a decline (recorded as a failed payment); throws on anything else.
+   * Charges the period after the last paid one with the saved method (payment layer: a pending payment
+   * is waited for) and records it (payment, invoice, period). Returns undefined when it is not paid: a
+   * decline is recorded as a failed payment; a payment needing the customer is noted in `s.dunning`
+   * (its success, by webhook, renews). Throws on anything else.
    */
   async function chargeRenewal(attemptKey: string): Promise<ChargeReceipt | undefined> {
     const nextIndex = s.paidThroughIndex + 1;
@@ -376,36 +380,49 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       periodStart: next.start,
       periodEnd: next.end,
     });
-    let paymentIntentId: string;
-    try {
-      if (!s.customerId || !s.paymentMethodId)
-        throw refuse('PAYMENT_DECLINED', 'No saved card', { code: 'NO_SAVED_CARD' });
-      paymentIntentId = (
-        await payments.chargeOffSession({
-          customerId: s.customerId,
-          paymentMethodId: s.paymentMethodId,
-          amountCents: priced.totalInclVatCents,
-          currency: 'eur',
+    const charged = await collectPayment(payments, settlements, {
+      customerId: s.customerId,
+      paymentMethodId: s.paymentMethodId,
+      amountCents: priced.totalInclVatCents,
+      currency: 'eur',
+      idempotencyKey,
+      metadata: { workflowId, licenceId: s.licenceId, kind: 'renewal' },
+    });
+    if (!charged.paid) {
+      // a payment waiting for the customer is not a decline: no failed payment; its success renews
+      if (!charged.needsCustomer) {
+        await subscriptions.recordFailedPayment({
+          licenceId: s.licenceId,
           idempotencyKey,
-          metadata: { workflowId, licenceId: s.licenceId, kind: 'renewal' },
-        })
-      ).paymentIntentId;
-    } catch (error) {
-      const reason = error instanceof ApplicationFailure ? 'NO_SAVED_CARD' : declined(error);
-      if (!reason) throw error;
-      await subscriptions.recordFailedPayment({
-        licenceId: s.licenceId,
-        idempotencyKey,
-        amountCents: priced.totalInclVatCents,
-        failureCode: reason,
-      });
-      s.dunning = { failures: (s.dunning?.failures ?? 0) + 1, lastFailure: reason };
+          amountCents: priced.totalInclVatCents,
+          failureCode: charged.code,
+        });
+      }
+      s.dunning = {
+        failures: (s.dunning?.failures ?? 0) + 1,
+        lastFailure: charged.code,
+        ...(charged.needsCustomer
+          ? { awaitingCustomer: { ...charged.needsCustomer, idempotencyKey, quote: priced } }
+          : {}),
+      };
       return undefined;
     }
+    return recordRenewal(charged, idempotencyKey, priced);
+  }
+
+  /** The next period paid: payment, invoice, period; the licence ACTIVE again; the RENEWED email. */
+  async function recordRenewal(
+    charged: Extract<Collected, { paid: true }>,
+    idempotencyKey: string,
+    priced: Quote,
+  ): Promise<ChargeReceipt> {
+    const nextIndex = s.paidThroughIndex + 1;
+    const next = nthPeriod(s.anchorDate!, s.terms.period, nextIndex);
     const { invoiceNumber } = await subscriptions.recordRenewal({
       licenceId: s.licenceId,
       idempotencyKey,
-      paymentIntentId,
+      paymentIntentId: charged.reference,
+      provider: charged.provider,
       quote: priced,
       periodStart: next.start,
       periodEnd: next.end,
@@ -478,6 +495,10 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   async function buyOnline(): Promise<void> {
     const p = s.purchase!;
+    if (p.amountCents === 0) {
+      // a zero-price catalogue entry: nothing to collect (Stripe refuses 0-cent PaymentIntents)
+      return activate({ provider: 'NONE', reference: `none:purchase:${p.purchaseId}`, amountCents: 0 });
+    }
     const ordering = localPayments;
     s.customerId = await ordering.ensureStripeCustomer({
       licenceId: s.licenceId,
@@ -592,18 +613,33 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         nextAttemptOn: retryOn,
         reason: s.dunning!.lastFailure ?? '',
       });
+      const awaiting = s.dunning!.awaitingCustomer;
+      // the hook of the payment page: the email names the PaymentIntent the customer confirms
       await subscriptions.sendLicenceMail({
         licenceId: s.licenceId,
-        kind: 'PAYMENT_FAILED',
+        kind: awaiting ? 'PAYMENT_ACTION_REQUIRED' : 'PAYMENT_FAILED',
         nextAttemptOn: retryOn,
         reason: s.dunning!.lastFailure,
+        ...(awaiting ? { paymentIntentId: awaiting.paymentIntentId } : {}),
       });
       markWaiting('PAYMENT');
       await condition(
-        () => replayRequested || !s.autoRenew || s.paidThroughIndex > s.periodIndex,
+        () =>
+          replayRequested ||
+          !s.autoRenew ||
+          s.paidThroughIndex > s.periodIndex ||
+          settlements.succeeded(awaiting?.paymentIntentId) !== undefined,
         Math.max(startOfDayMs(retryOn) - Date.now(), 1),
       );
       markWaiting(undefined);
+      const confirmed = settlements.succeeded(awaiting?.paymentIntentId);
+      if (awaiting && confirmed && s.paidThroughIndex === s.periodIndex) {
+        // the customer authenticated the payment: that PaymentIntent pays the period
+        await withMoneyLock(() =>
+          recordRenewal(collectedOf(confirmed), awaiting.idempotencyKey, awaiting.quote),
+        );
+        break;
+      }
       if (s.paidThroughIndex > s.periodIndex) break; // paid meanwhile by a manual renewal
       if (!s.autoRenew) break;
       replayRequested = false;

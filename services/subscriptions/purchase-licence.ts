@@ -50,7 +50,7 @@ async function purchaseView(
   const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
   let payment: { provider: 'STRIPE'; paymentIntentId: string; clientSecret: string } | undefined;
   if (known) payment = { provider: 'STRIPE', ...known };
-  else if (p.paymentMethod === 'ONLINE' && p.status === 'AWAITING_PAYMENT') {
+  else if (p.paymentMethod === 'ONLINE' && p.status === 'AWAITING_PAYMENT' && p.totalInclVatCents > 0) {
     try {
       const instructions = await deps.temporal.workflow
         .getHandle(p.workflowId)
@@ -243,7 +243,8 @@ async function startSubscription(
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
   };
-  if (state.status !== 'AWAITING_PAYMENT') {
+  // nothing to pay by card (ops decision, or a zero amount the workflow settles at once): a plain start
+  if (state.status !== 'AWAITING_PAYMENT' || p.totalInclVatCents === 0) {
     await deps.temporal.workflow.start(subscriptionWorkflow, start);
     return undefined;
   }

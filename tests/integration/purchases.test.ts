@@ -4,6 +4,7 @@
  */
 import request from 'supertest';
 import Stripe from 'stripe';
+import { getCatalog, saveCatalog } from '../../services/catalog/get-catalog';
 import { createOpsToken } from '../../services/ops/ops-tokens';
 import { bearer, registerMachine } from '../helpers/api';
 import { pdfText } from '../helpers/pdf-text';
@@ -360,4 +361,49 @@ it('public catalogue and quotes: the seed figure, reverse charge with its legal 
   });
   expect(bad.status).toBe(422);
   expect(bad.body.error.code).toBe('VAT_NUMBER_INVALID');
+});
+
+it('a zero-price catalogue entry: the card purchase is settled without Stripe and the licence is active', async () => {
+  const before = await getCatalog(h.prisma);
+  const actor = { type: 'CLI' as const, id: 'test' };
+  const prices = before.licencePrices;
+  await saveCatalog(h.prisma, actor, {
+    ...before,
+    licencePrices: {
+      ...prices,
+      ENTERPRISE: { ...prices.ENTERPRISE, LOCAL: { ...prices.ENTERPRISE.LOCAL, ANNUAL: 0 } },
+    },
+  });
+  try {
+    const { baseId, apiKey } = await registerMachine(h);
+    const res = await request(h.app)
+      .post(`/bases/${baseId}/subscriptions`)
+      .set(bearer(apiKey))
+      .send({
+        idempotencyKey: `zero-${baseId}`,
+        edition: 'ENTERPRISE',
+        mode: 'LOCAL',
+        connections: 1,
+        period: 'ANNUAL',
+        paymentMethod: 'ONLINE',
+        billing,
+        terms,
+      });
+    expect(res.status).toBe(201);
+    expect(res.body.quote.totalInclVatCents).toBe(0);
+    expect(res.body.payment).toBeUndefined();
+    const licence = await eventually(
+      () => request(h.app).get(`/bases/${baseId}/licence`).set(bearer(apiKey)),
+      (r) => r.body.status === 'ACTIVE',
+    );
+    expect(licence.body).toMatchObject({ status: 'ACTIVE', edition: 'ENTERPRISE', mode: 'LOCAL' });
+    const payments = await h.prisma.payment.findMany({ where: { baseId } });
+    expect(payments).toEqual([
+      expect.objectContaining({ provider: 'NONE', amountCents: 0, status: 'SUCCEEDED' }),
+    ]);
+    const purchase = await h.prisma.purchase.findUniqueOrThrow({ where: { id: res.body.purchaseId } });
+    expect(purchase.stripePaymentIntentId).toBeNull();
+  } finally {
+    await saveCatalog(h.prisma, actor, before);
+  }
 });

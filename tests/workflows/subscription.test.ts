@@ -3,7 +3,6 @@
  * Stripe calls to stripe-mock). The only stub sits at the payment activity boundary, to decline cards:
  * stripe-mock can't. Purchases go through the API (the app is wired to the time-skipping server).
  */
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
@@ -25,6 +24,8 @@ import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
+import Stripe from 'stripe';
+import { TEST_WEBHOOK_SECRET } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
 
@@ -36,6 +37,13 @@ let running: Promise<void>;
 const charges: { idempotencyKey: string; amountCents: number }[] = [];
 /** idempotency-key prefixes whose charge the "bank" declines */
 const declining = new Set<string>();
+/**
+ * Licences whose next charge the payment layer answers PENDING (a debit that settles later) or
+ * NEEDS_CUSTOMER (3-D Secure), with a PaymentIntent id the test's webhook then settles.
+ */
+const answering = new Map<string, 'PENDING' | 'NEEDS_CUSTOMER'>();
+/** the PaymentIntent of each scripted answer, by licence */
+const scriptedIntents = new Map<string, string>();
 
 let recorder: StripeRecorder;
 
@@ -67,23 +75,27 @@ beforeAll(async () => {
     licenceKeys: h.services.licenceKeys,
     billing: h.services.billing,
   });
-  const chargeOffSession: PaymentActivities['chargeOffSession'] = async (input) => {
+  const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
     charges.push({ idempotencyKey: input.idempotencyKey, amountCents: input.amountCents });
     if ([...declining].some((p) => input.idempotencyKey.includes(p))) {
-      throw ApplicationFailure.create({
-        type: 'PAYMENT_DECLINED',
-        message: 'Your card was declined.',
-        nonRetryable: true,
-        details: [{ declineCode: 'insufficient_funds' }],
-      });
+      return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
     }
-    return real.chargeOffSession(input);
+    const scripted = [...answering].find(([licenceId]) => input.idempotencyKey.includes(licenceId));
+    if (scripted) {
+      answering.delete(scripted[0]);
+      const paymentIntentId = `pi_${scripted[1].toLowerCase()}_${charges.length}`;
+      scriptedIntents.set(scripted[0], paymentIntentId);
+      return scripted[1] === 'PENDING'
+        ? { outcome: 'PENDING', paymentIntentId }
+        : { outcome: 'NEEDS_CUSTOMER', paymentIntentId, action: 'AUTHENTICATE' };
+    }
+    return real.collectPayment(input);
   };
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...real, chargeOffSession },
+    activities: { ...real, collectPayment },
   });
   running = worker.run();
 });
@@ -349,11 +361,18 @@ it('ops replay after the first failure renews once', async () => {
   await skipPastPeriodEnd(state);
   await whenState(baseId, (s) => s.status === 'PAST_DUE', 'past due');
   declining.delete(licenceId); // the customer fixed their card
+  const [failed] = await paymentsOf(licenceId, 'FAILED');
   const replayed = await request(app)
-    .post(`/ops/bases/${baseId}/licence/payment-replays`)
-    .set(bearer((await opsToken).token));
+    .post(`/ops/payments/${failed!.id}/replay`)
+    .set(bearer((await opsToken).token))
+    .send({ reason: 'card updated by the customer' });
   expect(replayed.status).toBe(200);
-  expect(replayed.body.status).toBe('ACTIVE');
+  expect(replayed.body).toMatchObject({ outcome: 'PAID', status: 'ACTIVE' });
+  // who replayed it, and why, is on record
+  const audit = await h.prisma.auditLog.findFirst({
+    where: { action: 'ops.payment_replayed', entityId: licenceId },
+  });
+  expect(audit).toMatchObject({ data: expect.objectContaining({ reason: 'card updated by the customer' }) });
   await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'renewal');
   await env.sleep('10 days'); // the scheduled retries must not charge again
   expect(await paymentsOf(licenceId)).toHaveLength(2);
@@ -411,4 +430,98 @@ it('adding a connection mid-period charges the exact prorata at once; an upgrade
     code: 'CHANGE_REFUSED',
     details: { reason: 'DOWNGRADE_NOT_PRORATED' },
   });
+});
+
+/** Stripe's signed `payment_intent.succeeded` for a renewal charge, through the real webhook route. */
+async function settleByWebhook(baseId: string, paymentIntentId: string, amountCents: number) {
+  const payload = JSON.stringify({
+    id: `evt_${paymentIntentId}`,
+    object: 'event',
+    type: 'payment_intent.succeeded',
+    data: {
+      object: {
+        id: paymentIntentId,
+        object: 'payment_intent',
+        amount: amountCents,
+        amount_received: amountCents,
+        payment_method: 'pm_card_visa',
+        metadata: { workflowId: subscriptionWorkflowId(baseId), kind: 'renewal' },
+      },
+    },
+  });
+  const res = await request(app)
+    .post('/webhooks/stripe')
+    .set(
+      'stripe-signature',
+      Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET }),
+    )
+    .set('content-type', 'application/json')
+    .send(payload);
+  expect(res.status).toBe(200);
+}
+
+it('payment layer PENDING, then the settlement webhook: the renewal is recorded once', async () => {
+  const { baseId, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  answering.set(licenceId, 'PENDING');
+  await skipPastPeriodEnd(state);
+  // the workflow waits for the settlement: nothing recorded yet, the licence still usable
+  await eventually(
+    async () => renewalKeysOf(licenceId).length,
+    (n) => n === 1,
+    'the pending charge',
+  );
+  expect(await paymentsOf(licenceId)).toHaveLength(1); // the purchase only
+  const licence = await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } });
+  expect(licence.status).toBe('ACTIVE');
+
+  const price = DEFAULT_CATALOG.licencePrices.ENTERPRISE.LOCAL.MONTHLY;
+  const amountCents = price + applyRateBasisPoints(price, 2000);
+  const paymentIntentId = scriptedIntents.get(licenceId)!;
+  expect(paymentIntentId).toMatch(/^pi_pending_/);
+  await settleByWebhook(baseId, paymentIntentId, amountCents);
+  await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'renewal');
+  const renewals = (await paymentsOf(licenceId)).slice(1);
+  expect(renewals).toHaveLength(1);
+  expect(renewals[0]).toMatchObject({ providerRef: paymentIntentId, status: 'SUCCEEDED' });
+  expect(await paymentsOf(licenceId, 'FAILED')).toHaveLength(0);
+  expect(renewalKeysOf(licenceId)).toHaveLength(1); // one charge, no retry
+});
+
+it('payment layer NEEDS the CUSTOMER: PAST_DUE and usable, the action email, then their confirmation renews once', async () => {
+  const { baseId, apiKey, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'CLOUD',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  answering.set(licenceId, 'NEEDS_CUSTOMER');
+  await skipPastPeriodEnd(state);
+  const pastDue = await whenState(baseId, (s) => s.status === 'PAST_DUE', 'past due');
+  const paymentIntentId = pastDue.dunning!.awaitingCustomer!.paymentIntentId;
+  expect(paymentIntentId).toMatch(/^pi_needs_customer_/);
+  expect((await request(app).get(`/bases/${baseId}/licence`).set(bearer(apiKey))).body).toMatchObject({
+    status: 'PAST_DUE',
+    mode: 'CLOUD',
+  });
+  // the hook the payment-page work fills in: an email asking the customer to confirm
+  await h.mail.waitFor(
+    (m) => m.subject === 'Confirmez le paiement de votre licence' && m.text.includes(baseId),
+  );
+  expect(await paymentsOf(licenceId, 'FAILED')).toHaveLength(0); // not a decline
+
+  const price = DEFAULT_CATALOG.licencePrices.ENTERPRISE.CLOUD.MONTHLY;
+  const amountCents = price + applyRateBasisPoints(price, 2000);
+  await settleByWebhook(baseId, paymentIntentId, amountCents);
+  await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'renewal');
+  await env.sleep('10 days'); // the dunning retries must not charge again
+  const renewals = (await paymentsOf(licenceId)).slice(1);
+  expect(renewals).toHaveLength(1);
+  expect(renewals[0]).toMatchObject({ providerRef: paymentIntentId, status: 'SUCCEEDED' });
+  expect(renewalKeysOf(licenceId)).toHaveLength(1);
+  expect((await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } })).status).toBe('ACTIVE');
 });
