@@ -4,7 +4,7 @@
  * transaction. Payments are keyed by the workflow's idempotency key, so a retried activity finds its
  * earlier work instead of doing it again.
  */
-import { dayOf, type LicenceTerms } from '../domain/licence';
+import { dayOf, type LicenceTerms, type SubscriptionSettings } from '../domain/licence';
 import { addDays, type LocalDate } from '../domain/periods';
 import { changeQuote, type ChangeRefusalReason } from '../domain/proration';
 import { buildLine, buildTotals, licenceLine, quote as quoteOf, type Quote } from '../domain/quote';
@@ -125,6 +125,20 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
   }
 
   return {
+    /**
+     * The subscription policy in force (dunning schedule, reminders, payment deadlines), read by the workflow
+     * when it applies it: a changed setting reaches running subscriptions at their next decision.
+     */
+    async readSubscriptionPolicy(): Promise<SubscriptionSettings> {
+      return {
+        renewalReminderDays: billing.renewalReminderDays,
+        dunningRetryDays: [...billing.dunningRetryDays],
+        offlinePaymentReminderDays: billing.offlinePaymentReminderDays,
+        offlinePaymentDeadlineDays: billing.offlinePaymentDeadlineDays,
+        onlinePaymentTimeoutHours: billing.onlinePaymentTimeoutHours,
+      };
+    },
+
     /** The price of the next period at today's catalogue, with the buyer's VAT rule. */
     async quoteRenewal(input: {
       licenceId: string;

@@ -133,7 +133,7 @@ export async function licenceMigrationWorkflow(
     try {
       await startChild(subscriptionWorkflow, {
         workflowId: subscriptionWorkflowId(input.baseId),
-        args: [{ state, settings: input.settings }],
+        args: [{ state }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       });

@@ -30,6 +30,7 @@ import {
 import type { PaymentActivities } from '../activities/payments';
 import type { SubscriptionActivities } from '../activities/subscriptions';
 import type { PaymentMethodKind, LicenceTerms, SubscriptionSettings } from '../domain/licence';
+import { afterLastFailure, nextRetryOn } from '../domain/dunning';
 import { dayOf, startOfDayMs } from '../domain/licence';
 import { addDays, nthPeriod, type LocalDate } from '../domain/periods';
 import type { Quote } from '../domain/quote';
@@ -87,7 +88,6 @@ export interface SubscriptionState {
 
 export interface SubscriptionWorkflowInput {
   state: SubscriptionState;
-  settings: SubscriptionSettings;
 }
 
 export type OpsDecision =
@@ -153,8 +153,9 @@ function refuse(type: string, message: string, details?: unknown): ApplicationFa
 }
 
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
-  const { settings } = input;
   const s: SubscriptionState = { ...input.state };
+  // policy (dunning schedule, reminders, deadlines) is read when it is applied, never carried in the input
+  const policy = (): Promise<SubscriptionSettings> => localSubscriptions.readSubscriptionPolicy();
   const workflowId = workflowInfo().workflowId;
   const today = (): LocalDate => dayOf(Date.now());
   const usable = () => s.status === 'ACTIVE' || s.status === 'PAST_DUE';
@@ -524,7 +525,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       paymentIntentId: intent.paymentIntentId,
     });
     markWaiting('PAYMENT');
-    const arrived = await condition(() => paid !== undefined, settings.onlinePaymentTimeoutHours * 3_600_000);
+    const { onlinePaymentTimeoutHours } = await policy();
+    const arrived = await condition(() => paid !== undefined, onlinePaymentTimeoutHours * 3_600_000);
     if (!arrived) {
       // cancelled at Stripe, unless the customer paid at the last moment
       paid = await settleAtDeadline(payments, {
@@ -541,8 +543,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   async function buyWithOpsDecision(): Promise<void> {
     const started = Date.now();
-    const deadline = started + settings.offlinePaymentDeadlineDays * DAY_MS;
-    const reminderAt = started + settings.offlinePaymentReminderDays * DAY_MS;
+    const { offlinePaymentDeadlineDays, offlinePaymentReminderDays } = await policy();
+    const deadline = started + offlinePaymentDeadlineDays * DAY_MS;
+    const reminderAt = started + offlinePaymentReminderDays * DAY_MS;
     markWaiting('OPS');
     if (
       s.paymentMethod !== 'FREE' &&
@@ -582,7 +585,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   const endMs = () => startOfDayMs(s.periodEnd!);
 
   // reminder before the end of the period (not when the next period is already paid)
-  const reminderMs = startOfDayMs(addDays(s.periodEnd!, -settings.renewalReminderDays));
+  const reminderMs = startOfDayMs(addDays(s.periodEnd!, -(await policy()).renewalReminderDays));
   if (s.status === 'ACTIVE' && Date.now() < reminderMs) {
     await condition(() => s.paidThroughIndex > s.periodIndex, reminderMs - Date.now());
     if (s.paidThroughIndex === s.periodIndex) {
@@ -603,8 +606,10 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       const receipt = await withMoneyLock(() => chargeRenewal(String(attempt)));
       if (receipt || s.paidThroughIndex > s.periodIndex) break;
       const failures = s.dunning!.failures;
-      if (failures > settings.dunningRetryDays.length || !s.autoRenew) break;
-      const retryOn = addDays(s.periodEnd!, settings.dunningRetryDays[failures - 1]!);
+      if (!s.autoRenew) break;
+      // the schedule in force now: a changed DUNNING_RETRY_DAYS reaches this subscription at this failure
+      const retryOn = nextRetryOn(await policy(), s.periodEnd!, failures);
+      if (!retryOn) break;
       s.dunning!.nextAttemptOn = retryOn;
       s.status = 'PAST_DUE';
       await subscriptions.markPastDue({
@@ -651,13 +656,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     // the next period is paid: carry on in a fresh run so the history stays small
     await condition(allHandlersFinished);
     return continueAsNew<typeof subscriptionWorkflow>({
-      settings,
       state: { ...s, status: 'ACTIVE', periodIndex: s.periodIndex + 1, dunning: undefined },
     });
   }
 
   // no renewal: the licence ends (CLOUD after failed payments: suspended); the base falls back to STANDARD LOCAL
-  const finalStatus = s.dunning && s.terms.mode === 'CLOUD' ? 'SUSPENDED' : 'ENDED';
+  const finalStatus = s.dunning ? afterLastFailure(s.terms.mode) : 'ENDED';
   s.status = finalStatus;
   await subscriptions.endLicence({
     licenceId: s.licenceId,

@@ -239,7 +239,7 @@ async function startSubscription(
   const start = {
     workflowId: p.workflowId,
     taskQueue: deps.taskQueue,
-    args: [{ state, settings: deps.billing }] as [Parameters<typeof subscriptionWorkflow>[0]],
+    args: [{ state }] as [Parameters<typeof subscriptionWorkflow>[0]],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
   };

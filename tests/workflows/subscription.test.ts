@@ -46,6 +46,8 @@ const answering = new Map<string, 'PENDING' | 'NEEDS_CUSTOMER'>();
 const scriptedIntents = new Map<string, string>();
 
 let recorder: StripeRecorder;
+/** the worker's billing settings: a test changes the dunning schedule while subscriptions run */
+let policy: ServiceDeps['billing'];
 
 beforeAll(async () => {
   installTestRuntime();
@@ -58,6 +60,7 @@ beforeAll(async () => {
     Infinity,
   );
   h = await createHarness({ stripeApiBase: recorder.url });
+  policy = { ...h.services.billing, dunningRetryDays: [...h.services.billing.dunningRetryDays] };
   env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
   const taskQueue = `subscriptions-${Date.now()}`;
   const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
@@ -73,7 +76,7 @@ beforeAll(async () => {
     secret: h.secret,
     stripe: h.stripe,
     licenceKeys: h.services.licenceKeys,
-    billing: h.services.billing,
+    billing: policy,
   });
   const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
     charges.push({ idempotencyKey: input.idempotencyKey, amountCents: input.amountCents });
@@ -524,4 +527,39 @@ it('payment layer NEEDS the CUSTOMER: PAST_DUE and usable, the action email, the
   expect(renewals[0]).toMatchObject({ providerRef: paymentIntentId, status: 'SUCCEEDED' });
   expect(renewalKeysOf(licenceId)).toHaveLength(1);
   expect((await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } })).status).toBe('ACTIVE');
+});
+
+it('a dunning schedule changed while a subscription is in dunning applies from its next failure', async () => {
+  const { baseId, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  expect(policy.dunningRetryDays).toEqual([1, 3, 7]);
+  declining.add(licenceId);
+  try {
+    await skipPastPeriodEnd(state);
+    const first = await whenState(baseId, (s) => s.dunning?.failures === 1, 'first failure');
+    expect(first.dunning!.nextAttemptOn).toBe(addDays(state.periodEnd!, 1));
+
+    // ops change DUNNING_RETRY_DAYS: the running subscription reads it at its next failure
+    policy.dunningRetryDays = [1, 10];
+    await env.sleep('1 day');
+    const second = await whenState(baseId, (s) => s.dunning?.failures === 2, 'second failure');
+    expect(second.dunning!.nextAttemptOn).toBe(addDays(state.periodEnd!, 10)); // not +3
+    expect(second.status).toBe('PAST_DUE');
+    await env.sleep('10 days');
+    const ended = await eventually(
+      () => h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } }),
+      (l) => l.status === 'ENDED',
+      'fallback after the new schedule',
+    );
+    expect(ended.status).toBe('ENDED');
+    // the first attempt and the two retries of the new schedule
+    expect(new Set(renewalKeysOf(licenceId).map((c) => c.idempotencyKey)).size).toBe(3);
+  } finally {
+    policy.dunningRetryDays = [1, 3, 7];
+    declining.delete(licenceId);
+  }
 });
