@@ -28,11 +28,69 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code may not use Node built-ins.' })),
           patterns: [
-            { group: ['@prisma/*', '**/generated/**', 'pg'], message: 'Workflow code may not touch the database.' },
+            {
+              group: ['@prisma/*', '**/generated/**', 'pg'],
+              message: 'Workflow code may not touch the database.',
+            },
             { group: ['stripe', 'nodemailer', 'smtp-server'], message: 'Side effects belong in activities.' },
-            { group: ['**/infra/**', '**/services/**', '**/api/**'], message: 'Workflows import domain/ and workflow APIs only.' },
-            { group: ['**/activities/**', '**/activities'], allowTypeImports: true, message: 'Import activity types only.' },
-            { group: ['@temporalio/worker', '@temporalio/client', '@temporalio/activity'], message: 'Use @temporalio/workflow in workflow code.' },
+            {
+              group: ['**/infra/**', '**/services/**', '**/api/**'],
+              message: 'Workflows import domain/ and workflow APIs only.',
+            },
+            {
+              group: ['**/activities/**', '**/activities'],
+              allowTypeImports: true,
+              message: 'Import activity types only.',
+            },
+            {
+              group: ['@temporalio/worker', '@temporalio/client', '@temporalio/activity'],
+              message: 'Use @temporalio/workflow in workflow code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // docs/architecture.md's import table: domain/ holds pure rules (no I/O, no clock) and imports zod and
+    // other domain/ files only
+    files: ['domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!zod$|\\./)',
+              message: 'domain/ imports zod and other domain/ files only (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // infra/ is the bottom layer: libraries, its own files and the generated Prisma client, no other layer
+    files: ['infra/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/domain/**',
+                '**/workflows/**',
+                '**/activities/**',
+                '**/services/**',
+                '**/api/**',
+                '**/cli/**',
+                '**/worker',
+                '**/main',
+              ],
+              message:
+                'infra/ imports no other layer of the project (docs/architecture.md); take what it needs as a parameter.',
+            },
           ],
         },
       ],

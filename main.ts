@@ -20,6 +20,7 @@ import {
 } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
 import { startDevStack } from './infra/embedded/dev-stack';
+import { PROJECT_SEARCH_ATTRIBUTES } from './domain/search-attributes';
 import { createLogger } from './infra/logger';
 import { createMailer } from './infra/mailer';
 import { createMetrics, workflowStartInterceptor } from './infra/metrics';
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 
-  const stack = await startDevStack(process.env, logger);
+  const stack = await startDevStack(process.env, logger, { searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
   cleanups.push(() => stack.stop());
   let config;
   try {

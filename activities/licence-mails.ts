@@ -11,6 +11,8 @@ export type LicenceMailKind =
   | 'RENEWAL_REMINDER'
   | 'END_REMINDER'
   | 'PAYMENT_FAILED'
+  /** a renewal the bank wants the customer to authenticate (3-D Secure); the licence stays usable */
+  | 'PAYMENT_ACTION_REQUIRED'
   | 'ENDED'
   | 'SUSPENDED'
   | 'PAYMENT_REMINDER'
@@ -23,6 +25,8 @@ export interface LicenceMailFacts {
   periodEnd?: LocalDate;
   nextAttemptOn?: LocalDate;
   reason?: string;
+  /** PAYMENT_ACTION_REQUIRED: the PaymentIntent the customer confirms (its client secret is read from Stripe) */
+  paymentIntentId?: string;
 }
 
 const lastDay = (end?: LocalDate) => (end ? addDays(end, -1) : '');
@@ -55,6 +59,11 @@ export async function licenceMail(db: Db, licenceId: string, facts: LicenceMailF
     PAYMENT_FAILED: [
       'Échec du paiement de votre licence',
       `Le paiement du renouvellement de votre ${what} a échoué (${facts.reason ?? 'refus'}). Nous réessaierons le ${facts.nextAttemptOn ?? ''}; votre licence reste utilisable d'ici là. Vous pouvez aussi mettre à jour votre moyen de paiement.`,
+    ],
+    // the link to the payment page comes with that page (the PaymentIntent is named in the mail's facts)
+    PAYMENT_ACTION_REQUIRED: [
+      'Confirmez le paiement de votre licence',
+      `Votre banque demande que vous confirmiez le paiement du renouvellement de votre ${what}. Votre licence reste utilisable d'ici là; sans confirmation, nous réessaierons le ${facts.nextAttemptOn ?? ''}.`,
     ],
     ENDED: [
       'Votre licence a pris fin',

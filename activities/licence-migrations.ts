@@ -10,7 +10,6 @@ import type { Db, PrismaClient } from '../infra/prisma';
 import { systemActor } from '../services/actor';
 import { audit } from '../services/audit';
 import { readMigrationFacts } from '../services/migrations/migration-facts';
-import { subscriptionWorkflowId } from '../workflows/ids';
 
 export interface LicenceMigrationActivityDeps {
   prisma: PrismaClient;
@@ -71,6 +70,8 @@ export function createLicenceMigrationActivities({ prisma, mailer }: LicenceMigr
     async createA1Licence(input: {
       migrationId: string;
       today: LocalDate;
+      /** the base's subscriptionWorkflow, which carries the A1 licence unless this migration already runs one */
+      subscriptionWorkflowId: string;
     }): Promise<({ ok: true } & A1LicenceFacts) | ({ ok: false } & MigrationRefusal)> {
       return prisma.$transaction(async (tx) => {
         const first = await tx.licenceMigration.findUniqueOrThrow({ where: { id: input.migrationId } });
@@ -131,7 +132,7 @@ export function createLicenceMigrationActivities({ prisma, mailer }: LicenceMigr
             holderName: v15.holderName,
             holderAccountId: account?.id ?? null,
             billing,
-            workflowId: checked.a1Running ? migration.workflowId : subscriptionWorkflowId(migration.baseId),
+            workflowId: checked.a1Running ? migration.workflowId : input.subscriptionWorkflowId,
           },
         });
         await tx.licenceMigration.update({ where: { id: migration.id }, data: { a1LicenceId: a1.id } });

@@ -1,7 +1,7 @@
 /**
- * Card payments through Stripe: the customer, the PaymentIntent a customer confirms on-session (first
- * purchase; its card is saved for renewals), and off-session charges of the saved card (renewals,
- * dunning retries, prorated changes).
+ * Payments through Stripe: the customer, the PaymentIntent a customer confirms on-session (first
+ * purchase; its card is saved for renewals), and the payment layer (`collectPayment`) that charges the
+ * saved method off-session (renewals, dunning retries, prorated changes) and answers with a PaymentOutcome.
  *
  * Idempotency keys are built by the caller (the workflow) from business keys and the attempt, e.g.
  * `renewal:<licenceId>:<periodStart>:<attempt>`, and reach Stripe unchanged: an activity retried by
@@ -9,12 +9,13 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type Stripe from 'stripe';
+import { stripePaymentMethodTypes, type PaymentOutcome } from '../domain/payment-methods';
 import type { PrismaClient } from '../infra/prisma';
 import {
   classifyStripeErrors,
-  paymentDeclined,
   requireIdempotencyKey,
   STRIPE_UNEXPECTED_STATUS,
+  type DeclineDetails,
 } from './stripe-failures';
 
 export interface PaymentActivityDeps {
@@ -55,9 +56,10 @@ export interface RefundPaymentInput {
   metadata: Record<string, string>;
 }
 
-export interface ChargeOffSessionInput {
-  customerId: string;
-  paymentMethodId: string;
+export interface CollectPaymentInput {
+  /** the saved customer and payment method; absent: declined with NO_SAVED_CARD (unless the amount is 0) */
+  customerId?: string;
+  paymentMethodId?: string;
   amountCents: number;
   currency: string;
   idempotencyKey: string;
@@ -114,9 +116,8 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
             currency: input.currency.toLowerCase(),
             customer: input.customerId,
             description: input.description,
-            // with setup_future_usage, Stripe offers only methods that can be reused off-session (renewals);
-            // no redirects: the customer confirms in the page (cards)
-            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+            // only the methods we settle (domain/payment-methods.ts), whatever the Stripe dashboard enables
+            allowed_payment_method_types: stripePaymentMethodTypes(),
             ...(input.saveCard === false ? {} : { setup_future_usage: 'off_session' as const }),
             metadata: {
               workflowId: input.workflowId,
@@ -138,43 +139,64 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
     },
 
     /**
-     * Charges the saved card without the customer. Resolves only when the money is taken; a refusal is a
-     * non-retryable PAYMENT_DECLINED (details: declineCode, code, paymentIntentId) for the dunning schedule.
+     * The payment layer: charges the saved payment method without the customer and answers with one
+     * PaymentOutcome (domain/payment-methods.ts) — succeeded, declined (codes kept), pending (the webhook
+     * tells the end) or needs the customer (authentication). A zero amount is settled here, without Stripe
+     * (it refuses 0-cent PaymentIntents). Outages and our own invalid requests are thrown, for Temporal to
+     * retry under the same idempotency key or for a developer to fix.
      */
-    async chargeOffSession(
-      input: ChargeOffSessionInput,
-    ): Promise<{ paymentIntentId: string; status: 'succeeded' }> {
+    async collectPayment(input: CollectPaymentInput): Promise<PaymentOutcome> {
       requireIdempotencyKey(input.idempotencyKey);
-      const intent = await classifyStripeErrors(() =>
-        stripe.paymentIntents.create(
-          {
-            amount: input.amountCents,
-            currency: input.currency.toLowerCase(),
-            customer: input.customerId,
-            payment_method: input.paymentMethodId,
-            off_session: true,
-            confirm: true,
-            metadata: input.metadata,
-          },
-          { idempotencyKey: input.idempotencyKey },
-        ),
-      );
-      if (intent.status === 'succeeded') return { paymentIntentId: intent.id, status: 'succeeded' };
-      // Stripe usually answers a refusal with a card error (402); these statuses say the same on a 200
-      if (intent.status === 'requires_payment_method' || intent.status === 'requires_action') {
-        const last = intent.last_payment_error;
-        throw paymentDeclined(last?.message ?? `The payment needs the customer (${intent.status})`, {
-          declineCode: last?.decline_code,
-          code: last?.code ?? (intent.status === 'requires_action' ? 'authentication_required' : undefined),
-          paymentIntentId: intent.id,
-        });
+      if (input.amountCents === 0)
+        return {
+          outcome: 'SUCCEEDED',
+          provider: 'NONE',
+          reference: `none:${input.idempotencyKey}`,
+          amountCents: 0,
+        };
+      if (!input.customerId || !input.paymentMethodId)
+        return { outcome: 'DECLINED', code: 'NO_SAVED_CARD', message: 'No saved payment method' };
+      let intent: Stripe.PaymentIntent;
+      try {
+        intent = await classifyStripeErrors(() =>
+          stripe.paymentIntents.create(
+            {
+              amount: input.amountCents,
+              currency: input.currency.toLowerCase(),
+              customer: input.customerId,
+              payment_method: input.paymentMethodId,
+              allowed_payment_method_types: stripePaymentMethodTypes(),
+              off_session: true,
+              confirm: true,
+              metadata: input.metadata,
+            },
+            { idempotencyKey: input.idempotencyKey },
+          ),
+        );
+      } catch (error) {
+        const declined = declineOf(error);
+        if (!declined) throw error;
+        // an off-session charge the bank wants authenticated: the customer confirms this same PaymentIntent
+        if (declined.code === 'authentication_required' && declined.paymentIntentId)
+          return {
+            outcome: 'NEEDS_CUSTOMER',
+            paymentIntentId: declined.paymentIntentId,
+            action: 'AUTHENTICATE',
+          };
+        return {
+          ...declined,
+          outcome: 'DECLINED',
+          // the reason the dunning emails and ledger keep: the issuer's decline code when there is one
+          code: declined.declineCode ?? declined.code ?? 'card_declined',
+        };
       }
-      throw ApplicationFailure.create({
-        type: STRIPE_UNEXPECTED_STATUS,
-        nonRetryable: true,
-        message: `PaymentIntent ${intent.id} is ${intent.status} after an off-session charge`,
-        details: [{ paymentIntentId: intent.id, status: intent.status }],
-      });
+      return outcomeOf(intent);
+    },
+
+    /** Where a PaymentIntent stands now (a pending settlement whose webhook is late). */
+    async readPaymentOutcome(input: { paymentIntentId: string }): Promise<PaymentOutcome> {
+      const intent = await classifyStripeErrors(() => stripe.paymentIntents.retrieve(input.paymentIntentId));
+      return outcomeOf(intent);
     },
 
     /** Gives money back on a succeeded PaymentIntent (all of it unless an amount is given). */
@@ -205,7 +227,9 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
     }): Promise<ClosedIntent> {
       requireIdempotencyKey(input.idempotencyKey);
       const read = async () => {
-        const intent = await classifyStripeErrors(() => stripe.paymentIntents.retrieve(input.paymentIntentId));
+        const intent = await classifyStripeErrors(() =>
+          stripe.paymentIntents.retrieve(input.paymentIntentId),
+        );
         const outcome = lateOutcomeOf(intent.status);
         return outcome && { ...closedIntentOf(intent), outcome };
       };
@@ -270,4 +294,53 @@ function lateOutcomeOf(status: Stripe.PaymentIntent.Status): UnpaidIntentOutcome
   if (status === 'processing' || status === 'requires_capture') return 'PROCESSING';
   if (status === 'canceled') return 'CANCELLED';
   return undefined;
+}
+
+/** A refusal classified by classifyStripeErrors (PAYMENT_DECLINED), by its type string (Jest realms). */
+function declineOf(error: unknown): (DeclineDetails & { message?: string }) | undefined {
+  const e = error as { type?: string; message?: string; details?: unknown[] };
+  if (e?.type !== 'PAYMENT_DECLINED') return undefined;
+  const details = (e.details?.[0] ?? {}) as DeclineDetails;
+  return {
+    ...(details.declineCode ? { declineCode: details.declineCode } : {}),
+    ...(details.code ? { code: details.code } : {}),
+    ...(details.paymentIntentId ? { paymentIntentId: details.paymentIntentId } : {}),
+    ...(e.message ? { message: e.message } : {}),
+  };
+}
+
+/** A PaymentIntent's status as the payment layer's answer. */
+function outcomeOf(intent: Stripe.PaymentIntent): PaymentOutcome {
+  switch (intent.status) {
+    case 'succeeded':
+      return {
+        outcome: 'SUCCEEDED',
+        provider: 'STRIPE',
+        reference: intent.id,
+        amountCents: intent.amount_received || intent.amount,
+      };
+    case 'processing':
+      return { outcome: 'PENDING', paymentIntentId: intent.id };
+    case 'requires_action':
+      return { outcome: 'NEEDS_CUSTOMER', paymentIntentId: intent.id, action: 'AUTHENTICATE' };
+    case 'requires_payment_method':
+    case 'canceled': {
+      // Stripe usually answers a refusal with a card error (402); these statuses say the same on a 200
+      const last = intent.last_payment_error;
+      return {
+        outcome: 'DECLINED',
+        code: last?.decline_code || last?.code || intent.status,
+        ...(last?.decline_code ? { declineCode: last.decline_code } : {}),
+        message: last?.message ?? `The payment was not made (${intent.status})`,
+        paymentIntentId: intent.id,
+      };
+    }
+    default:
+      throw ApplicationFailure.create({
+        type: STRIPE_UNEXPECTED_STATUS,
+        nonRetryable: true,
+        message: `PaymentIntent ${intent.id} is ${intent.status} after an off-session charge`,
+        details: [{ paymentIntentId: intent.id, status: intent.status }],
+      });
+  }
 }

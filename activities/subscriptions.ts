@@ -4,7 +4,7 @@
  * transaction. Payments are keyed by the workflow's idempotency key, so a retried activity finds its
  * earlier work instead of doing it again.
  */
-import { dayOf, type LicenceTerms } from '../domain/licence';
+import { dayOf, type LicenceTerms, type SubscriptionSettings } from '../domain/licence';
 import { addDays, type LocalDate } from '../domain/periods';
 import { changeQuote, type ChangeRefusalReason } from '../domain/proration';
 import { buildLine, buildTotals, licenceLine, quote as quoteOf, type Quote } from '../domain/quote';
@@ -99,7 +99,9 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
     charge: {
       licenceId: string;
       idempotencyKey: string;
+      /** the PaymentIntent, or `none:<key>` for a zero amount settled without Stripe */
       paymentIntentId: string;
+      provider?: 'STRIPE' | 'NONE';
       quote: Quote;
       saleDate: LocalDate;
     },
@@ -111,7 +113,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       payment: {
         idempotencyKey: charge.idempotencyKey,
         method: 'ONLINE',
-        provider: 'STRIPE',
+        provider: charge.provider ?? 'STRIPE',
         reference: charge.paymentIntentId,
         amountCents: charge.quote.totalInclVatCents,
       },
@@ -123,6 +125,20 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
   }
 
   return {
+    /**
+     * The subscription policy in force (dunning schedule, reminders, payment deadlines), read by the workflow
+     * when it applies it: a changed setting reaches running subscriptions at their next decision.
+     */
+    async readSubscriptionPolicy(): Promise<SubscriptionSettings> {
+      return {
+        renewalReminderDays: billing.renewalReminderDays,
+        dunningRetryDays: [...billing.dunningRetryDays],
+        offlinePaymentReminderDays: billing.offlinePaymentReminderDays,
+        offlinePaymentDeadlineDays: billing.offlinePaymentDeadlineDays,
+        onlinePaymentTimeoutHours: billing.onlinePaymentTimeoutHours,
+      };
+    },
+
     /** The price of the next period at today's catalogue, with the buyer's VAT rule. */
     async quoteRenewal(input: {
       licenceId: string;
@@ -232,6 +248,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       licenceId: string;
       idempotencyKey: string;
       paymentIntentId: string;
+      provider?: 'STRIPE' | 'NONE';
       quote: Quote;
       periodStart: LocalDate;
       periodEnd: LocalDate;
@@ -258,6 +275,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       licenceId: string;
       idempotencyKey: string;
       paymentIntentId: string;
+      provider?: 'STRIPE' | 'NONE';
       terms: LicenceTerms;
       quote: Quote;
       saleDate: LocalDate;
@@ -392,6 +410,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       periodEnd?: LocalDate;
       nextAttemptOn?: LocalDate;
       reason?: string;
+      paymentIntentId?: string;
     }): Promise<void> {
       await mailer.send(await licenceMail(prisma, input.licenceId, input));
     },

@@ -31,6 +31,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import Stripe from 'stripe';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { TEMPORAL_SERVER_VERSION } from '../infra/embedded/binaries';
 import { startCluster, startFront, type Cluster, type ClusterTemporal } from '../infra/embedded/cluster';
 import { freePort, waitForPort } from '../infra/embedded/ports';
@@ -535,12 +536,14 @@ async function main() {
           databasePrefix: 'temporal_bench',
           port: await freePort(),
           dir: path.join(dir, 'temporal'),
+          searchAttributes: PROJECT_SEARCH_ATTRIBUTES,
           log,
         });
       } else {
         const dev = await startTemporalDevServer({
           port: await freePort(),
           dbFilename: path.join(dir, 'temporal.db'),
+          searchAttributes: PROJECT_SEARCH_ATTRIBUTES,
           log,
         });
         temporal = { address: dev.address, namespace: 'default', stop: () => dev.stop() };

@@ -30,8 +30,8 @@ import path from 'node:path';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Pool } from 'pg';
-import { billingSettings, loadConfig } from '../infra/config';
 import { startTimeSkippingServer } from '../infra/embedded/temporal';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { freePort } from '../infra/embedded/ports';
 import { startEmbeddedPostgres } from '../infra/embedded/postgres';
 import { startStripeMock } from '../infra/embedded/stripe-mock';
@@ -157,7 +157,7 @@ async function wave(
   },
 ): Promise<WaveResult> {
   log(`wave of ${size}: time-skipping server, worker process`);
-  const env = await startTimeSkippingServer();
+  const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
   servers.push(env);
   const smtp = await startSmtpSink();
   const taskQueue = `bench-renewals-${size}-${Date.now()}`;
@@ -182,7 +182,6 @@ async function wave(
       ? { WORKER_MAX_CACHED_WORKFLOWS: process.env.BENCH_MAX_CACHED_WORKFLOWS }
       : {}),
   };
-  const settings = billingSettings(loadConfig(workerEnv));
   // BENCH_WORKER_HEAP_MIB: the worker's V8 old-space limit, as a container's memory limit would set it
   const heap = process.env.BENCH_WORKER_HEAP_MIB
     ? [`--max-old-space-size=${process.env.BENCH_WORKER_HEAP_MIB}`]
@@ -273,7 +272,7 @@ async function wave(
             workflowId: subscriptionWorkflowId(s.baseId),
             taskQueue,
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-            args: [{ state, settings }],
+            args: [{ state }],
           });
         }
       }),

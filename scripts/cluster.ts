@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../infra/embedded/binaries';
 import { startCluster } from '../infra/embedded/cluster';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { startDevStack } from '../infra/embedded/dev-stack';
 import { startEmbeddedPostgres } from '../infra/embedded/postgres';
 import { createLogger } from '../infra/logger';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     // filled in so that it starts no dev server)
     env.TEMPORAL_ADDRESS = `127.0.0.1:${int(env.CLUSTER_TEMPORAL_PORT, 7233)}`;
     env.VAR_DIR = varDir;
-    const stack = await startDevStack(env, logger);
+    const stack = await startDevStack(env, logger, { searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
     stops.push(() => stack.stop());
 
     const frontPort = int(env.CLUSTER_PORT, 3000);
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
         port: int(env.CLUSTER_TEMPORAL_PORT, 7233),
         dir: path.join(varDir, 'temporal'),
         historyShards: int(env.CLUSTER_HISTORY_SHARDS, 4),
+        searchAttributes: PROJECT_SEARCH_ATTRIBUTES,
       },
       env: {
         ...env,

@@ -5,14 +5,13 @@
  * `tests/histories/<name>.json`. `tests/workflows/replay.test.ts` replays every file there against the
  * current workflow code, so a change that is not replay-safe fails the build.
  *
- * Re-record after a replay-safe change (e.g. a new `patched()` branch) to keep a history of the new path.
- * Files named `*.pre-<patch>.json` hold histories recorded before a patch: this script never rewrites them
- * (see docs/workflow-versioning.md). With names, only those scenarios are recorded.
+ * Re-record after a workflow change (before the first release every change re-records; after it, a
+ * `patched()` branch keeps the old history as `<name>.pre-<patch>.json`, which this script never rewrites:
+ * see docs/workflow-versioning.md). With names, only those scenarios are recorded.
  */
 import { decodePayloadsIn } from '../infra/payload-codec';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
@@ -24,6 +23,7 @@ import { dayOf, startOfDayMs } from '../domain/licence';
 import { oneMonthAfter } from '../domain/migration';
 import { addDays } from '../domain/periods';
 import { startTimeSkippingServer } from '../infra/embedded/temporal';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { createOpsToken } from '../services/ops/ops-tokens';
 import { createActivities } from '../worker';
 import {
@@ -335,7 +335,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
   if (!wanted('subscription-renewal') && !wanted('subscription-dunning')) return;
   const h = await createHarness({ stripeApiBase: recorder.url });
   await h.stopWorker();
-  const env = await startTimeSkippingServer();
+  const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
   const taskQueue = `histories-${Date.now()}`;
   const app = createApp({
     services: { ...h.services, temporal: env.client, taskQueue },
@@ -353,24 +353,19 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
   });
   const declined = new Set<string>();
   const decline = new Set<string>();
-  const chargeOffSession: PaymentActivities['chargeOffSession'] = async (input) => {
+  const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
     const licence = [...decline].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
     if (licence && !declined.has(licence)) {
       declined.add(licence);
-      throw ApplicationFailure.create({
-        type: 'PAYMENT_DECLINED',
-        message: 'Your card was declined.',
-        nonRetryable: true,
-        details: [{ declineCode: 'insufficient_funds' }],
-      });
+      return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
     }
-    return real.chargeOffSession(input);
+    return real.collectPayment(input);
   };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...real, chargeOffSession },
+    activities: { ...real, collectPayment },
   });
   const running = worker.run();
   const tick = () => env.sleep(60_000);

@@ -20,7 +20,6 @@ import {
   condition,
   defineQuery,
   defineUpdate,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -58,9 +57,6 @@ export type LicenceMigrationOutcome =
       carriedBy: 'SUBSCRIPTION' | 'MIGRATION';
     }
   | { status: 'REFUSED'; code: MigrationRefusalCode; message: string };
-
-/** Versioning patch: the END_REMINDER email before a migration-carried licence ends (docs/workflow-versioning.md). */
-export const MIGRATION_END_REMINDER_PATCH = 'migration-end-reminder';
 
 export const getLicenceMigrationStepQuery = defineQuery<LicenceMigrationStep>('getLicenceMigrationStep');
 /** Waits until the migration is done or refused (not for the end of a licence this workflow carries). */
@@ -103,7 +99,11 @@ export async function licenceMigrationWorkflow(
   }
 
   step = 'CREATING_A1';
-  const a1 = await migrations.createA1Licence({ migrationId, today: checked.today });
+  const a1 = await migrations.createA1Licence({
+    migrationId,
+    today: checked.today,
+    subscriptionWorkflowId: subscriptionWorkflowId(input.baseId),
+  });
   if (!a1.ok) {
     step = 'REFUSED';
     return finish({ status: 'REFUSED', code: a1.code, message: a1.message });
@@ -133,7 +133,7 @@ export async function licenceMigrationWorkflow(
     try {
       await startChild(subscriptionWorkflow, {
         workflowId: subscriptionWorkflowId(input.baseId),
-        args: [{ state, settings: input.settings }],
+        args: [{ state }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       });
@@ -153,10 +153,9 @@ export async function licenceMigrationWorkflow(
   if (carriedBy === 'MIGRATION') {
     // the base's subscriptionWorkflow belongs to its paid licence: end the migrated one here, on time
     const endMs = startOfDayMs(a1.periodEnd);
-    // like a licence its subscriptionWorkflow carries, warn the customer before the end (added under a patch:
-    // migrations already waiting for their end replay their recorded timer, then end without a reminder)
+    // like a licence its subscriptionWorkflow carries, warn the customer before the end
     const reminderMs = startOfDayMs(addDays(a1.periodEnd, -input.settings.renewalReminderDays));
-    if (patched(MIGRATION_END_REMINDER_PATCH) && Date.now() < reminderMs) {
+    if (Date.now() < reminderMs) {
       await sleep(reminderMs - Date.now());
       await subscriptions.sendLicenceMail({
         licenceId: a1.a1LicenceId,

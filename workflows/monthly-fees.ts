@@ -17,7 +17,7 @@
  * consumptionInvoicesWorkflow runs step 4 alone for a month, by hand (ops).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { continueAsNew, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AppFeeOutcome, CreditActivities } from '../activities/credits';
 import { previousMonth } from '../domain/consumption-invoice';
 import { monthOf, MONTH_PATTERN } from '../domain/credits';
@@ -29,8 +29,7 @@ export interface MonthlyFeesInput {
   month?: string;
   /** carried across continue-as-new */
   progress?: MonthlyFeesResult & {
-    /** absent in runs started before the phases existed: they were charging fees */
-    phase?: MonthlyFeesPhase;
+    phase: MonthlyFeesPhase;
     afterId?: string;
     afterAccountId?: number;
     at: string;
@@ -59,8 +58,6 @@ export interface MonthlyFeesResult {
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const PAGE = 200;
-/** the retry of unpaid fees, their mail and the consumption invoices around the month's fees */
-export const MONTHLY_RUN_PHASES_PATCH = 'monthly-run-phases';
 
 const credits = proxyActivities<CreditActivities>({
   startToCloseTimeout: '5 minutes',
@@ -90,10 +87,7 @@ export async function monthlyFeesWorkflow(input: MonthlyFeesInput = {}): Promise
     unpaidMailed: input.progress?.unpaidMailed ?? 0,
     consumption: input.progress?.consumption,
   };
-  // Runs started before the unpaid-fee retry, its mail and the consumption invoices existed only charged
-  // the month's fees; they replay (and finish) that way. A continued run was started by this code.
-  const phased = input.progress?.phase !== undefined || patched(MONTHLY_RUN_PHASES_PATCH);
-  let phase: MonthlyFeesPhase = input.progress ? (input.progress.phase ?? 'FEES') : phased ? 'RETRY' : 'FEES';
+  let phase: MonthlyFeesPhase = input.progress?.phase ?? 'RETRY';
   let afterId = input.progress?.afterId;
   let afterAccountId = input.progress?.afterAccountId;
   const carryOn = () =>
@@ -123,7 +117,6 @@ export async function monthlyFeesWorkflow(input: MonthlyFeesInput = {}): Promise
       if (!afterId) break;
       if (workflowInfo().continueAsNewSuggested) return carryOn();
     }
-    if (!phased) return result;
     for (;;) {
       const { mailed } = await credits.notifyUnpaidAppFees({ limit: PAGE });
       result.unpaidMailed! += mailed;

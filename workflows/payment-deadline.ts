@@ -4,26 +4,24 @@
  * coming back later can't pay for a purchase we closed. When the customer paid at the last moment, Stripe
  * refuses the cancellation: the purchase goes on as paid, from Stripe's own answer (its webhook may still be
  * on the way). A payment still processing is waited for, a day at a time, then closed again.
- *
- * Executions that reached their deadline before this existed closed the purchase without asking Stripe:
- * they replay that way (`patched`, docs/workflow-versioning.md).
  */
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { ClosedIntent } from '../activities/payments';
 import type { PaymentResult } from './payment-messages';
-
-export const CANCEL_AT_DEADLINE_PATCH = 'cancel-intent-at-deadline';
 
 const DAY_MS = 86_400_000;
 const PROCESSING_CHECKS = 3;
 
 /**
- * Returns the payment when it came after all, undefined when the PaymentIntent is cancelled (or, for runs
- * older than the patch, was never asked about) and the purchase is to be closed.
+ * Returns the payment when it came after all, undefined when the PaymentIntent is cancelled and the
+ * purchase is to be closed.
  */
 export async function settleAtDeadline(
   payments: {
-    closeUnpaidPaymentIntent(input: { paymentIntentId: string; idempotencyKey: string }): Promise<ClosedIntent>;
+    closeUnpaidPaymentIntent(input: {
+      paymentIntentId: string;
+      idempotencyKey: string;
+    }): Promise<ClosedIntent>;
   },
   input: {
     paymentIntentId: string;
@@ -33,7 +31,6 @@ export async function settleAtDeadline(
     delivered: () => PaymentResult | undefined;
   },
 ): Promise<PaymentResult | undefined> {
-  if (!patched(CANCEL_AT_DEADLINE_PATCH)) return undefined;
   for (let check = 1; ; check += 1) {
     const closed = await payments.closeUnpaidPaymentIntent({
       paymentIntentId: input.paymentIntentId,

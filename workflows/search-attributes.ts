@@ -1,25 +1,23 @@
 /**
- * The project's custom search attributes (registered with the dev server by infra/embedded/temporal.ts;
- * on a production cluster: `temporal operator search-attribute create --name LicensingWaitingOn --type
- * Keyword` and `--name LicensingWaitingSince --type Datetime`). A workflow that starts waiting on a human
- * (ops decision) or on a payment sets them, and clears them when the wait ends, so ops can list what has
- * been waiting too long from Temporal visibility (`GET /ops/workflows/stuck`).
+ * The project's custom search attributes (defined in domain/search-attributes.ts). A workflow that starts
+ * waiting on a human (ops decision) or on a payment sets them, and clears them when the wait ends, so ops can
+ * list what has been waiting too long from Temporal visibility (`GET /ops/workflows/stuck`).
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { WAITING_ON_ATTRIBUTE, WAITING_SINCE_ATTRIBUTE, type WaitingOn } from '../domain/search-attributes';
 
-export const WAITING_ON = defineSearchAttributeKey('LicensingWaitingOn', SearchAttributeType.KEYWORD);
-export const WAITING_SINCE = defineSearchAttributeKey('LicensingWaitingSince', SearchAttributeType.DATETIME);
-export const PROJECT_SEARCH_ATTRIBUTES = [WAITING_ON, WAITING_SINCE];
-
-export type WaitingOn = 'PAYMENT' | 'OPS';
+export type { WaitingOn } from '../domain/search-attributes';
+export const WAITING_ON = defineSearchAttributeKey(WAITING_ON_ATTRIBUTE.name, WAITING_ON_ATTRIBUTE.type);
+export const WAITING_SINCE = defineSearchAttributeKey(
+  WAITING_SINCE_ATTRIBUTE.name,
+  WAITING_SINCE_ATTRIBUTE.type,
+);
 
 /**
- * Marks the running workflow as waiting on `on` since now (undefined: not waiting). The upsert is a new
- * workflow command: histories recorded before it replay without it (patch `search-attributes`).
+ * Marks the running workflow as waiting on `on` since now (undefined: not waiting).
  */
 export function markWaiting(on: WaitingOn | undefined): void {
-  if (!patched('search-attributes')) return;
   upsertSearchAttributes(
     on
       ? [

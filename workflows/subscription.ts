@@ -16,14 +16,12 @@
  * retried activity never charges twice. The workflow continues-as-new at each period.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
   defineUpdate,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -32,8 +30,11 @@ import {
 import type { PaymentActivities } from '../activities/payments';
 import type { SubscriptionActivities } from '../activities/subscriptions';
 import type { PaymentMethodKind, LicenceTerms, SubscriptionSettings } from '../domain/licence';
+import { afterLastFailure, nextRetryOn } from '../domain/dunning';
 import { dayOf, startOfDayMs } from '../domain/licence';
 import { addDays, nthPeriod, type LocalDate } from '../domain/periods';
+import type { Quote } from '../domain/quote';
+import { collectPayment, collectedOf, Settlements, type Collected } from './collect-payment';
 import { paymentResultSignal, type PaymentResult } from './payment-messages';
 import { settleAtDeadline } from './payment-deadline';
 import { markWaiting } from './search-attributes';
@@ -76,12 +77,17 @@ export interface SubscriptionState {
   periodEnd?: LocalDate;
   customerId?: string;
   paymentMethodId?: string;
-  dunning?: { failures: number; nextAttemptOn?: LocalDate; lastFailure?: string };
+  dunning?: {
+    failures: number;
+    nextAttemptOn?: LocalDate;
+    lastFailure?: string;
+    /** the last attempt needs the customer (authentication) on this PaymentIntent; its success renews */
+    awaitingCustomer?: { paymentIntentId: string; idempotencyKey: string; quote: Quote };
+  };
 }
 
 export interface SubscriptionWorkflowInput {
   state: SubscriptionState;
-  settings: SubscriptionSettings;
 }
 
 export type OpsDecision =
@@ -121,14 +127,11 @@ const payments = proxyActivities<PaymentActivities>({
 });
 
 /**
- * The steps between the order and the payment instructions (Stripe customer, PaymentIntent, noting it) run
- * as local activities, in the worker's workflow task: the ERP waits for their answer, and three server round
- * trips each way were most of that wait (docs/benchmarks.md). They are short and keyed, so a retry after a
- * crash sends the same requests. Executions that ordered before this ran them as activities (patch).
+ * The steps between the order and the payment instructions (Stripe customer, PaymentIntent, noting it) and
+ * the activation once paid run as local activities, in the worker's workflow task: the ERP (or the customer)
+ * waits for their answer, and three server round trips each way were most of that wait (docs/benchmarks.md).
+ * They are short and keyed, so a retry after a crash sends the same requests.
  */
-const PURCHASE_LOCAL_ACTIVITIES_PATCH = 'purchase-local-activities';
-/** the same for the activation once paid (payment, invoice, licence; then the email) */
-const ACTIVATION_LOCAL_ACTIVITIES_PATCH = 'activation-local-activities';
 const localPayments = proxyLocalActivities<PaymentActivities>({
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes' },
@@ -149,22 +152,10 @@ function refuse(type: string, message: string, details?: unknown): ApplicationFa
   });
 }
 
-/** A card decline (or another business refusal) from an activity, as opposed to a bug or an outage. */
-function declined(error: unknown): string | undefined {
-  if (
-    error instanceof ActivityFailure &&
-    error.cause instanceof ApplicationFailure &&
-    error.cause.type === 'PAYMENT_DECLINED'
-  ) {
-    const details = error.cause.details?.[0] as { declineCode?: string; code?: string } | undefined;
-    return details?.declineCode ?? details?.code ?? error.cause.message;
-  }
-  return undefined;
-}
-
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
-  const { settings } = input;
   const s: SubscriptionState = { ...input.state };
+  // policy (dunning schedule, reminders, deadlines) is read when it is applied, never carried in the input
+  const policy = (): Promise<SubscriptionSettings> => localSubscriptions.readSubscriptionPolicy();
   const workflowId = workflowInfo().workflowId;
   const today = (): LocalDate => dayOf(Date.now());
   const usable = () => s.status === 'ACTIVE' || s.status === 'PAST_DUE';
@@ -174,6 +165,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   let decision: OpsDecision | undefined;
   let replayRequested = false;
   let moneyBusy = false; // one charge at a time: renewal, manual renewal, change
+  const settlements = new Settlements(); // the webhook's results, for charges waiting on them
 
   const withMoneyLock = async <T>(work: () => Promise<T>): Promise<T> => {
     await condition(() => !moneyBusy);
@@ -199,6 +191,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(getSubscriptionStateQuery, () => s);
 
   setHandler(paymentResultSignal, (result) => {
+    settlements.deliver(result);
     if (s.status !== 'AWAITING_PAYMENT' || result.paymentIntentId !== s.purchase?.paymentIntentId) return;
     if (result.status === 'succeeded') paid = result;
     else s.purchase.lastFailure = result.failureCode ?? result.failureMessage ?? 'failed';
@@ -267,7 +260,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
           throw refuse('CHANGE_REFUSED', 'The next period is already paid', { reason: 'ALREADY_RENEWED' });
         const receipt = await chargeRenewal(`manual:${s.periodIndex + 1}`);
         if (!receipt)
-          throw refuse('PAYMENT_DECLINED', 'The card was declined', { reason: s.dunning?.lastFailure });
+          throw refuse('PAYMENT_DECLINED', 'The card was declined', {
+            reason: s.dunning?.lastFailure,
+            ...(s.dunning?.awaitingCustomer
+              ? { paymentIntentId: s.dunning.awaitingCustomer.paymentIntentId }
+              : {}),
+          });
         return receipt;
       }),
     {
@@ -304,27 +302,20 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
             reason: priced.reason,
           });
         const idempotencyKey = `change:${s.licenceId}:${day}:${next.edition}:${next.mode}:${next.connections}`;
-        let chargeId: string;
-        try {
-          chargeId = (
-            await payments.chargeOffSession({
-              customerId: s.customerId,
-              paymentMethodId: s.paymentMethodId,
-              amountCents: priced.quote.totalInclVatCents,
-              currency: 'eur',
-              idempotencyKey,
-              metadata: { workflowId, licenceId: s.licenceId, kind: 'change' },
-            })
-          ).paymentIntentId;
-        } catch (error) {
-          const reason = declined(error);
-          if (reason) throw refuse('PAYMENT_DECLINED', 'The card was declined', { declineCode: reason });
-          throw error;
-        }
+        const charged = await collectPayment(payments, settlements, {
+          customerId: s.customerId,
+          paymentMethodId: s.paymentMethodId,
+          amountCents: priced.quote.totalInclVatCents,
+          currency: 'eur',
+          idempotencyKey,
+          metadata: { workflowId, licenceId: s.licenceId, kind: 'change' },
+        });
+        if (!charged.paid) throw refusedCharge(charged);
         const { invoiceNumber } = await subscriptions.applyChange({
           licenceId: s.licenceId,
           idempotencyKey,
-          paymentIntentId: chargeId,
+          paymentIntentId: charged.reference,
+          provider: charged.provider,
           terms: next,
           quote: priced.quote,
           saleDate: day,
@@ -366,9 +357,19 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     });
   }
 
+  /** A charge the payment layer did not settle, as the refusal an update answers with. */
+  function refusedCharge(charged: Extract<Collected, { paid: false }>): ApplicationFailure {
+    return refuse('PAYMENT_DECLINED', 'The card was declined', {
+      declineCode: charged.code,
+      ...(charged.needsCustomer ? { paymentIntentId: charged.needsCustomer.paymentIntentId } : {}),
+    });
+  }
+
   /**
-   * Charges the period after the last paid one with the saved card and records it (payment, invoice,
-   * period). Returns undefined on a decline (recorded as a failed payment); throws on anything else.
+   * Charges the period after the last paid one with the saved method (payment layer: a pending payment
+   * is waited for) and records it (payment, invoice, period). Returns undefined when it is not paid: a
+   * decline is recorded as a failed payment; a payment needing the customer is noted in `s.dunning`
+   * (its success, by webhook, renews). Throws on anything else.
    */
   async function chargeRenewal(attemptKey: string): Promise<ChargeReceipt | undefined> {
     const nextIndex = s.paidThroughIndex + 1;
@@ -380,36 +381,49 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       periodStart: next.start,
       periodEnd: next.end,
     });
-    let paymentIntentId: string;
-    try {
-      if (!s.customerId || !s.paymentMethodId)
-        throw refuse('PAYMENT_DECLINED', 'No saved card', { code: 'NO_SAVED_CARD' });
-      paymentIntentId = (
-        await payments.chargeOffSession({
-          customerId: s.customerId,
-          paymentMethodId: s.paymentMethodId,
-          amountCents: priced.totalInclVatCents,
-          currency: 'eur',
+    const charged = await collectPayment(payments, settlements, {
+      customerId: s.customerId,
+      paymentMethodId: s.paymentMethodId,
+      amountCents: priced.totalInclVatCents,
+      currency: 'eur',
+      idempotencyKey,
+      metadata: { workflowId, licenceId: s.licenceId, kind: 'renewal' },
+    });
+    if (!charged.paid) {
+      // a payment waiting for the customer is not a decline: no failed payment; its success renews
+      if (!charged.needsCustomer) {
+        await subscriptions.recordFailedPayment({
+          licenceId: s.licenceId,
           idempotencyKey,
-          metadata: { workflowId, licenceId: s.licenceId, kind: 'renewal' },
-        })
-      ).paymentIntentId;
-    } catch (error) {
-      const reason = error instanceof ApplicationFailure ? 'NO_SAVED_CARD' : declined(error);
-      if (!reason) throw error;
-      await subscriptions.recordFailedPayment({
-        licenceId: s.licenceId,
-        idempotencyKey,
-        amountCents: priced.totalInclVatCents,
-        failureCode: reason,
-      });
-      s.dunning = { failures: (s.dunning?.failures ?? 0) + 1, lastFailure: reason };
+          amountCents: priced.totalInclVatCents,
+          failureCode: charged.code,
+        });
+      }
+      s.dunning = {
+        failures: (s.dunning?.failures ?? 0) + 1,
+        lastFailure: charged.code,
+        ...(charged.needsCustomer
+          ? { awaitingCustomer: { ...charged.needsCustomer, idempotencyKey, quote: priced } }
+          : {}),
+      };
       return undefined;
     }
+    return recordRenewal(charged, idempotencyKey, priced);
+  }
+
+  /** The next period paid: payment, invoice, period; the licence ACTIVE again; the RENEWED email. */
+  async function recordRenewal(
+    charged: Extract<Collected, { paid: true }>,
+    idempotencyKey: string,
+    priced: Quote,
+  ): Promise<ChargeReceipt> {
+    const nextIndex = s.paidThroughIndex + 1;
+    const next = nthPeriod(s.anchorDate!, s.terms.period, nextIndex);
     const { invoiceNumber } = await subscriptions.recordRenewal({
       licenceId: s.licenceId,
       idempotencyKey,
-      paymentIntentId,
+      paymentIntentId: charged.reference,
+      provider: charged.provider,
       quote: priced,
       periodStart: next.start,
       periodEnd: next.end,
@@ -439,7 +453,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     s.paidThroughIndex = 0;
     setPeriod();
     // local activities, as the ordering steps: the activation is what the customer waits for once paid
-    const subs = patched(ACTIVATION_LOCAL_ACTIVITIES_PATCH) ? localSubscriptions : subscriptions;
+    const subs = localSubscriptions;
     const { invoiceNumber } = await subs.activateLicence({
       licenceId: s.licenceId,
       purchaseId: s.purchase!.purchaseId,
@@ -482,8 +496,11 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   async function buyOnline(): Promise<void> {
     const p = s.purchase!;
-    const local = patched(PURCHASE_LOCAL_ACTIVITIES_PATCH);
-    const ordering = local ? localPayments : payments;
+    if (p.amountCents === 0) {
+      // a zero-price catalogue entry: nothing to collect (Stripe refuses 0-cent PaymentIntents)
+      return activate({ provider: 'NONE', reference: `none:purchase:${p.purchaseId}`, amountCents: 0 });
+    }
+    const ordering = localPayments;
     s.customerId = await ordering.ensureStripeCustomer({
       licenceId: s.licenceId,
       baseId: s.baseId,
@@ -503,12 +520,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     });
     p.paymentIntentId = intent.paymentIntentId;
     clientSecret = intent.clientSecret;
-    await (local ? localSubscriptions : subscriptions).notePaymentIntent({
+    await localSubscriptions.notePaymentIntent({
       purchaseId: p.purchaseId,
       paymentIntentId: intent.paymentIntentId,
     });
     markWaiting('PAYMENT');
-    const arrived = await condition(() => paid !== undefined, settings.onlinePaymentTimeoutHours * 3_600_000);
+    const { onlinePaymentTimeoutHours } = await policy();
+    const arrived = await condition(() => paid !== undefined, onlinePaymentTimeoutHours * 3_600_000);
     if (!arrived) {
       // cancelled at Stripe, unless the customer paid at the last moment
       paid = await settleAtDeadline(payments, {
@@ -525,8 +543,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   async function buyWithOpsDecision(): Promise<void> {
     const started = Date.now();
-    const deadline = started + settings.offlinePaymentDeadlineDays * DAY_MS;
-    const reminderAt = started + settings.offlinePaymentReminderDays * DAY_MS;
+    const { offlinePaymentDeadlineDays, offlinePaymentReminderDays } = await policy();
+    const deadline = started + offlinePaymentDeadlineDays * DAY_MS;
+    const reminderAt = started + offlinePaymentReminderDays * DAY_MS;
     markWaiting('OPS');
     if (
       s.paymentMethod !== 'FREE' &&
@@ -566,7 +585,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   const endMs = () => startOfDayMs(s.periodEnd!);
 
   // reminder before the end of the period (not when the next period is already paid)
-  const reminderMs = startOfDayMs(addDays(s.periodEnd!, -settings.renewalReminderDays));
+  const reminderMs = startOfDayMs(addDays(s.periodEnd!, -(await policy()).renewalReminderDays));
   if (s.status === 'ACTIVE' && Date.now() < reminderMs) {
     await condition(() => s.paidThroughIndex > s.periodIndex, reminderMs - Date.now());
     if (s.paidThroughIndex === s.periodIndex) {
@@ -587,8 +606,10 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       const receipt = await withMoneyLock(() => chargeRenewal(String(attempt)));
       if (receipt || s.paidThroughIndex > s.periodIndex) break;
       const failures = s.dunning!.failures;
-      if (failures > settings.dunningRetryDays.length || !s.autoRenew) break;
-      const retryOn = addDays(s.periodEnd!, settings.dunningRetryDays[failures - 1]!);
+      if (!s.autoRenew) break;
+      // the schedule in force now: a changed DUNNING_RETRY_DAYS reaches this subscription at this failure
+      const retryOn = nextRetryOn(await policy(), s.periodEnd!, failures);
+      if (!retryOn) break;
       s.dunning!.nextAttemptOn = retryOn;
       s.status = 'PAST_DUE';
       await subscriptions.markPastDue({
@@ -597,18 +618,33 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         nextAttemptOn: retryOn,
         reason: s.dunning!.lastFailure ?? '',
       });
+      const awaiting = s.dunning!.awaitingCustomer;
+      // the hook of the payment page: the email names the PaymentIntent the customer confirms
       await subscriptions.sendLicenceMail({
         licenceId: s.licenceId,
-        kind: 'PAYMENT_FAILED',
+        kind: awaiting ? 'PAYMENT_ACTION_REQUIRED' : 'PAYMENT_FAILED',
         nextAttemptOn: retryOn,
         reason: s.dunning!.lastFailure,
+        ...(awaiting ? { paymentIntentId: awaiting.paymentIntentId } : {}),
       });
       markWaiting('PAYMENT');
       await condition(
-        () => replayRequested || !s.autoRenew || s.paidThroughIndex > s.periodIndex,
+        () =>
+          replayRequested ||
+          !s.autoRenew ||
+          s.paidThroughIndex > s.periodIndex ||
+          settlements.succeeded(awaiting?.paymentIntentId) !== undefined,
         Math.max(startOfDayMs(retryOn) - Date.now(), 1),
       );
       markWaiting(undefined);
+      const confirmed = settlements.succeeded(awaiting?.paymentIntentId);
+      if (awaiting && confirmed && s.paidThroughIndex === s.periodIndex) {
+        // the customer authenticated the payment: that PaymentIntent pays the period
+        await withMoneyLock(() =>
+          recordRenewal(collectedOf(confirmed), awaiting.idempotencyKey, awaiting.quote),
+        );
+        break;
+      }
       if (s.paidThroughIndex > s.periodIndex) break; // paid meanwhile by a manual renewal
       if (!s.autoRenew) break;
       replayRequested = false;
@@ -620,13 +656,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     // the next period is paid: carry on in a fresh run so the history stays small
     await condition(allHandlersFinished);
     return continueAsNew<typeof subscriptionWorkflow>({
-      settings,
       state: { ...s, status: 'ACTIVE', periodIndex: s.periodIndex + 1, dunning: undefined },
     });
   }
 
   // no renewal: the licence ends (CLOUD after failed payments: suspended); the base falls back to STANDARD LOCAL
-  const finalStatus = s.dunning && s.terms.mode === 'CLOUD' ? 'SUSPENDED' : 'ENDED';
+  const finalStatus = s.dunning ? afterLastFailure(s.terms.mode) : 'ENDED';
   s.status = finalStatus;
   await subscriptions.endLicence({
     licenceId: s.licenceId,

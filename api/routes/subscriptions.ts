@@ -8,7 +8,6 @@ import {
   changeLicence,
   decidePurchase,
   renewNow,
-  replayPayment,
   setAutoRenew,
 } from '../../services/subscriptions/licence-messages';
 import { purchaseLicence } from '../../services/subscriptions/purchase-licence';
@@ -61,10 +60,44 @@ const purchaseAnswer = z.object({
     .optional(),
 });
 
+const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+/** services/subscriptions/subscription-view.ts: no Stripe ids, no internal indexes */
+const subscriptionView = z.object({
+  baseId: z.string(),
+  licenceId: z.string(),
+  status: z.enum([
+    'AWAITING_PAYMENT',
+    'AWAITING_OPS',
+    'ACTIVE',
+    'PAST_DUE',
+    'ENDED',
+    'SUSPENDED',
+    'CANCELLED',
+    'REJECTED',
+  ]),
+  edition,
+  mode,
+  connections: z.number().int(),
+  period,
+  paymentMethod: z.enum(['ONLINE', 'CHEQUE', 'TRANSFER', 'FREE']),
+  autoRenew: z.boolean(),
+  periodStart: localDate.nullable(),
+  periodEnd: localDate.nullable(),
+  paidUntil: localDate.nullable(),
+  dunning: z
+    .object({
+      failures: z.number().int(),
+      nextAttemptOn: localDate.nullable(),
+      lastFailure: z.string().nullable(),
+      customerActionRequired: z.boolean(),
+    })
+    .nullable(),
+});
+
 const receipt = z.object({
   invoiceNumber: z.string().nullable(),
   amountCents: z.number(),
-  state: z.unknown(),
+  subscription: subscriptionView,
 });
 
 export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
@@ -151,7 +184,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       baseParam: 'baseId',
       body: z.object({ autoRenew: z.boolean() }),
       responses: {
-        200: { description: 'the subscription state', schema: z.record(z.string(), z.unknown()) },
+        200: { description: 'the subscription', schema: subscriptionView },
       },
       errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_METHOD_REQUIRED'],
     },
@@ -258,10 +291,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         z.object({ decision: z.literal('REJECT'), reason: z.string().trim().min(3).max(1000) }),
       ]),
       responses: {
-        200: {
-          description: 'the subscription state after the decision',
-          schema: z.record(z.string(), z.unknown()),
-        },
+        200: { description: 'the subscription after the decision', schema: subscriptionView },
       },
       errors: ['PURCHASE_NOT_FOUND', 'PURCHASE_NOT_AWAITING_OPS'],
     },
@@ -269,29 +299,6 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       const by = principal.kind === 'ops' ? principal.name : principal.installationId;
       return { status: 200, body: await decidePurchase(deps, params.purchaseId, { ...body, by }) };
     },
-  );
-
-  kit.route(
-    router,
-    {
-      method: 'post',
-      path: '/ops/bases/:baseId/licence/payment-replays',
-      summary: 'Replay a failed renewal payment now',
-      tag: 'ops',
-      auth: 'ops',
-      params: baseParams,
-      responses: {
-        200: {
-          description: 'the subscription state after the attempt',
-          schema: z.record(z.string(), z.unknown()),
-        },
-      },
-      errors: ['NO_PAID_LICENCE'],
-    },
-    async ({ params, principal }) => ({
-      status: 200,
-      body: await replayPayment(deps, params.baseId, principal.kind === 'ops' ? principal.name : 'ops'),
-    }),
   );
 
   return router;

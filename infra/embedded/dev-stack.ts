@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from './binaries';
 import { startMailCatcher } from './mail-catcher';
 import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './postgres';
 import { startStripeMock } from './stripe-mock';
-import { startTemporalDevServer } from './temporal';
+import { startTemporalDevServer, type SearchAttributeSpec } from './temporal';
 
 export interface DevStack {
   /** human-readable "what runs where" */
@@ -22,7 +22,11 @@ export interface DevStack {
 
 const port = (value: string | undefined, fallback: number) => (value ? Number(value) : fallback);
 
-export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Promise<DevStack> {
+export async function startDevStack(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  options: { searchAttributes: readonly SearchAttributeSpec[] },
+): Promise<DevStack> {
   const varDir = env.VAR_DIR ?? path.join(PROJECT_ROOT, 'var');
   fs.mkdirSync(varDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
@@ -63,6 +67,7 @@ export async function startDevStack(env: NodeJS.ProcessEnv, logger: Logger): Pro
         uiPort,
         dbFilename: path.join(varDir, 'temporal.db'),
         log: (message) => logger.info(message),
+        searchAttributes: options.searchAttributes,
       });
       stops.push(() => temporal.stop());
       env.TEMPORAL_ADDRESS = temporal.address;

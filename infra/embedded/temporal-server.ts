@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { PROJECT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import type { SearchAttributeSpec } from './temporal';
 import { locateTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalServerBinaries } from './binaries';
 import { freeLowPort, freePort, waitForPort } from './ports';
 
@@ -29,6 +29,8 @@ export interface TemporalServerOptions {
   historyShards?: number;
   /** the server's own Prometheus metrics on this port (0: off) */
   metricsPort?: number;
+  /** the custom search attributes registered in the namespace (the project passes domain/search-attributes.ts) */
+  searchAttributes: readonly SearchAttributeSpec[];
   log?: (message: string) => void;
 }
 
@@ -99,7 +101,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   const address = `127.0.0.1:${options.port}`;
   try {
     await Promise.race([
-      waitForPort(options.port, '127.0.0.1', 120_000).then(() => registerNamespace(address, namespace)),
+      waitForPort(options.port, '127.0.0.1', 120_000).then(() => registerNamespace(address, namespace, options.searchAttributes)),
       exited.then(() => {
         throw new Error('it exited during start-up');
       }),
@@ -150,7 +152,11 @@ function setUpSchema(
 }
 
 /** Registers the namespace (once) and the project's search attributes, and waits until both are served. */
-async function registerNamespace(address: string, namespace: string): Promise<void> {
+async function registerNamespace(
+  address: string,
+  namespace: string,
+  searchAttributes: readonly SearchAttributeSpec[],
+): Promise<void> {
   // the frontend's port opens before it serves: connect until it answers
   let connection: Connection | undefined;
   for (let i = 0; !connection; i += 1) {
@@ -180,7 +186,7 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
     for (let i = 0; ; i += 1) {
       try {
         const listed = await connection.operatorService.listSearchAttributes({ namespace });
-        const missing = PROJECT_SEARCH_ATTRIBUTES.filter((key) => !(key.name in listed.customAttributes));
+        const missing = searchAttributes.filter((key) => !(key.name in listed.customAttributes));
         if (missing.length === 0) break;
         await connection.operatorService.addSearchAttributes({
           namespace,

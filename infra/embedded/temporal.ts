@@ -2,12 +2,19 @@
  * Temporal servers run by the project: the CLI dev server (development default and integration tests)
  * and the time-skipping test server (workflow tests with day-long timers). Both go through
  * @temporalio/testing's ephemeral-server support, given a local binary when one is found and the
- * SDK's own download otherwise.
+ * SDK's own download otherwise. The caller names the custom search attributes to register (the project's
+ * are data in domain/search-attributes.ts; infra imports no other layer).
  */
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { PROJECT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import type { SearchAttributeType } from '@temporalio/common';
 import { locateTemporalCli, locateTimeSkippingServer } from './binaries';
+
+/** a custom search attribute to register: its name and indexed type */
+export interface SearchAttributeSpec {
+  name: string;
+  type: SearchAttributeType;
+}
 
 export interface DevServerOptions {
   port: number;
@@ -16,6 +23,8 @@ export interface DevServerOptions {
   uiPort?: number;
   namespace?: string;
   log?: (message: string) => void;
+  /** custom search attributes the workflows set */
+  searchAttributes: readonly SearchAttributeSpec[];
 }
 
 export interface RunningTemporal {
@@ -39,8 +48,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
       ui: options.uiPort !== undefined,
       uiPort: options.uiPort,
       log: { format: 'json', level: 'error' },
-      // the project's custom search attributes (ops: what is waiting too long on a human or a payment)
-      searchAttributes: PROJECT_SEARCH_ATTRIBUTES,
+      searchAttributes: [...options.searchAttributes],
     },
   });
   return {
@@ -51,9 +59,11 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   };
 }
 
-export async function startTimeSkippingServer(
-  log: (message: string) => void = () => {},
-): Promise<TestWorkflowEnvironment> {
+export async function startTimeSkippingServer(options: {
+  searchAttributes: readonly SearchAttributeSpec[];
+  log?: (message: string) => void;
+}): Promise<TestWorkflowEnvironment> {
+  const log = options.log ?? (() => {});
   const binary = locateTimeSkippingServer(log);
   const env = await TestWorkflowEnvironment.createTimeSkipping(
     binary ? { server: { executable: { type: 'existing-path', path: binary } } } : {},
@@ -63,7 +73,7 @@ export async function startTimeSkippingServer(
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
     searchAttributes: Object.fromEntries(
-      PROJECT_SEARCH_ATTRIBUTES.map((key) => [
+      options.searchAttributes.map((key) => [
         key.name,
         key.type === 'DATETIME' ? indexed.INDEXED_VALUE_TYPE_DATETIME : indexed.INDEXED_VALUE_TYPE_KEYWORD,
       ]),

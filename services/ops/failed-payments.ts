@@ -286,7 +286,9 @@ export async function replayFailedPayment(
     }
     throw error;
   }
-  const paid = state.status === 'ACTIVE' || state.paidThroughIndex > state.periodIndex;
+  const paid =
+    state.status === 'ACTIVE' ||
+    (state.paidUntil !== null && state.periodEnd !== null && state.paidUntil > state.periodEnd);
   return audited({
     paymentId: payment.id,
     baseId,
@@ -294,7 +296,7 @@ export async function replayFailedPayment(
     message: paid
       ? 'The renewal was charged: the licence is active again'
       : `The card was declined again (${state.dunning?.lastFailure ?? 'declined'})`,
-    declineCode: paid ? undefined : state.dunning?.lastFailure,
+    declineCode: paid ? undefined : (state.dunning?.lastFailure ?? undefined),
     status: paid ? 'ACTIVE' : state.status,
   });
 }

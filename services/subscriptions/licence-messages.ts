@@ -12,6 +12,7 @@ import {
   type OpsDecision,
 } from '../../workflows/subscription';
 import type { ServiceDeps } from '../deps';
+import { toChargeReceiptView, toSubscriptionView } from './subscription-view';
 import { toAppError } from './workflow-errors';
 
 const noLicence = () => new AppError('NO_PAID_LICENCE', 'This base has no paid licence running');
@@ -27,24 +28,36 @@ async function viaWorkflow<T>(work: () => Promise<T>, missing: AppError): Promis
 const handle = (deps: ServiceDeps, baseId: string) =>
   deps.temporal.workflow.getHandle(subscriptionWorkflowId(baseId));
 
-export const setAutoRenew = (deps: ServiceDeps, baseId: string, autoRenew: boolean) =>
-  viaWorkflow(
-    () => handle(deps, baseId).executeUpdate(setAutoRenewUpdate, { args: [autoRenew] }),
-    noLicence(),
+export const setAutoRenew = async (deps: ServiceDeps, baseId: string, autoRenew: boolean) =>
+  toSubscriptionView(
+    await viaWorkflow(
+      () => handle(deps, baseId).executeUpdate(setAutoRenewUpdate, { args: [autoRenew] }),
+      noLicence(),
+    ),
   );
 
-export const renewNow = (deps: ServiceDeps, baseId: string) =>
-  viaWorkflow(() => handle(deps, baseId).executeUpdate(renewNowUpdate), noLicence());
+export const renewNow = async (deps: ServiceDeps, baseId: string) =>
+  toChargeReceiptView(
+    await viaWorkflow(() => handle(deps, baseId).executeUpdate(renewNowUpdate), noLicence()),
+  );
 
 export const changeLicence = (
   deps: ServiceDeps,
   baseId: string,
   change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>,
 ) =>
-  viaWorkflow(() => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change] }), noLicence());
+  viaWorkflow(
+    () => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change] }),
+    noLicence(),
+  ).then(toChargeReceiptView);
 
-export const replayPayment = (deps: ServiceDeps, baseId: string, by: string) =>
-  viaWorkflow(() => handle(deps, baseId).executeUpdate(replayPaymentUpdate, { args: [by] }), noLicence());
+export const replayPayment = async (deps: ServiceDeps, baseId: string, by: string) =>
+  toSubscriptionView(
+    await viaWorkflow(
+      () => handle(deps, baseId).executeUpdate(replayPaymentUpdate, { args: [by] }),
+      noLicence(),
+    ),
+  );
 
 export const subscriptionState = (deps: ServiceDeps, baseId: string) =>
   viaWorkflow(() => handle(deps, baseId).query(getSubscriptionStateQuery), noLicence());
@@ -58,11 +71,13 @@ export async function decidePurchase(deps: ServiceDeps, purchaseId: string, deci
     `This purchase is ${purchase.status}, not waiting for an ops decision`,
   );
   if (purchase.status !== 'AWAITING_OPS') throw notWaiting;
-  return viaWorkflow(
-    () =>
-      deps.temporal.workflow
-        .getHandle(purchase.workflowId)
-        .executeUpdate(opsDecisionUpdate, { args: [decision] }),
-    notWaiting,
+  return toSubscriptionView(
+    await viaWorkflow(
+      () =>
+        deps.temporal.workflow
+          .getHandle(purchase.workflowId)
+          .executeUpdate(opsDecisionUpdate, { args: [decision] }),
+      notWaiting,
+    ),
   );
 }

@@ -50,7 +50,7 @@ async function purchaseView(
   const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
   let payment: { provider: 'STRIPE'; paymentIntentId: string; clientSecret: string } | undefined;
   if (known) payment = { provider: 'STRIPE', ...known };
-  else if (p.paymentMethod === 'ONLINE' && p.status === 'AWAITING_PAYMENT') {
+  else if (p.paymentMethod === 'ONLINE' && p.status === 'AWAITING_PAYMENT' && p.totalInclVatCents > 0) {
     try {
       const instructions = await deps.temporal.workflow
         .getHandle(p.workflowId)
@@ -127,13 +127,14 @@ export async function purchaseLicence(
   const workflowId = subscriptionWorkflowId(baseId);
   const autoRenew = request.paymentMethod === 'ONLINE' ? (request.autoRenew ?? true) : false;
 
-  const { purchaseId } = await deps.prisma.$transaction(async (tx) => {
+  const { purchaseId, created } = await deps.prisma.$transaction(async (tx) => {
     // one purchase at a time per base: serialise the check and the insert
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`purchase:${baseId}`}))`;
     const again = await tx.purchase.findUnique({
       where: { baseId_clientKey: { baseId, clientKey: request.idempotencyKey } },
     });
-    if (again) return { licenceId: again.licenceId!, purchaseId: again.id };
+    // a concurrent request with the same key recorded it first: this one is a retry
+    if (again) return { purchaseId: again.id, created: false };
     const running = await tx.licence.findFirst({
       where: { baseId, version: 'A1', status: { in: ['PENDING', 'ACTIVE', 'PAST_DUE'] } },
     });
@@ -196,8 +197,9 @@ export async function purchaseLicence(
         termsVersion: request.terms.version,
       },
     });
-    return { licenceId: licence.id, purchaseId: purchase.id };
+    return { purchaseId: purchase.id, created: true };
   });
+  if (!created) return replay(deps, purchaseId, fingerprint(request));
 
   const instructions = await startSubscription(deps, purchaseId);
   return { created: true, ...(await purchaseView(deps, purchaseId, instructions)) };
@@ -237,11 +239,12 @@ async function startSubscription(
   const start = {
     workflowId: p.workflowId,
     taskQueue: deps.taskQueue,
-    args: [{ state, settings: deps.billing }] as [Parameters<typeof subscriptionWorkflow>[0]],
+    args: [{ state }] as [Parameters<typeof subscriptionWorkflow>[0]],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
   };
-  if (state.status !== 'AWAITING_PAYMENT') {
+  // nothing to pay by card (ops decision, or a zero amount the workflow settles at once): a plain start
+  if (state.status !== 'AWAITING_PAYMENT' || p.totalInclVatCents === 0) {
     await deps.temporal.workflow.start(subscriptionWorkflow, start);
     return undefined;
   }

@@ -222,7 +222,6 @@ it('six bases caught at six steps, one SIGKILL: each purchase and renewal comple
     args: [
       {
         state: { ...eActive, anchorDate, periodIndex: 0, paidThroughIndex: 0 },
-        settings: h.services.billing,
       },
     ],
   });

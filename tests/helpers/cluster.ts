@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { startCluster, type Cluster } from '../../infra/embedded/cluster';
 import { freePort } from '../../infra/embedded/ports';
 import { TEST_WEBHOOK_SECRET, type Harness } from './harness';
@@ -36,6 +37,7 @@ export async function startTestCluster(
       databasePrefix: `temporal_${crypto.randomBytes(4).toString('hex')}`,
       port: await freePort(),
       dir,
+      searchAttributes: PROJECT_SEARCH_ATTRIBUTES,
     },
     env: {
       PATH: process.env.PATH,

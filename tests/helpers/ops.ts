@@ -103,7 +103,6 @@ export async function pastDueLicence(h: Harness, recorder: StripeRecorder) {
           periodStart: opening.start,
           periodEnd: opening.end,
         },
-        settings: h.services.billing,
       },
     ],
   });

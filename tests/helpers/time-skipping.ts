@@ -9,6 +9,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import { startTimeSkippingServer } from '../../infra/embedded/temporal';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import type { ServiceDeps } from '../../services/deps';
 import { createActivities } from '../../worker';
 import {
@@ -32,7 +33,7 @@ export async function startTimeSkippingStack(
 ): Promise<TimeSkippingStack> {
   installTestRuntime();
   const h = await createHarness(options);
-  const env = await startTimeSkippingServer();
+  const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
   const taskQueue = `${name}-${Date.now()}`;
   const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
   const app = createApp({

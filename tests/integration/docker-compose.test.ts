@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { TEMPORAL_SERVER_VERSION } from '../../infra/embedded/binaries';
 import { configSchema } from '../../infra/config';
-import { PROJECT_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 
 const root = path.resolve(__dirname, '..', '..');
 

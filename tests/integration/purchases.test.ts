@@ -4,6 +4,7 @@
  */
 import request from 'supertest';
 import Stripe from 'stripe';
+import { getCatalog, saveCatalog } from '../../services/catalog/get-catalog';
 import { createOpsToken } from '../../services/ops/ops-tokens';
 import { bearer, registerMachine } from '../helpers/api';
 import { pdfText } from '../helpers/pdf-text';
@@ -155,6 +156,32 @@ it('card purchase: PaymentIntent, signed webhook, licence active, paid invoice d
     .send({ ...body, idempotencyKey: `other-${baseId}` });
   expect(second.status).toBe(409);
   expect(second.body.error.code).toBe('LICENCE_ALREADY_ACTIVE');
+});
+
+it('50 parallel purchases with one idempotency key: one purchase, and only the first answer says created', async () => {
+  const { baseId, apiKey } = await registerMachine(h);
+  const body = {
+    idempotencyKey: `parallel-${baseId}`,
+    edition: 'ENTERPRISE',
+    mode: 'CLOUD',
+    connections: 2,
+    period: 'MONTHLY',
+    paymentMethod: 'ONLINE',
+    billing,
+    terms,
+  };
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      request(h.app).post(`/bases/${baseId}/subscriptions`).set(bearer(apiKey)).send(body),
+    ),
+  );
+  expect(answers.map((a) => a.status).sort((a, b) => a - b)).toEqual([...Array<number>(49).fill(200), 201]);
+  expect(answers.filter((a) => a.body.created === true)).toHaveLength(1);
+  expect(answers.filter((a) => a.body.created === false)).toHaveLength(49);
+  expect(new Set(answers.map((a) => a.body.purchaseId)).size).toBe(1);
+  expect(new Set(answers.map((a) => a.body.payment?.paymentIntentId)).size).toBe(1);
+  expect(await h.prisma.purchase.count({ where: { baseId } })).toBe(1);
+  expect(await h.prisma.licence.count({ where: { baseId } })).toBe(1);
 });
 
 it('cheque purchase waits for ops to confirm receipt, then the licence is active and invoiced', async () => {
@@ -311,31 +338,72 @@ it('public catalogue and quotes: the seed figure, reverse charge with its legal 
     .post('/quotes')
     .send({ edition: 'ENTERPRISE', mode: 'LOCAL', connections: 1, period: 'ANNUAL', country: 'FRA' });
   expect(seed.body).toMatchObject({ totalExclVatCents: 10200, vatCents: 2040, totalInclVatCents: 12240 });
-  const eu = await request(h.app)
-    .post('/quotes')
-    .send({
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'ANNUAL',
-      country: 'DEU',
-      vatNumber: 'DE123456789',
-    });
+  const eu = await request(h.app).post('/quotes').send({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'ANNUAL',
+    country: 'DEU',
+    vatNumber: 'DE123456789',
+  });
   expect(eu.body).toMatchObject({
     vatCents: 0,
     totalInclVatCents: 10200,
     vat: { kind: 'EU_REVERSE_CHARGE', legalMention: expect.stringContaining('Autoliquidation') },
   });
-  const bad = await request(h.app)
-    .post('/quotes')
-    .send({
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'ANNUAL',
-      country: 'DEU',
-      vatNumber: 'XX1',
-    });
+  const bad = await request(h.app).post('/quotes').send({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'ANNUAL',
+    country: 'DEU',
+    vatNumber: 'XX1',
+  });
   expect(bad.status).toBe(422);
   expect(bad.body.error.code).toBe('VAT_NUMBER_INVALID');
+});
+
+it('a zero-price catalogue entry: the card purchase is settled without Stripe and the licence is active', async () => {
+  const before = await getCatalog(h.prisma);
+  const actor = { type: 'CLI' as const, id: 'test' };
+  const prices = before.licencePrices;
+  await saveCatalog(h.prisma, actor, {
+    ...before,
+    licencePrices: {
+      ...prices,
+      ENTERPRISE: { ...prices.ENTERPRISE, LOCAL: { ...prices.ENTERPRISE.LOCAL, ANNUAL: 0 } },
+    },
+  });
+  try {
+    const { baseId, apiKey } = await registerMachine(h);
+    const res = await request(h.app)
+      .post(`/bases/${baseId}/subscriptions`)
+      .set(bearer(apiKey))
+      .send({
+        idempotencyKey: `zero-${baseId}`,
+        edition: 'ENTERPRISE',
+        mode: 'LOCAL',
+        connections: 1,
+        period: 'ANNUAL',
+        paymentMethod: 'ONLINE',
+        billing,
+        terms,
+      });
+    expect(res.status).toBe(201);
+    expect(res.body.quote.totalInclVatCents).toBe(0);
+    expect(res.body.payment).toBeUndefined();
+    const licence = await eventually(
+      () => request(h.app).get(`/bases/${baseId}/licence`).set(bearer(apiKey)),
+      (r) => r.body.status === 'ACTIVE',
+    );
+    expect(licence.body).toMatchObject({ status: 'ACTIVE', edition: 'ENTERPRISE', mode: 'LOCAL' });
+    const payments = await h.prisma.payment.findMany({ where: { baseId } });
+    expect(payments).toEqual([
+      expect.objectContaining({ provider: 'NONE', amountCents: 0, status: 'SUCCEEDED' }),
+    ]);
+    const purchase = await h.prisma.purchase.findUniqueOrThrow({ where: { id: res.body.purchaseId } });
+    expect(purchase.stripePaymentIntentId).toBeNull();
+  } finally {
+    await saveCatalog(h.prisma, actor, before);
+  }
 });

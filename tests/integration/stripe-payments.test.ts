@@ -27,7 +27,7 @@ const unique = (label: string) => `${label}:${crypto.randomUUID()}`;
 const sentWith = (key: string) => recorder.requests.filter((r) => r.idempotencyKey === key);
 
 function charge(idempotencyKey: string) {
-  return payments.chargeOffSession({
+  return payments.collectPayment({
     customerId: 'cus_test',
     paymentMethodId: 'pm_saved',
     amountCents: 12240,
@@ -108,7 +108,8 @@ describe('customer and PaymentIntent', () => {
       currency: 'eur',
       customer: 'cus_test',
       setup_future_usage: 'off_session',
-      'automatic_payment_methods[enabled]': 'true',
+      // only the methods the payment layer settles
+      'allowed_payment_method_types[0]': 'card',
       'metadata[workflowId]': 'subscription:12345678901234567',
       'metadata[purchaseId]': purchaseId,
       'metadata[baseId]': '12345678901234567',
@@ -141,7 +142,12 @@ describe('off-session charge', () => {
     expect((failure as { nonRetryable?: boolean }).nonRetryable).toBeUndefined();
     succeeds();
     const first = await charge(attempt1);
-    expect(first).toEqual({ paymentIntentId: expect.stringMatching(/^pi_/), status: 'succeeded' });
+    expect(first).toEqual({
+      outcome: 'SUCCEEDED',
+      provider: 'STRIPE',
+      reference: expect.stringMatching(/^pi_/),
+      amountCents: expect.any(Number),
+    });
 
     succeeds();
     await charge(attempt2);
@@ -155,27 +161,65 @@ describe('off-session charge', () => {
       payment_method: 'pm_saved',
       off_session: 'true',
       confirm: 'true',
+      'allowed_payment_method_types[0]': 'card',
       'metadata[kind]': 'renewal',
     });
   });
 
-  it('a declined card is a non-retryable PAYMENT_DECLINED with the decline code', async () => {
+  it('a declined card is a DECLINED answer with the decline code', async () => {
     recorder.answer({ path: '/v1/payment_intents' }, cardDeclined('insufficient_funds'));
-    await expect(charge(unique('renewal'))).rejects.toMatchObject({
-      type: 'PAYMENT_DECLINED',
-      nonRetryable: true,
+    expect(await charge(unique('renewal'))).toMatchObject({
+      outcome: 'DECLINED',
+      code: 'insufficient_funds',
+      declineCode: 'insufficient_funds',
       message: 'Your card has insufficient funds.',
-      details: [{ declineCode: 'insufficient_funds', code: 'card_declined' }],
     });
   });
 
   it('a PaymentIntent left waiting for a payment method is a decline too', async () => {
     // stripe-mock's own answer: status requires_payment_method
-    await expect(charge(unique('renewal'))).rejects.toMatchObject({
-      type: 'PAYMENT_DECLINED',
-      nonRetryable: true,
-      details: [{ paymentIntentId: expect.stringMatching(/^pi_/) }],
+    expect(await charge(unique('renewal'))).toMatchObject({
+      outcome: 'DECLINED',
+      code: 'requires_payment_method',
+      paymentIntentId: expect.stringMatching(/^pi_/),
     });
+  });
+
+  it('processing is PENDING (the webhook tells the end); requires_action NEEDS the CUSTOMER', async () => {
+    recorder.answer(
+      { method: 'POST', path: '/v1/payment_intents' },
+      { patch: (pi) => ({ ...pi, status: 'processing' }) },
+    );
+    expect(await charge(unique('renewal'))).toEqual({
+      outcome: 'PENDING',
+      paymentIntentId: expect.stringMatching(/^pi_/),
+    });
+    recorder.answer(
+      { method: 'POST', path: '/v1/payment_intents' },
+      { patch: (pi) => ({ ...pi, status: 'requires_action' }) },
+    );
+    const needs = await charge(unique('renewal'));
+    expect(needs).toEqual({
+      outcome: 'NEEDS_CUSTOMER',
+      paymentIntentId: expect.stringMatching(/^pi_/),
+      action: 'AUTHENTICATE',
+    });
+    // no client secret in the answer: a payment page reads it from Stripe when it needs it
+    expect(JSON.stringify(needs)).not.toContain('secret');
+  });
+
+  it('a zero amount is settled without Stripe (it refuses 0-cent PaymentIntents)', async () => {
+    const key = unique('renewal');
+    const before = recorder.requests.length;
+    expect(
+      await payments.collectPayment({
+        amountCents: 0,
+        currency: 'eur',
+        idempotencyKey: key,
+        metadata: {},
+      }),
+    ).toEqual({ outcome: 'SUCCEEDED', provider: 'NONE', reference: `none:${key}`, amountCents: 0 });
+    expect(recorder.requests.length).toBe(before);
   });
 
   it('rate limits and network failures are left to Temporal’s retries; our invalid requests are not', async () => {
@@ -194,7 +238,7 @@ describe('off-session charge', () => {
       prisma: h.prisma,
     });
     const offline = await unreachable
-      .chargeOffSession({
+      .collectPayment({
         customerId: 'cus_test',
         paymentMethodId: 'pm_saved',
         amountCents: 100,

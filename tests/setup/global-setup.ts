@@ -11,6 +11,7 @@ import { freePort } from '../../infra/embedded/ports';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../infra/embedded/postgres';
 import { startStripeMock, type RunningStripeMock } from '../../infra/embedded/stripe-mock';
 import { startTemporalDevServer, type RunningTemporal } from '../../infra/embedded/temporal';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { migrateDatabase } from '../../infra/migrate';
 
 export const TEMPLATE_DATABASE = 'app_template';
@@ -34,7 +35,11 @@ export default async function globalSetup(): Promise<void> {
   const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
   await pg.createDatabase(TEMPLATE_DATABASE);
   await migrateDatabase(pg.urlFor(TEMPLATE_DATABASE));
-  const temporal = await startTemporalDevServer({ port: await freePort(), log });
+  const temporal = await startTemporalDevServer({
+    port: await freePort(),
+    log,
+    searchAttributes: PROJECT_SEARCH_ATTRIBUTES,
+  });
 
   process.env.TEST_PG_ADMIN_URL = pg.adminUrl;
   process.env.TEST_PG_TEMPLATE = TEMPLATE_DATABASE;

@@ -9,6 +9,7 @@ import { Worker } from '@temporalio/worker';
 import type { EmailCodeActivities } from '../../activities/email-code';
 import type { EmailCodeSettings } from '../../domain/email-code';
 import { startTimeSkippingServer } from '../../infra/embedded/temporal';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import {
   emailCodeWorkflow,
   getEmailCodeStateQuery,
@@ -38,7 +39,7 @@ let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
   installTestRuntime();
-  env = await startTimeSkippingServer();
+  env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
 });
 afterAll(async () => {
   await env?.teardown();

@@ -144,9 +144,7 @@ it('the worker is killed while the renewal charge is in flight: one charge, one 
   await temporal.workflow.start(subscriptionWorkflow, {
     workflowId: subscriptionWorkflowId(machine.baseId),
     taskQueue,
-    args: [
-      { state: { ...active, anchorDate, periodIndex: 0, paidThroughIndex: 0 }, settings: h.services.billing },
-    ],
+    args: [{ state: { ...active, anchorDate, periodIndex: 0, paidThroughIndex: 0 } }],
   });
   const renewalRequests = () =>
     recorder.requests.filter(

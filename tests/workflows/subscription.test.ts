@@ -3,7 +3,6 @@
  * Stripe calls to stripe-mock). The only stub sits at the payment activity boundary, to decline cards:
  * stripe-mock can't. Purchases go through the API (the app is wired to the time-skipping server).
  */
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
@@ -17,6 +16,7 @@ import { addDays, daysBetween, nthPeriod, type LocalDate } from '../../domain/pe
 import { prorateCents } from '../../domain/proration';
 import { applyRateBasisPoints } from '../../domain/money';
 import { startTimeSkippingServer } from '../../infra/embedded/temporal';
+import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import type { ServiceDeps } from '../../services/deps';
 import { createOpsToken } from '../../services/ops/ops-tokens';
 import { createActivities } from '../../worker';
@@ -24,6 +24,8 @@ import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
+import Stripe from 'stripe';
+import { TEST_WEBHOOK_SECRET } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
 
@@ -35,8 +37,17 @@ let running: Promise<void>;
 const charges: { idempotencyKey: string; amountCents: number }[] = [];
 /** idempotency-key prefixes whose charge the "bank" declines */
 const declining = new Set<string>();
+/**
+ * Licences whose next charge the payment layer answers PENDING (a debit that settles later) or
+ * NEEDS_CUSTOMER (3-D Secure), with a PaymentIntent id the test's webhook then settles.
+ */
+const answering = new Map<string, 'PENDING' | 'NEEDS_CUSTOMER'>();
+/** the PaymentIntent of each scripted answer, by licence */
+const scriptedIntents = new Map<string, string>();
 
 let recorder: StripeRecorder;
+/** the worker's billing settings: a test changes the dunning schedule while subscriptions run */
+let policy: ServiceDeps['billing'];
 
 beforeAll(async () => {
   installTestRuntime();
@@ -49,7 +60,8 @@ beforeAll(async () => {
     Infinity,
   );
   h = await createHarness({ stripeApiBase: recorder.url });
-  env = await startTimeSkippingServer();
+  policy = { ...h.services.billing, dunningRetryDays: [...h.services.billing.dunningRetryDays] };
+  env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
   const taskQueue = `subscriptions-${Date.now()}`;
   const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
   app = createApp({
@@ -64,25 +76,29 @@ beforeAll(async () => {
     secret: h.secret,
     stripe: h.stripe,
     licenceKeys: h.services.licenceKeys,
-    billing: h.services.billing,
+    billing: policy,
   });
-  const chargeOffSession: PaymentActivities['chargeOffSession'] = async (input) => {
+  const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
     charges.push({ idempotencyKey: input.idempotencyKey, amountCents: input.amountCents });
     if ([...declining].some((p) => input.idempotencyKey.includes(p))) {
-      throw ApplicationFailure.create({
-        type: 'PAYMENT_DECLINED',
-        message: 'Your card was declined.',
-        nonRetryable: true,
-        details: [{ declineCode: 'insufficient_funds' }],
-      });
+      return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
     }
-    return real.chargeOffSession(input);
+    const scripted = [...answering].find(([licenceId]) => input.idempotencyKey.includes(licenceId));
+    if (scripted) {
+      answering.delete(scripted[0]);
+      const paymentIntentId = `pi_${scripted[1].toLowerCase()}_${charges.length}`;
+      scriptedIntents.set(scripted[0], paymentIntentId);
+      return scripted[1] === 'PENDING'
+        ? { outcome: 'PENDING', paymentIntentId }
+        : { outcome: 'NEEDS_CUSTOMER', paymentIntentId, action: 'AUTHENTICATE' };
+    }
+    return real.collectPayment(input);
   };
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...real, chargeOffSession },
+    activities: { ...real, collectPayment },
   });
   running = worker.run();
 });
@@ -348,11 +364,18 @@ it('ops replay after the first failure renews once', async () => {
   await skipPastPeriodEnd(state);
   await whenState(baseId, (s) => s.status === 'PAST_DUE', 'past due');
   declining.delete(licenceId); // the customer fixed their card
+  const [failed] = await paymentsOf(licenceId, 'FAILED');
   const replayed = await request(app)
-    .post(`/ops/bases/${baseId}/licence/payment-replays`)
-    .set(bearer((await opsToken).token));
+    .post(`/ops/payments/${failed!.id}/replay`)
+    .set(bearer((await opsToken).token))
+    .send({ reason: 'card updated by the customer' });
   expect(replayed.status).toBe(200);
-  expect(replayed.body.status).toBe('ACTIVE');
+  expect(replayed.body).toMatchObject({ outcome: 'PAID', status: 'ACTIVE' });
+  // who replayed it, and why, is on record
+  const audit = await h.prisma.auditLog.findFirst({
+    where: { action: 'ops.payment_replayed', entityId: licenceId },
+  });
+  expect(audit).toMatchObject({ data: expect.objectContaining({ reason: 'card updated by the customer' }) });
   await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'renewal');
   await env.sleep('10 days'); // the scheduled retries must not charge again
   expect(await paymentsOf(licenceId)).toHaveLength(2);
@@ -410,4 +433,133 @@ it('adding a connection mid-period charges the exact prorata at once; an upgrade
     code: 'CHANGE_REFUSED',
     details: { reason: 'DOWNGRADE_NOT_PRORATED' },
   });
+});
+
+/** Stripe's signed `payment_intent.succeeded` for a renewal charge, through the real webhook route. */
+async function settleByWebhook(baseId: string, paymentIntentId: string, amountCents: number) {
+  const payload = JSON.stringify({
+    id: `evt_${paymentIntentId}`,
+    object: 'event',
+    type: 'payment_intent.succeeded',
+    data: {
+      object: {
+        id: paymentIntentId,
+        object: 'payment_intent',
+        amount: amountCents,
+        amount_received: amountCents,
+        payment_method: 'pm_card_visa',
+        metadata: { workflowId: subscriptionWorkflowId(baseId), kind: 'renewal' },
+      },
+    },
+  });
+  const res = await request(app)
+    .post('/webhooks/stripe')
+    .set(
+      'stripe-signature',
+      Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET }),
+    )
+    .set('content-type', 'application/json')
+    .send(payload);
+  expect(res.status).toBe(200);
+}
+
+it('payment layer PENDING, then the settlement webhook: the renewal is recorded once', async () => {
+  const { baseId, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  answering.set(licenceId, 'PENDING');
+  await skipPastPeriodEnd(state);
+  // the workflow waits for the settlement: nothing recorded yet, the licence still usable
+  await eventually(
+    async () => renewalKeysOf(licenceId).length,
+    (n) => n === 1,
+    'the pending charge',
+  );
+  expect(await paymentsOf(licenceId)).toHaveLength(1); // the purchase only
+  const licence = await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } });
+  expect(licence.status).toBe('ACTIVE');
+
+  const price = DEFAULT_CATALOG.licencePrices.ENTERPRISE.LOCAL.MONTHLY;
+  const amountCents = price + applyRateBasisPoints(price, 2000);
+  const paymentIntentId = scriptedIntents.get(licenceId)!;
+  expect(paymentIntentId).toMatch(/^pi_pending_/);
+  await settleByWebhook(baseId, paymentIntentId, amountCents);
+  await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'renewal');
+  const renewals = (await paymentsOf(licenceId)).slice(1);
+  expect(renewals).toHaveLength(1);
+  expect(renewals[0]).toMatchObject({ providerRef: paymentIntentId, status: 'SUCCEEDED' });
+  expect(await paymentsOf(licenceId, 'FAILED')).toHaveLength(0);
+  expect(renewalKeysOf(licenceId)).toHaveLength(1); // one charge, no retry
+});
+
+it('payment layer NEEDS the CUSTOMER: PAST_DUE and usable, the action email, then their confirmation renews once', async () => {
+  const { baseId, apiKey, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'CLOUD',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  answering.set(licenceId, 'NEEDS_CUSTOMER');
+  await skipPastPeriodEnd(state);
+  const pastDue = await whenState(baseId, (s) => s.status === 'PAST_DUE', 'past due');
+  const paymentIntentId = pastDue.dunning!.awaitingCustomer!.paymentIntentId;
+  expect(paymentIntentId).toMatch(/^pi_needs_customer_/);
+  expect((await request(app).get(`/bases/${baseId}/licence`).set(bearer(apiKey))).body).toMatchObject({
+    status: 'PAST_DUE',
+    mode: 'CLOUD',
+  });
+  // the hook the payment-page work fills in: an email asking the customer to confirm
+  await h.mail.waitFor(
+    (m) => m.subject === 'Confirmez le paiement de votre licence' && m.text.includes(baseId),
+  );
+  expect(await paymentsOf(licenceId, 'FAILED')).toHaveLength(0); // not a decline
+
+  const price = DEFAULT_CATALOG.licencePrices.ENTERPRISE.CLOUD.MONTHLY;
+  const amountCents = price + applyRateBasisPoints(price, 2000);
+  await settleByWebhook(baseId, paymentIntentId, amountCents);
+  await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'renewal');
+  await env.sleep('10 days'); // the dunning retries must not charge again
+  const renewals = (await paymentsOf(licenceId)).slice(1);
+  expect(renewals).toHaveLength(1);
+  expect(renewals[0]).toMatchObject({ providerRef: paymentIntentId, status: 'SUCCEEDED' });
+  expect(renewalKeysOf(licenceId)).toHaveLength(1);
+  expect((await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } })).status).toBe('ACTIVE');
+});
+
+it('a dunning schedule changed while a subscription is in dunning applies from its next failure', async () => {
+  const { baseId, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  expect(policy.dunningRetryDays).toEqual([1, 3, 7]);
+  declining.add(licenceId);
+  try {
+    await skipPastPeriodEnd(state);
+    const first = await whenState(baseId, (s) => s.dunning?.failures === 1, 'first failure');
+    expect(first.dunning!.nextAttemptOn).toBe(addDays(state.periodEnd!, 1));
+
+    // ops change DUNNING_RETRY_DAYS: the running subscription reads it at its next failure
+    policy.dunningRetryDays = [1, 10];
+    await env.sleep('1 day');
+    const second = await whenState(baseId, (s) => s.dunning?.failures === 2, 'second failure');
+    expect(second.dunning!.nextAttemptOn).toBe(addDays(state.periodEnd!, 10)); // not +3
+    expect(second.status).toBe('PAST_DUE');
+    await env.sleep('10 days');
+    const ended = await eventually(
+      () => h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } }),
+      (l) => l.status === 'ENDED',
+      'fallback after the new schedule',
+    );
+    expect(ended.status).toBe('ENDED');
+    // the first attempt and the two retries of the new schedule
+    expect(new Set(renewalKeysOf(licenceId).map((c) => c.idempotencyKey)).size).toBe(3);
+  } finally {
+    policy.dunningRetryDays = [1, 3, 7];
+    declining.delete(licenceId);
+  }
 });

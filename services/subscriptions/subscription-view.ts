@@ -1,0 +1,74 @@
+/**
+ * What the HTTP answers say about a subscription: the licence's terms, status and dates, and what is
+ * pending (a purchase, a failed renewal). Never the workflow's internals (Stripe ids, period indexes).
+ */
+import type { LicenceTerms, PaymentMethodKind } from '../../domain/licence';
+import { nthPeriod, type LocalDate } from '../../domain/periods';
+import type { ChargeReceipt, SubscriptionState, SubscriptionStatus } from '../../workflows/subscription';
+
+export interface SubscriptionView {
+  baseId: string;
+  licenceId: string;
+  status: SubscriptionStatus;
+  edition: LicenceTerms['edition'];
+  mode: LicenceTerms['mode'];
+  connections: number;
+  period: LicenceTerms['period'];
+  paymentMethod: PaymentMethodKind;
+  autoRenew: boolean;
+  /** the current period, once active: first day and the day after the last */
+  periodStart: LocalDate | null;
+  periodEnd: LocalDate | null;
+  /** the end of the last period paid for (after the current one when renewed ahead) */
+  paidUntil: LocalDate | null;
+  /** a failed renewal being retried; `customerActionRequired`: the bank wants the customer to confirm */
+  dunning: {
+    failures: number;
+    nextAttemptOn: LocalDate | null;
+    lastFailure: string | null;
+    customerActionRequired: boolean;
+  } | null;
+}
+
+export interface ChargeReceiptView {
+  invoiceNumber: string | null;
+  amountCents: number;
+  subscription: SubscriptionView;
+}
+
+export function toSubscriptionView(s: SubscriptionState): SubscriptionView {
+  const paidUntil =
+    s.anchorDate && s.paidThroughIndex >= 0
+      ? nthPeriod(s.anchorDate, s.terms.period, s.paidThroughIndex).end
+      : (s.periodEnd ?? null);
+  return {
+    baseId: s.baseId,
+    licenceId: s.licenceId,
+    status: s.status,
+    edition: s.terms.edition,
+    mode: s.terms.mode,
+    connections: s.terms.connections,
+    period: s.terms.period,
+    paymentMethod: s.paymentMethod,
+    autoRenew: s.autoRenew,
+    periodStart: s.periodStart ?? null,
+    periodEnd: s.periodEnd ?? null,
+    paidUntil: s.status === 'ACTIVE' || s.status === 'PAST_DUE' ? paidUntil : null,
+    dunning: s.dunning
+      ? {
+          failures: s.dunning.failures,
+          nextAttemptOn: s.dunning.nextAttemptOn ?? null,
+          lastFailure: s.dunning.lastFailure ?? null,
+          customerActionRequired: s.dunning.awaitingCustomer !== undefined,
+        }
+      : null,
+  };
+}
+
+export function toChargeReceiptView(r: ChargeReceipt): ChargeReceiptView {
+  return {
+    invoiceNumber: r.invoiceNumber,
+    amountCents: r.amountCents,
+    subscription: toSubscriptionView(r.state),
+  };
+}
