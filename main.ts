@@ -14,6 +14,7 @@ import {
   creditSettings,
   emailCodeSettings,
   loadConfig,
+  paymentPageSettings,
   sessionSettings,
   temporalMetricsSettings,
 } from './infra/config';
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
     credits: creditSettings(config),
     sessions: sessionSettings(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    paymentPage: paymentPageSettings(config),
   };
 
   let server: Server | undefined;

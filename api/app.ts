@@ -28,6 +28,7 @@ import { creditRoutes } from './routes/credits';
 import { supportRoutes } from './routes/support';
 import { walletRoutes } from './routes/wallet';
 import { opsConsoleRoutes } from './routes/ops-console';
+import { paymentPageRoutes } from './routes/payment-page';
 import { opsQueueRoutes } from './routes/ops-queues';
 import { sessionRoutes } from './routes/sessions';
 import { createMetrics, type Metrics } from '../infra/metrics';
@@ -128,6 +129,7 @@ export function createApp(deps: AppDeps): Express {
   // ops tools: queues, failed payments, stuck workflows, the console page
   app.use(opsQueueRoutes(kit, deps.services));
   app.use(opsConsoleRoutes());
+  app.use(paymentPageRoutes(kit, deps.services));
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

@@ -55,6 +55,17 @@ export const configSchema = z.object({
   STRIPE_API_BASE: z.url().optional(),
   /** signing secret of the webhook endpoint (whsec_...) */
   STRIPE_WEBHOOK_SECRET: z.string().min(16),
+  /** publishable key the payment page hands Stripe.js (pk_...); required in production */
+  STRIPE_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_(test|live)_\w+/, 'must be a Stripe publishable key (pk_test_... or pk_live_...)')
+    .optional(),
+  /** the Stripe.js script of the payment page (localstripe's stand-in in development) */
+  STRIPE_JS_URL: z.url().default('https://js.stripe.com/v3/'),
+  /** where customers reach this API from their browser (payment links); default http://localhost:PORT */
+  PUBLIC_URL: z.url().optional(),
+  /** how long a payment link stays valid */
+  PAYMENT_LINK_TTL_HOURS: z.coerce.number().int().positive().default(48),
 
   /** folder of Ed25519 private keys `<key id>.pem` signing licence files; all of them verify */
   LICENCE_KEYS_DIR: z.string().min(1),
@@ -90,8 +101,14 @@ export const configSchema = z.object({
   ONLINE_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
 
   /** support time and credits wallet: where ops reminders go, the contact for buyers who can't buy online */
-  OPS_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('ops@localhost'),
-  VENDOR_CONTACT_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('contact@localhost'),
+  OPS_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address')
+    .default('ops@localhost'),
+  VENDOR_CONTACT_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address')
+    .default('contact@localhost'),
   /** card payment of a support pack or wallet recharge: hours to complete it before it expires */
   CREDIT_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
   /** hours between reminders to ops of a paid purchase waiting for an account */
@@ -127,7 +144,12 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema
+    .refine((c) => c.NODE_ENV !== 'production' || c.STRIPE_PUBLISHABLE_KEY, {
+      path: ['STRIPE_PUBLISHABLE_KEY'],
+      message: 'required in production (the payment page hands it to Stripe.js)',
+    })
+    .safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
@@ -139,7 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * them is installed once per process, before the embedded dev server (which would install a default one).
  */
 export function temporalMetricsSettings(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = configSchema.pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true }).safeParse(env);
+  const parsed = configSchema
+    .pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true })
+    .safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
@@ -175,6 +199,17 @@ export function billingSettings(config: Config) {
     offlinePaymentReminderDays: config.OFFLINE_PAYMENT_REMINDER_DAYS,
     offlinePaymentDeadlineDays: config.OFFLINE_PAYMENT_DEADLINE_DAYS,
     onlinePaymentTimeoutHours: config.ONLINE_PAYMENT_TIMEOUT_HOURS,
+  };
+}
+
+/** The payment page's settings: where its links point, what signs them, what the page loads. */
+export function paymentPageSettings(config: Config) {
+  return {
+    publicUrl: (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, ''),
+    secret: config.APP_SECRET,
+    publishableKey: config.STRIPE_PUBLISHABLE_KEY,
+    stripeJsUrl: config.STRIPE_JS_URL,
+    linkTtlSeconds: config.PAYMENT_LINK_TTL_HOURS * 3600,
   };
 }
 

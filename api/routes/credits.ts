@@ -13,6 +13,7 @@ import {
 import { getCreditPurchase, purchaseCredits } from '../../services/credits/purchase-credits';
 import type { ServiceDeps } from '../../services/deps';
 import { billingDetailsSchema } from '../../services/licences/billing-details';
+import { withPaymentUrl } from '../../services/payments/payment-link';
 import type { RouteKit } from '../route-kit';
 import { accountId } from '../schemas';
 import { accountParams, requireAccountAccess } from './wallet';
@@ -52,7 +53,15 @@ const purchaseView = z.object({
 const purchaseAnswer = purchaseView.extend({
   created: z.boolean(),
   payment: z
-    .object({ provider: z.literal('STRIPE'), paymentIntentId: z.string(), clientSecret: z.string() })
+    .object({
+      provider: z.literal('STRIPE'),
+      paymentIntentId: z.string(),
+      clientSecret: z.string().openapi({ description: 'for a page of your own running Stripe.js' }),
+      paymentUrl: z.string().optional().openapi({
+        description:
+          'the payment page to open in the browser (signed link, expires after PAYMENT_LINK_TTL_HOURS)',
+      }),
+    })
     .optional(),
 });
 const purchaseErrors = [
@@ -98,7 +107,8 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         },
         request: body,
       });
-      return { status: result.created ? 201 : 200, body: result };
+      const payment = withPaymentUrl(deps.paymentPage, 'CREDIT', result.purchaseId, result.payment);
+      return { status: result.created ? 201 : 200, body: { ...result, payment } };
     },
   );
 
@@ -132,7 +142,8 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         channel: { kind: 'WEBSITE' },
         request: body,
       });
-      return { status: result.created ? 201 : 200, body: result };
+      const payment = withPaymentUrl(deps.paymentPage, 'CREDIT', result.purchaseId, result.payment);
+      return { status: result.created ? 201 : 200, body: { ...result, payment } };
     },
   );
 

@@ -1,0 +1,201 @@
+/**
+ * The payment page (`/pay/<token>`, docs/payment-page.md): the URL a purchase answers beside its client
+ * secret, which the ERP opens in the browser. The signed token is the only credential (auth `none`).
+ * The two pages answer HTML, also for a bad link (a browser shows it); the script's calls answer JSON.
+ */
+import path from 'node:path';
+import { Router } from 'express';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors';
+import type { ServiceDeps } from '../../services/deps';
+import {
+  confirmPagePayment,
+  getPaymentInvoicePdf,
+  getPaymentOutcome,
+  getPaymentPage,
+  type PaymentPageDeps,
+} from '../../services/payments/payment-page';
+import {
+  paymentPageCsp,
+  renderConfirmationPage,
+  renderLinkError,
+  renderPaymentPage,
+} from '../payment-page/render';
+import type { Reply, RouteKit } from '../route-kit';
+
+export const PAYMENT_PAGE_ASSETS = path.join(__dirname, '..', 'payment-page');
+
+const tokenParams = z.object({
+  token: z
+    .string()
+    .min(20)
+    .max(500)
+    .regex(/^[\w-]+\.[\w-]+$/, 'a payment link token')
+    .openapi({ description: 'the signed token of the payment URL' }),
+});
+const html = (description: string) => ({
+  description,
+  schema: z.string().openapi({ type: 'string' }),
+  contentType: 'text/html',
+});
+const linkErrors = ['PAYMENT_LINK_INVALID', 'PAYMENT_LINK_EXPIRED', 'PURCHASE_NOT_FOUND'] as const;
+
+/** An HTML answer, or the link's problem as an HTML page with its status. */
+async function htmlPage(render: () => Promise<string>): Promise<Reply> {
+  try {
+    return { status: 200, body: Buffer.from(await render()), contentType: 'text/html; charset=utf-8' };
+  } catch (error) {
+    if (!(error instanceof AppError) || !(linkErrors as readonly string[]).includes(error.code)) throw error;
+    const message =
+      error.code === 'PAYMENT_LINK_EXPIRED'
+        ? 'Ce lien de paiement a expiré.'
+        : error.code === 'PURCHASE_NOT_FOUND'
+          ? 'Cette commande est introuvable.'
+          : 'Ce lien de paiement n’est pas valide.';
+    return {
+      status: error.status,
+      body: Buffer.from(renderLinkError(message)),
+      contentType: 'text/html; charset=utf-8',
+    };
+  }
+}
+
+export function paymentPageRoutes(kit: RouteKit, deps: ServiceDeps): Router {
+  const router = Router();
+  const settings = deps.paymentPage;
+  if (!settings) return router;
+  const pageDeps: PaymentPageDeps = { prisma: deps.prisma, stripe: deps.stripe, paymentPage: settings };
+  const csp = paymentPageCsp(settings.stripeJsUrl);
+  router.use('/pay', (_req, res, next) => {
+    res.setHeader('Content-Security-Policy', csp);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer'); // the token is in the URL
+    next();
+  });
+  // the page's two static files only (render.ts lives beside them)
+  for (const file of ['payment-page.js', 'payment-page.css']) {
+    router.get(`/pay/assets/${file}`, (_req, res) => res.sendFile(path.join(PAYMENT_PAGE_ASSETS, file)));
+  }
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/pay/:token',
+      summary: 'The payment page of an order (HTML, French): the order with its VAT, and the card form',
+      tag: 'payment page',
+      auth: 'none',
+      params: tokenParams,
+      responses: { 200: html('the page') },
+      errors: [...linkErrors],
+    },
+    async ({ params }) =>
+      htmlPage(async () => renderPaymentPage(await getPaymentPage(pageDeps, params.token), params.token)),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/pay/:token/done',
+      summary: 'The confirmation page: waits for the recorded outcome, then links the paid invoice (HTML)',
+      tag: 'payment page',
+      auth: 'none',
+      params: tokenParams,
+      responses: { 200: html('the page') },
+      errors: [...linkErrors],
+    },
+    async ({ params }) =>
+      htmlPage(async () =>
+        renderConfirmationPage((await getPaymentPage(pageDeps, params.token)).order, params.token),
+      ),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/pay/:token/confirm',
+      summary:
+        'Pays the order with a card the page created with Stripe.js; requires_action: complete 3-D Secure in the page',
+      tag: 'payment page',
+      auth: 'none',
+      params: tokenParams,
+      body: z.object({
+        paymentMethodId: z
+          .string()
+          .regex(/^(pm|card|src)_\w+$/, 'a Stripe PaymentMethod id')
+          .openapi({ example: 'pm_1Pq...' }),
+      }),
+      responses: {
+        200: {
+          description: "Stripe's answer",
+          schema: z.object({ status: z.enum(['succeeded', 'processing', 'requires_action']) }),
+        },
+      },
+      errors: [...linkErrors, 'PURCHASE_NOT_AWAITING_PAYMENT', 'PAYMENT_DECLINED'],
+    },
+    async ({ params, body }) => ({
+      status: 200,
+      body: await confirmPagePayment(pageDeps, params.token, body.paymentMethodId),
+    }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/pay/:token/status',
+      summary: "What the order's workflow recorded (the confirmation page polls it)",
+      tag: 'payment page',
+      auth: 'none',
+      params: tokenParams,
+      responses: {
+        200: {
+          description: 'the outcome',
+          schema: z.object({
+            state: z.enum(['AWAITING_PAYMENT', 'PAID', 'CLOSED']),
+            status: z.string(),
+            licence: z.object({ id: z.string(), status: z.string() }).optional(),
+            invoiceNumber: z.string().optional(),
+            receiptNumber: z.string().optional(),
+            invoiceUrl: z.string().optional(),
+          }),
+        },
+      },
+      errors: [...linkErrors],
+    },
+    async ({ params }) => ({ status: 200, body: await getPaymentOutcome(pageDeps, params.token) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/pay/:token/invoice',
+      summary: "The order's paid invoice (PDF), once issued",
+      tag: 'payment page',
+      auth: 'none',
+      params: tokenParams,
+      responses: {
+        200: {
+          description: 'the paid invoice',
+          schema: z.string().openapi({ type: 'string', format: 'binary' }),
+          contentType: 'application/pdf',
+        },
+      },
+      errors: [...linkErrors, 'INVOICE_NOT_FOUND'],
+    },
+    async ({ params }) => {
+      const { number, pdf } = await getPaymentInvoicePdf(pageDeps, params.token);
+      return {
+        status: 200,
+        body: pdf,
+        contentType: 'application/pdf',
+        headers: { 'Content-Disposition': `attachment; filename="facture-${number}.pdf"` },
+      };
+    },
+  );
+
+  return router;
+}
