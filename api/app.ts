@@ -129,7 +129,7 @@ export function createApp(deps: AppDeps): Express {
   // ops tools: queues, failed payments, stuck workflows, the console page
   app.use(opsQueueRoutes(kit, deps.services));
   app.use(opsConsoleRoutes());
-  app.use(paymentPageRoutes(kit, deps.services));
+  app.use(paymentPageRoutes(kit, registry, deps.services));
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

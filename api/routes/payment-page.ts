@@ -4,7 +4,8 @@
  * The two pages answer HTML, also for a bad link (a browser shows it); the script's calls answer JSON.
  */
 import path from 'node:path';
-import { Router } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors';
 import type { ServiceDeps } from '../../services/deps';
@@ -21,7 +22,7 @@ import {
   renderLinkError,
   renderPaymentPage,
 } from '../payment-page/render';
-import type { Reply, RouteKit } from '../route-kit';
+import type { RouteKit } from '../route-kit';
 
 export const PAYMENT_PAGE_ASSETS = path.join(__dirname, '..', 'payment-page');
 
@@ -33,17 +34,39 @@ const tokenParams = z.object({
     .regex(/^[\w-]+\.[\w-]+$/, 'a payment link token')
     .openapi({ description: 'the signed token of the payment URL' }),
 });
-const html = (description: string) => ({
-  description,
-  schema: z.string().openapi({ type: 'string' }),
-  contentType: 'text/html',
-});
 const linkErrors = ['PAYMENT_LINK_INVALID', 'PAYMENT_LINK_EXPIRED', 'PURCHASE_NOT_FOUND'] as const;
 
+function documentHtmlPage(registry: OpenAPIRegistry, path: string, summary: string): void {
+  const page = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+  registry.registerPath({
+    method: 'get',
+    path,
+    summary,
+    tags: ['payment page'],
+    security: [],
+    request: { params: tokenParams },
+    responses: {
+      200: page('the page'),
+      400: page('PAYMENT_LINK_INVALID: the link is malformed or altered'),
+      404: page('PURCHASE_NOT_FOUND: the link names no purchase'),
+      410: page('PAYMENT_LINK_EXPIRED'),
+    },
+  });
+}
+
+interface HtmlAnswer {
+  status: number;
+  html: string;
+}
+
+function send(res: Response, answer: HtmlAnswer): void {
+  res.status(answer.status).type('text/html; charset=utf-8').send(answer.html);
+}
+
 /** An HTML answer, or the link's problem as an HTML page with its status. */
-async function htmlPage(render: () => Promise<string>): Promise<Reply> {
+async function htmlPage(render: () => Promise<string>): Promise<HtmlAnswer> {
   try {
-    return { status: 200, body: Buffer.from(await render()), contentType: 'text/html; charset=utf-8' };
+    return { status: 200, html: await render() };
   } catch (error) {
     if (!(error instanceof AppError) || !(linkErrors as readonly string[]).includes(error.code)) throw error;
     const message =
@@ -52,15 +75,11 @@ async function htmlPage(render: () => Promise<string>): Promise<Reply> {
         : error.code === 'PURCHASE_NOT_FOUND'
           ? 'Cette commande est introuvable.'
           : 'Ce lien de paiement n’est pas valide.';
-    return {
-      status: error.status,
-      body: Buffer.from(renderLinkError(message)),
-      contentType: 'text/html; charset=utf-8',
-    };
+    return { status: error.status, html: renderLinkError(message) };
   }
 }
 
-export function paymentPageRoutes(kit: RouteKit, deps: ServiceDeps): Router {
+export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps: ServiceDeps): Router {
   const router = Router();
   const settings = deps.paymentPage;
   if (!settings) return router;
@@ -77,39 +96,31 @@ export function paymentPageRoutes(kit: RouteKit, deps: ServiceDeps): Router {
     router.get(`/pay/assets/${file}`, (_req, res) => res.sendFile(path.join(PAYMENT_PAGE_ASSETS, file)));
   }
 
-  kit.route(
-    router,
-    {
-      method: 'get',
-      path: '/pay/:token',
-      summary: 'The payment page of an order (HTML, French): the order with its VAT, and the card form',
-      tag: 'payment page',
-      auth: 'none',
-      params: tokenParams,
-      responses: { 200: html('the page') },
-      errors: [...linkErrors],
-    },
-    async ({ params }) =>
-      htmlPage(async () => renderPaymentPage(await getPaymentPage(pageDeps, params.token), params.token)),
+  // the two pages are for browsers: every answer is HTML, a bad link too, so they are declared by hand
+  // (the route kit's errors are JSON)
+  documentHtmlPage(
+    registry,
+    '/pay/{token}',
+    'The payment page of an order (HTML, French): the order with its VAT, and the card form',
   );
-
-  kit.route(
-    router,
-    {
-      method: 'get',
-      path: '/pay/:token/done',
-      summary: 'The confirmation page: waits for the recorded outcome, then links the paid invoice (HTML)',
-      tag: 'payment page',
-      auth: 'none',
-      params: tokenParams,
-      responses: { 200: html('the page') },
-      errors: [...linkErrors],
-    },
-    async ({ params }) =>
-      htmlPage(async () =>
-        renderConfirmationPage((await getPaymentPage(pageDeps, params.token)).order, params.token),
+  documentHtmlPage(
+    registry,
+    '/pay/{token}/done',
+    'The confirmation page: waits for the recorded outcome, then links the paid invoice (HTML)',
+  );
+  router.get('/pay/:token', async (req, res) => {
+    const token = req.params.token;
+    send(res, await htmlPage(async () => renderPaymentPage(await getPaymentPage(pageDeps, token), token)));
+  });
+  router.get('/pay/:token/done', async (req, res) => {
+    const token = req.params.token;
+    send(
+      res,
+      await htmlPage(async () =>
+        renderConfirmationPage((await getPaymentPage(pageDeps, token)).order, token),
       ),
-  );
+    );
+  });
 
   kit.route(
     router,
