@@ -71,7 +71,8 @@ export function createApp(deps: AppDeps): Express {
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          // a payment link's token is a capability (it pays the order, downloads its invoice): not logged
+          url: req.url.replace(/^\/pay\/[^/?]+/, '/pay/[token]'),
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

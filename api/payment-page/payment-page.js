@@ -150,10 +150,17 @@
           throw new Error((outcome.error && outcome.error.message) || 'Erreur ' + response.status);
         if (outcome.state === 'PAID') {
           say('Paiement reçu. Merci !', 'ok');
+          document.querySelector('h1').textContent = 'Paiement reçu';
           document.getElementById('pending').hidden = true;
           if (outcome.invoiceUrl) {
             invoice.href = outcome.invoiceUrl;
             invoice.textContent = 'Télécharger la facture acquittée n° ' + outcome.invoiceNumber;
+            invoice.hidden = false;
+          } else if (outcome.status === 'UNMATCHED') {
+            invoice.textContent =
+              'Nos équipes rattachent cet achat à votre compte client ; la facture sera disponible ici ensuite.';
+            invoice.removeAttribute('href');
+            invoice.className = 'note';
             invoice.hidden = false;
           } else if (outcome.receiptNumber) {
             invoice.textContent = 'Reçu n° ' + outcome.receiptNumber + ' (envoyé par e-mail)';

@@ -54,6 +54,7 @@ function layout(title: string, page: 'pay' | 'done' | 'error', body: string, scr
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>${esc(title)} — Gestan</title>
 <link rel="stylesheet" href="/pay/assets/payment-page.css">
 </head>
@@ -73,7 +74,7 @@ function orderSection(order: PaymentOrder): string {
   const lines = order.lines
     .map(
       (l) =>
-        `<tr><td>${esc(l.description)}${l.quantity > 1 ? ` × ${l.quantity}` : ''}</td><td class="amount">${esc(euros(l.totalExclVatCents, order.currency))}</td></tr>`,
+        `<tr><td>${esc(l.description)}</td><td class="amount">${esc(euros(l.totalExclVatCents, order.currency))}</td></tr>`,
     )
     .join('\n');
   const rates = [...new Set(order.lines.map((l) => l.vatRateBasisPoints))];
@@ -134,6 +135,10 @@ export function renderPaymentPage(view: PaymentPageView, token: string): string 
     confirmUrl: `${base}/confirm`,
     doneUrl: `${base}/done`,
   };
+  // development: localstripe takes Stripe's test cards only; say which
+  const testCards = origins.local
+    ? '<p class="note" id="test-cards">Paiement de test (localstripe) : 4242 4242 4242 4242 est acceptée, 4000 0027 6000 3184 demande 3-D Secure, 4000 0000 0000 0341 est refusée. Date future, CVC 3 chiffres.</p>'
+    : '';
   const saveNote =
     order.kind === 'LICENCE'
       ? '<p class="note">Votre carte est enregistrée pour le renouvellement automatique de la licence (modifiable dans Gestan).</p>'
@@ -150,6 +155,7 @@ export function renderPaymentPage(view: PaymentPageView, token: string): string 
 <p id="payment-message" class="message" role="alert" aria-live="polite"></p>
 </form>
 ${saveNote}
+${testCards}
 </section>`,
     `<script type="application/json" id="payment-config">${jsonForScript(config)}</script>
 <script src="${esc(view.stripeJsUrl)}"></script>
