@@ -9,7 +9,7 @@
  *   invoice's download link.
  * The page's data comes in the JSON script `#payment-config`, written by the server.
  */
-/* global window, document, fetch, URLSearchParams, setTimeout */
+/* global window, document, fetch, URLSearchParams, FormData, crypto, setTimeout */
 (function () {
   'use strict';
   var config = JSON.parse(document.getElementById('payment-config').textContent);
@@ -192,6 +192,64 @@
     poll();
   }
 
+  /** The public purchase page: the form becomes a credit purchase, then the browser goes to its payment URL. */
+  function buyPage() {
+    var form = document.getElementById('purchase-form');
+    var button = document.getElementById('buy-button');
+    // one key per set of answers: a retry of the same answers is the same purchase, new answers a new one
+    var key = null;
+    form.addEventListener('input', function () {
+      key = null;
+    });
+    form.addEventListener('submit', async function (event) {
+      event.preventDefault();
+      var data = new FormData(form);
+      var text = function (name) {
+        return String(data.get(name) || '').trim();
+      };
+      var choice = text('product');
+      var product =
+        choice === 'recharge'
+          ? { kind: 'WALLET_RECHARGE', amountCents: Math.round(Number(text('rechargeEuros')) * 100) }
+          : { kind: 'SUPPORT_PACK', minutes: Number(choice.split(':')[1]) };
+      if (!choice) {
+        say('Choisissez un pack ou une recharge.', 'error');
+        return;
+      }
+      var billing = {
+        companyName: text('companyName'),
+        lastName: text('lastName'),
+        firstName: text('firstName'),
+        address: text('address'),
+        postalCode: text('postalCode'),
+        city: text('city'),
+        country: text('country'),
+        email: text('email'),
+      };
+      if (text('vatNumber')) billing.vatNumber = text('vatNumber');
+      key = key || 'web-' + crypto.randomUUID();
+      var body = { idempotencyKey: key, product: product, billing: billing };
+      if (text('accountId')) body.claimedAccountId = Number(text('accountId'));
+      button.disabled = true;
+      say('Enregistrement de votre achat…');
+      try {
+        var purchase = await postJson(config.purchaseUrl, body);
+        window.location.assign(purchase.payment.paymentUrl);
+      } catch (error) {
+        say(
+          error.code === 'VAT_CONTACT_REQUIRED'
+            ? 'Votre entreprise n’est pas soumise à la TVA française : contactez-nous pour cet achat.'
+            : error.code === 'VALIDATION_FAILED'
+              ? 'Vérifiez les champs du formulaire.'
+              : error.message,
+          'error',
+        );
+        button.disabled = false;
+      }
+    });
+  }
+
   if (document.body.dataset.page === 'pay') payPage();
+  else if (document.body.dataset.page === 'buy') buyPage();
   else donePage();
 })();

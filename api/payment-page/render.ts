@@ -12,9 +12,9 @@ const escapes: Record<string, string> = {
   '"': '&quot;',
   "'": '&#39;',
 };
-const esc = (value: string | number) => String(value).replace(/[&<>"']/g, (c) => escapes[c]!);
+export const esc = (value: string | number) => String(value).replace(/[&<>"']/g, (c) => escapes[c]!);
 /** JSON safe inside a script element */
-const jsonForScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+export const jsonForScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 export function euros(cents: number, currency = 'EUR'): string {
   return new Intl.NumberFormat('fr-FR', { style: 'currency', currency }).format(cents / 100);
@@ -47,7 +47,12 @@ export function paymentPageCsp(stripeJsUrl: string): string {
   ].join('; ');
 }
 
-function layout(title: string, page: 'pay' | 'done' | 'error', body: string, scripts = ''): string {
+export function layout(
+  title: string,
+  page: 'pay' | 'done' | 'buy' | 'error',
+  body: string,
+  scripts = '',
+): string {
   return `<!doctype html>
 <html lang="fr">
 <head>

@@ -10,6 +10,7 @@ import {
   listUnmatchedPurchases,
   refundCreditPurchase,
 } from '../../services/credits/decide-credit-purchase';
+import { buyCreditsOnWebsite } from '../../services/credits/buy-credits-on-website';
 import { getCreditPurchase, purchaseCredits } from '../../services/credits/purchase-credits';
 import type { ServiceDeps } from '../../services/deps';
 import { billingDetailsSchema } from '../../services/licences/billing-details';
@@ -118,7 +119,7 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       method: 'post',
       path: '/credit-purchases',
       summary:
-        "Buy support time or credits on the website, without an account (the ERP won't open): once paid, ops credit the right account",
+        "Buy support time or credits on the website (the ERP won't open): credited at once when the account ID and the billing email name the same account, else once paid ops credit the right account",
       tag: 'credits',
       auth: 'none',
       body: z.object({
@@ -127,7 +128,8 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         billing: billingDetailsSchema,
         claimedAccountId: accountId.optional().openapi({
           type: 'integer',
-          description: 'your customer account number if you know it (checked by our staff)',
+          description:
+            'your customer account number if you know it: with the email of the account (billing.email) the purchase is credited at once, else our staff check it',
         }),
       }),
       responses: {
@@ -137,9 +139,8 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       errors: [...purchaseErrors],
     },
     async ({ body, principal }) => {
-      const result = await purchaseCredits(deps, {
+      const result = await buyCreditsOnWebsite(deps, {
         actor: principal ? actorOf(principal) : { type: 'SYSTEM', id: 'website' },
-        channel: { kind: 'WEBSITE' },
         request: body,
       });
       const payment = withPaymentUrl(deps.paymentPage, 'CREDIT', result.purchaseId, result.payment);

@@ -8,6 +8,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors';
+import { websiteOffer } from '../../services/credits/buy-credits-on-website';
 import type { ServiceDeps } from '../../services/deps';
 import {
   confirmPagePayment,
@@ -22,6 +23,7 @@ import {
   renderLinkError,
   renderPaymentPage,
 } from '../payment-page/render';
+import { renderPurchasePage } from '../payment-page/purchase-page';
 import type { RouteKit } from '../route-kit';
 
 export const PAYMENT_PAGE_ASSETS = path.join(__dirname, '..', 'payment-page');
@@ -33,6 +35,11 @@ const tokenParams = z.object({
     .max(500)
     .regex(/^[\w-]+\.[\w-]+$/, 'a payment link token')
     .openapi({ description: 'the signed token of the payment URL' }),
+});
+/** `/achat?minutes=30` (the manual's links), `/achat?produit=credits`; anything else: the default choice */
+const purchasePageQuery = z.object({
+  produit: z.enum(['support', 'credits']).optional(),
+  minutes: z.coerce.number().int().positive().max(10_000).optional(),
 });
 const linkErrors = ['PAYMENT_LINK_INVALID', 'PAYMENT_LINK_EXPIRED', 'PURCHASE_NOT_FOUND'] as const;
 
@@ -207,6 +214,31 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
       };
     },
   );
+
+  // the public purchase page (support packs, wallet recharges) for buyers whose ERP won't open
+  registry.registerPath({
+    method: 'get',
+    path: '/achat',
+    summary:
+      "Public purchase page of support packs and wallet recharges (HTML, French), for when the ERP won't open",
+    tags: ['payment page'],
+    security: [],
+    request: { query: purchasePageQuery },
+    responses: { 200: { description: 'the page', content: { 'text/html': { schema: z.string() } } } },
+  });
+  router.get('/achat', async (req, res) => {
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    );
+    const query = purchasePageQuery.safeParse(req.query);
+    const chosen = query.success ? query.data : {};
+    const page = renderPurchasePage(await websiteOffer(deps), {
+      ...(chosen.minutes ? { minutes: chosen.minutes } : {}),
+      recharge: chosen.produit === 'credits',
+    });
+    res.status(200).type('text/html; charset=utf-8').send(page);
+  });
 
   return router;
 }

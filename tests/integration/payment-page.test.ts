@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { signPaymentLink } from '../../services/payments/payment-link';
-import { bearer, registerMachine } from '../helpers/api';
+import { bearer, confirmedAccount, registerMachine } from '../helpers/api';
 import { launchChromium } from '../helpers/browser';
 import { createHarness, type Harness } from '../helpers/harness';
 import { pdfText } from '../helpers/pdf-text';
@@ -157,6 +157,78 @@ it('a refused card (4000 0000 0000 0341) is said in the page, and another card t
   } finally {
     await page.close();
   }
+});
+
+describe('the public purchase page (the ERP won’t open)', () => {
+  async function fillPurchase(page: Page, who: { accountId?: number; email: string }) {
+    const form = page.locator('#purchase-form');
+    if (who.accountId) await form.locator('input[name="accountId"]').fill(String(who.accountId));
+    await form.locator('input[name="email"]').fill(who.email);
+    for (const [name, value] of Object.entries({
+      companyName: 'Garage Martin',
+      lastName: 'Martin',
+      firstName: 'Paul',
+      address: '3 avenue Foch',
+      postalCode: '69006',
+      city: 'Lyon',
+    }))
+      await form.locator(`input[name="${name}"]`).fill(value);
+    await page.locator('#buy-button').click();
+    await page.waitForURL(/\/pay\/[\w-]+\.[\w-]+$/);
+  }
+
+  it('account ID and its email: a 30 min pack paid on the page is credited at once, invoice downloaded', async () => {
+    const account = await confirmedAccount(h);
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      // the manual's link for the 30 minutes pack
+      await page.goto(`${h.baseUrl}/achat?minutes=30`);
+      expect(await page.locator('input[value="pack:30"]').isChecked()).toBe(true);
+      expect(await page.locator('#purchase-form').textContent()).toMatch(
+        /Pack support 30 min — 66,00\s€ TTC/,
+      );
+      await fillPurchase(page, { accountId: account.accountId, email: account.email.toUpperCase() });
+      expect(await page.locator('#total-incl-vat').textContent()).toMatch(/66,00\s€/);
+      await fillCard(page, '4242424242424242');
+      await page.locator('#pay-button').click();
+      await page.waitForURL(/\/done$/);
+      await page.locator('body[data-state="PAID"]').waitFor({ timeout: 30_000 });
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator('#invoice-link').click(),
+      ]);
+      expect(await pdfText(fs.readFileSync(await download.path()))).toContain('Pack support 30 min');
+
+      const time = await request(h.app)
+        .get(`/accounts/${account.accountId}/support-time`)
+        .set(bearer(account.apiKey));
+      expect(time.body.balanceSeconds).toBe(1800);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('without a matching account: paid, then waiting in the manual-credit queue for ops', async () => {
+    const account = await confirmedAccount(h);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${h.baseUrl}/achat?produit=credits`);
+      await page.locator('input[name="rechargeEuros"]').fill('40');
+      // the right account ID but another email: not matched
+      await fillPurchase(page, { accountId: account.accountId, email: 'someone.else@example.fr' });
+      await fillCard(page, '4242424242424242');
+      await page.locator('#pay-button').click();
+      await page.waitForURL(/\/done$/);
+      await page.locator('body[data-state="PAID"]').waitFor({ timeout: 30_000 });
+      expect(await page.locator('#invoice-link').textContent()).toContain('Nos équipes rattachent');
+      const queued = await h.prisma.creditPurchase.findFirstOrThrow({
+        where: { claimedAccountId: account.accountId },
+      });
+      expect(queued).toMatchObject({ status: 'UNMATCHED', accountId: null, amountCents: 4000 });
+    } finally {
+      await page.close();
+    }
+  });
 });
 
 describe('the link is the credential', () => {
