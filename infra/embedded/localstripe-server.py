@@ -110,14 +110,17 @@ def pi_confirm(id, payment_method=None, **kwargs):
         if type(payment_method) is not str:
             raise UserError(400, 'Bad request')
         obj = PaymentIntent._api_retrieve(id)
+        # requires_action: the customer left the 3-D Secure step and pays
+        # with another card, which Stripe allows
         if obj.status not in ('requires_payment_method',
-                              'requires_confirmation'):
+                              'requires_confirmation', 'requires_action'):
             raise UserError(400, 'This PaymentIntent can no longer be '
                             'confirmed (status %s)' % obj.status,
                             {'code': 'payment_intent_unexpected_state'})
         PaymentMethod._api_retrieve(payment_method)  # 404 if unknown
         obj.payment_method = payment_method
         obj.latest_charge = None  # a new attempt after a refused card
+        obj.next_action = None
     return _pi_confirm(id, **kwargs)
 
 

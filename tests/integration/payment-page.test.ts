@@ -138,6 +138,31 @@ it('3-D Secure card 4000 0027 6000 3184: the challenge is completed in the page,
   }
 });
 
+it('3-D Secure failed, or left half-way: the page says so, and the customer pays with another card', async () => {
+  const bought = await buyLicence();
+  const page = await browser.newPage();
+  try {
+    await page.goto(bought.paymentUrl);
+    await fillCard(page, '4000002760003184');
+    await page.locator('#pay-button').click();
+    await page.locator('button', { hasText: 'Fail authentication' }).click();
+    await page.locator('#payment-message.error').waitFor();
+    expect(page.url()).toBe(bought.paymentUrl);
+
+    // again, and this time the page is left during the challenge (the PaymentIntent stays requires_action)
+    await page.reload();
+    await fillCard(page, '4000002760003184');
+    await page.locator('#pay-button').click();
+    await page.locator('button', { hasText: 'Complete authentication' }).waitFor();
+    await page.reload();
+    await fillCard(page, '4242424242424242');
+    await page.locator('#pay-button').click();
+    await expectPaidWithInvoice(page, bought);
+  } finally {
+    await page.close();
+  }
+});
+
 it('a refused card (4000 0000 0000 0341) is said in the page, and another card then pays', async () => {
   const bought = await buyLicence();
   const page = await browser.newPage();
