@@ -36,7 +36,7 @@ export async function startLocalstripe(options: LocalstripeOptions): Promise<Run
   if (!python) {
     throw new Error(
       'localstripe is not available: install Python 3 (it is installed from PyPI into .cache/localstripe), ' +
-        'or set LOCALSTRIPE_PYTHON to a Python that has localstripe 1.15.10',
+        'or set LOCALSTRIPE_PYTHON to a Python that has localstripe 1.15.10 (LOCAL_STRIPE=stripe-mock: the stateless mock)',
     );
   }
   if (await isPortOpen(options.port)) {
