@@ -15,6 +15,7 @@ import {
   emailCodeLimits,
   emailCodeSettings,
   loadConfig,
+  paymentPageSettings,
   sessionSettings,
   temporalMetricsSettings,
 } from './infra/config';
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     credits: creditSettings(config),
     sessions: sessionSettings(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    paymentPage: paymentPageSettings(config),
   };
 
   let server: Server | undefined;

@@ -27,6 +27,7 @@ import { creditRoutes } from './routes/credits';
 import { supportRoutes } from './routes/support';
 import { walletRoutes } from './routes/wallet';
 import { opsConsoleRoutes } from './routes/ops-console';
+import { paymentPageRoutes } from './routes/payment-page';
 import { opsQueueRoutes } from './routes/ops-queues';
 import { sessionRoutes } from './routes/sessions';
 import { createMetrics, type Metrics } from '../infra/metrics';
@@ -69,7 +70,8 @@ export function createApp(deps: AppDeps): Express {
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          // a payment link's token is a capability (it pays the order, downloads its invoice): not logged
+          url: req.url.replace(/^\/pay\/[^/?]+/, '/pay/[token]'),
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -120,6 +122,7 @@ export function createApp(deps: AppDeps): Express {
   // ops tools: queues, failed payments, stuck workflows, the console page
   app.use(opsQueueRoutes(kit, deps.services));
   app.use(opsConsoleRoutes());
+  app.use(paymentPageRoutes(kit, registry, deps.services));
 
   const document = generateDocument(registry);
   app.get('/openapi.json', (_req, res) => {

@@ -7,6 +7,7 @@ export const errorStatus = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
   WEBHOOK_SIGNATURE_INVALID: 400,
+  PAYMENT_LINK_INVALID: 400,
   UNAUTHENTICATED: 401,
   INVALID_PASSWORD: 401,
   FORBIDDEN: 403,
@@ -77,6 +78,8 @@ export const errorStatus = {
   PAYMENT_NOT_REPLAYABLE: 409,
   // brute-force limits
   TOO_MANY_ATTEMPTS: 429,
+  // payment page
+  PAYMENT_LINK_EXPIRED: 410,
   // mail
   EMAIL_UNDELIVERABLE: 422,
 } as const;

@@ -83,6 +83,17 @@ export const configSchema = z.object({
   STRIPE_API_BASE: z.url().optional(),
   /** signing secret of the webhook endpoint (whsec_...) */
   STRIPE_WEBHOOK_SECRET: z.string().min(16),
+  /** publishable key the payment page hands Stripe.js (pk_...); required in production */
+  STRIPE_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_(test|live)_\w+/, 'must be a Stripe publishable key (pk_test_... or pk_live_...)')
+    .optional(),
+  /** the Stripe.js script of the payment page (localstripe's stand-in in development) */
+  STRIPE_JS_URL: z.url().default('https://js.stripe.com/v3/'),
+  /** where customers reach this API from their browser (payment links); default http://localhost:PORT */
+  PUBLIC_URL: z.url().optional(),
+  /** how long a payment link stays valid */
+  PAYMENT_LINK_TTL_HOURS: z.coerce.number().int().positive().default(48),
 
   /** folder of Ed25519 private keys `<key id>.pem` signing licence files; all of them verify */
   LICENCE_KEYS_DIR: z.string().min(1),
@@ -191,6 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           `${key}: ${PLACEHOLDER_SELLER[key]} is the example placeholder, not the seller's number`,
         );
     }
+    if (!env.STRIPE_PUBLISHABLE_KEY?.trim())
+      problems.push('STRIPE_PUBLISHABLE_KEY: required in production (the payment page hands it to Stripe.js)');
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
@@ -247,6 +260,17 @@ export function billingSettings(config: Config) {
     offlinePaymentReminderDays: config.OFFLINE_PAYMENT_REMINDER_DAYS,
     offlinePaymentDeadlineDays: config.OFFLINE_PAYMENT_DEADLINE_DAYS,
     onlinePaymentTimeoutHours: config.ONLINE_PAYMENT_TIMEOUT_HOURS,
+  };
+}
+
+/** The payment page's settings: where its links point, what signs them, what the page loads. */
+export function paymentPageSettings(config: Config) {
+  return {
+    publicUrl: (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, ''),
+    secret: config.APP_SECRET,
+    publishableKey: config.STRIPE_PUBLISHABLE_KEY,
+    stripeJsUrl: config.STRIPE_JS_URL,
+    linkTtlSeconds: config.PAYMENT_LINK_TTL_HOURS * 3600,
   };
 }
 

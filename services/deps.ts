@@ -4,6 +4,7 @@ import type { EmailCodeLimits, EmailCodeSettings } from '../domain/email-code';
 import type { InvoiceSeller } from '../domain/invoice';
 import type { LicenceKeyRing } from '../infra/licence-keys';
 import type { PrismaClient } from '../infra/prisma';
+import type { PaymentPageSettings } from './payments/payment-link';
 import type { SessionSettings } from './sessions/settings';
 
 /** Who sells, and the rules of purchases and renewals (from config). */
@@ -53,4 +54,6 @@ export interface ServiceDeps {
   sessions?: SessionSettings;
   /** ops: the Temporal UI, for links to workflows (TEMPORAL_UI_URL) */
   temporalUiUrl?: string;
+  /** the payment page (links in purchase answers); absent: answers carry no payment URL */
+  paymentPage?: PaymentPageSettings;
 }

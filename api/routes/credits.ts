@@ -10,9 +10,11 @@ import {
   listUnmatchedPurchases,
   refundCreditPurchase,
 } from '../../services/credits/decide-credit-purchase';
+import { buyCreditsOnWebsite } from '../../services/credits/buy-credits-on-website';
 import { getCreditPurchase, purchaseCredits } from '../../services/credits/purchase-credits';
 import type { ServiceDeps } from '../../services/deps';
 import { billingDetailsSchema } from '../../services/licences/billing-details';
+import { withPaymentUrl } from '../../services/payments/payment-link';
 import type { RouteKit } from '../route-kit';
 import { accountId } from '../schemas';
 import { accountParams, requireAccountAccess } from './wallet';
@@ -52,7 +54,15 @@ const purchaseView = z.object({
 const purchaseAnswer = purchaseView.extend({
   created: z.boolean(),
   payment: z
-    .object({ provider: z.literal('STRIPE'), paymentIntentId: z.string(), clientSecret: z.string() })
+    .object({
+      provider: z.literal('STRIPE'),
+      paymentIntentId: z.string(),
+      clientSecret: z.string().openapi({ description: 'for a page of your own running Stripe.js' }),
+      paymentUrl: z.string().optional().openapi({
+        description:
+          'the payment page to open in the browser (signed link, expires after PAYMENT_LINK_TTL_HOURS)',
+      }),
+    })
     .optional(),
 });
 const purchaseErrors = [
@@ -98,7 +108,8 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         },
         request: body,
       });
-      return { status: result.created ? 201 : 200, body: result };
+      const payment = withPaymentUrl(deps.paymentPage, 'CREDIT', result.purchaseId, result.payment);
+      return { status: result.created ? 201 : 200, body: { ...result, payment } };
     },
   );
 
@@ -108,7 +119,7 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       method: 'post',
       path: '/credit-purchases',
       summary:
-        "Buy support time or credits on the website, without an account (the ERP won't open): once paid, ops credit the right account",
+        "Buy support time or credits on the website (the ERP won't open): credited at once when the account ID and the billing email name the same account, else once paid ops credit the right account",
       tag: 'credits',
       auth: 'none',
       body: z.object({
@@ -117,7 +128,8 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         billing: billingDetailsSchema,
         claimedAccountId: accountId.optional().openapi({
           type: 'integer',
-          description: 'your customer account number if you know it (checked by our staff)',
+          description:
+            'your customer account number if you know it: with the email of the account (billing.email) the purchase is credited at once, else our staff check it',
         }),
       }),
       responses: {
@@ -127,12 +139,12 @@ export function creditRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       errors: [...purchaseErrors],
     },
     async ({ body, principal }) => {
-      const result = await purchaseCredits(deps, {
+      const result = await buyCreditsOnWebsite(deps, {
         actor: principal ? actorOf(principal) : { type: 'SYSTEM', id: 'website' },
-        channel: { kind: 'WEBSITE' },
         request: body,
       });
-      return { status: result.created ? 201 : 200, body: result };
+      const payment = withPaymentUrl(deps.paymentPage, 'CREDIT', result.purchaseId, result.payment);
+      return { status: result.created ? 201 : 200, body: { ...result, payment } };
     },
   );
 

@@ -11,6 +11,7 @@ import {
   setAutoRenew,
 } from '../../services/subscriptions/licence-messages';
 import { purchaseLicence } from '../../services/subscriptions/purchase-licence';
+import { withPaymentUrl } from '../../services/payments/payment-link';
 import type { RouteKit } from '../route-kit';
 import { baseId } from '../schemas';
 
@@ -56,7 +57,15 @@ const purchaseAnswer = z.object({
   quote: z.unknown(),
   termsVersion: z.string(),
   payment: z
-    .object({ provider: z.literal('STRIPE'), paymentIntentId: z.string(), clientSecret: z.string() })
+    .object({
+      provider: z.literal('STRIPE'),
+      paymentIntentId: z.string(),
+      clientSecret: z.string().openapi({ description: 'for a page of your own running Stripe.js' }),
+      paymentUrl: z.string().optional().openapi({
+        description:
+          'the payment page to open in the browser (signed link, expires after PAYMENT_LINK_TTL_HOURS)',
+      }),
+    })
     .optional(),
 });
 
@@ -135,7 +144,8 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         baseId: params.baseId,
         request: body,
       });
-      return { status: result.created ? 201 : 200, body: result };
+      const payment = withPaymentUrl(deps.paymentPage, 'LICENCE', result.purchaseId, result.payment);
+      return { status: result.created ? 201 : 200, body: { ...result, payment } };
     },
   );
 

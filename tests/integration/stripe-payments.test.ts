@@ -264,3 +264,22 @@ describe('off-session charge', () => {
     });
   });
 });
+
+describe('the payment page’s server side', () => {
+  it('confirms a PaymentIntent with the card created by Stripe.js: a request Stripe’s API definition accepts', async () => {
+    const key = unique('page-confirm');
+    const confirmed = await h.stripe.paymentIntents.confirm(
+      'pi_123',
+      { payment_method: 'pm_123' },
+      { idempotencyKey: key },
+    );
+    expect(confirmed.object).toBe('payment_intent');
+    expect(sentWith(key)).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        path: '/v1/payment_intents/pi_123/confirm',
+        form: { payment_method: 'pm_123' },
+      }),
+    ]);
+  });
+});

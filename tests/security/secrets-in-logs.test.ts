@@ -117,6 +117,10 @@ it('a scenario with every kind of secret leaves none of them in the log output',
     });
   expect(bought.status).toBe(201);
   secrets['payment client secret'] = bought.body.payment.clientSecret;
+  // the payment page, opened with its link: the token must not reach the request log
+  const paymentPath = new URL(bought.body.payment.paymentUrl as string).pathname;
+  secrets['payment link token'] = paymentPath.slice('/pay/'.length);
+  expect((await request(app).get(`${paymentPath}/status`)).status).toBe(200);
   const event = paymentSucceededEvent(bought.body);
   secrets['webhook signature'] = /v1=([0-9a-f]+)/.exec(event.signature)![1]!;
   const forged = await request(app)

@@ -1,0 +1,197 @@
+/**
+ * The payment page's HTML, in French, one column for phones. Every value is escaped; the data the
+ * script needs is a JSON `<script type="application/json">` (not executed, so the CSP allows no inline
+ * script at all).
+ */
+import type { PaymentOrder, PaymentPageView } from '../../services/payments/payment-page';
+
+const escapes: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+export const esc = (value: string | number) => String(value).replace(/[&<>"']/g, (c) => escapes[c]!);
+/** JSON safe inside a script element */
+export const jsonForScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+export function euros(cents: number, currency = 'EUR'): string {
+  return new Intl.NumberFormat('fr-FR', { style: 'currency', currency }).format(cents / 100);
+}
+
+function frenchDate(iso: string): string {
+  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(
+    new Date(iso),
+  );
+}
+
+/** Stripe.js and what it talks to: the CSP lets the page reach these and nothing else. */
+export function stripeOrigins(stripeJsUrl: string): { script: string; api: string; local: boolean } {
+  const script = new URL(stripeJsUrl).origin;
+  const local = new URL(stripeJsUrl).hostname !== 'js.stripe.com';
+  return { script, api: local ? script : 'https://api.stripe.com', local };
+}
+
+export function paymentPageCsp(stripeJsUrl: string): string {
+  const { script, api } = stripeOrigins(stripeJsUrl);
+  return [
+    "default-src 'self'",
+    `script-src 'self' ${script}`,
+    "style-src 'self'",
+    `connect-src 'self' ${api}`,
+    `frame-src ${script} https://hooks.stripe.com`,
+    "img-src 'self' data:",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
+
+export function layout(
+  title: string,
+  page: 'pay' | 'done' | 'buy' | 'error',
+  body: string,
+  scripts = '',
+): string {
+  return `<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
+<title>${esc(title)} — Gestan</title>
+<link rel="stylesheet" href="/pay/assets/payment-page.css">
+</head>
+<body data-page="${page}">
+<main>
+<header><h1>${esc(title)}</h1><p>Gestan — paiement sécurisé</p></header>
+${body}
+</main>
+<footer>Paiement traité par Stripe. Gestan ne voit jamais le numéro de votre carte.</footer>
+${scripts}
+</body>
+</html>
+`;
+}
+
+function orderSection(order: PaymentOrder): string {
+  const lines = order.lines
+    .map(
+      (l) =>
+        `<tr><td>${esc(l.description)}</td><td class="amount">${esc(euros(l.totalExclVatCents, order.currency))}</td></tr>`,
+    )
+    .join('\n');
+  const rates = [...new Set(order.lines.map((l) => l.vatRateBasisPoints))];
+  const rate = rates.length === 1 && rates[0]! > 0 ? ` (${esc(rates[0]! / 100)} %)` : '';
+  const terms = order.terms
+    ? `<p class="note" id="terms">Conditions générales de licence version ${esc(order.terms.version)} acceptées le ${esc(frenchDate(order.terms.acceptedAt))}.</p>`
+    : '';
+  return `<section id="order">
+<h2>${esc(order.title)}</h2>
+<table>
+${lines}
+<tr class="total"><td>Total HT</td><td class="amount" id="total-excl-vat">${esc(euros(order.totalExclVatCents, order.currency))}</td></tr>
+<tr><td>TVA${rate}</td><td class="amount" id="vat">${esc(euros(order.vatCents, order.currency))}</td></tr>
+<tr class="total grand"><td>Total TTC</td><td class="amount" id="total-incl-vat">${esc(euros(order.totalInclVatCents, order.currency))}</td></tr>
+</table>
+${order.vatMention ? `<p class="note">${esc(order.vatMention)}</p>` : ''}
+${terms}
+<p class="note">Facturé à ${esc(order.buyer.companyName)} — ${esc(order.buyer.email)}</p>
+</section>`;
+}
+
+/** The page that takes the payment (or says why it can't). */
+export function renderPaymentPage(view: PaymentPageView, token: string): string {
+  const { order, intent } = view;
+  const title = 'Procéder au règlement';
+  const base = `/pay/${token}`;
+  if (order.state === 'PAID') {
+    return layout(
+      title,
+      'error',
+      `${orderSection(order)}<section><p>Cette commande est déjà réglée.</p><a class="button" href="${esc(base)}/done">Voir la confirmation et la facture</a></section>`,
+    );
+  }
+  if (order.state === 'CLOSED' || !intent || intent.status === 'canceled') {
+    return layout(
+      title,
+      'error',
+      `${orderSection(order)}<section><p class="message error">Cette commande a été annulée ou a expiré : elle ne peut plus être réglée. Recommencez l’achat depuis Gestan.</p></section>`,
+    );
+  }
+  if (!view.publishableKey) {
+    return layout(
+      title,
+      'error',
+      `${orderSection(order)}<section><p class="message error">Le paiement en ligne n’est pas disponible pour le moment. Contactez-nous.</p></section>`,
+    );
+  }
+  const origins = stripeOrigins(view.stripeJsUrl);
+  const config = {
+    publishableKey: view.publishableKey,
+    clientSecret: intent.clientSecret,
+    amount: intent.amount,
+    currency: intent.currency,
+    // a licence's card is kept for its renewals (the PaymentIntent was created with setup_future_usage)
+    saveCard: order.kind === 'LICENCE',
+    local: origins.local,
+    stripeApiOrigin: origins.api,
+    confirmUrl: `${base}/confirm`,
+    doneUrl: `${base}/done`,
+  };
+  // development: localstripe takes Stripe's test cards only; say which
+  const testCards = origins.local
+    ? '<p class="note" id="test-cards">Paiement de test (localstripe) : 4242 4242 4242 4242 est acceptée, 4000 0027 6000 3184 demande 3-D Secure, 4000 0000 0000 0341 est refusée. Date future, CVC 3 chiffres.</p>'
+    : '';
+  const saveNote =
+    order.kind === 'LICENCE'
+      ? '<p class="note">Votre carte est enregistrée pour le renouvellement automatique de la licence (modifiable dans Gestan).</p>'
+      : '';
+  return layout(
+    title,
+    'pay',
+    `${orderSection(order)}
+<section>
+<h2>Carte bancaire</h2>
+<form id="payment-form">
+<div id="card-element"></div>
+<button id="pay-button" type="submit">Payer ${esc(euros(order.totalInclVatCents, order.currency))}</button>
+<p id="payment-message" class="message" role="alert" aria-live="polite"></p>
+</form>
+${saveNote}
+${testCards}
+</section>`,
+    `<script type="application/json" id="payment-config">${jsonForScript(config)}</script>
+<script src="${esc(view.stripeJsUrl)}"></script>
+<script src="/pay/assets/payment-page.js"></script>`,
+  );
+}
+
+/** The confirmation page: polls the outcome, then links the paid invoice. */
+export function renderConfirmationPage(order: PaymentOrder, token: string): string {
+  const base = `/pay/${token}`;
+  const config = { statusUrl: `${base}/status` };
+  return layout(
+    order.state === 'PAID' ? 'Paiement reçu' : 'Confirmation du paiement',
+    'done',
+    `${orderSection(order)}
+<section>
+<p id="pending">Nous attendons la confirmation de votre banque… Cette page se met à jour toute seule.</p>
+<p id="payment-message" class="message" role="status" aria-live="polite"></p>
+<p id="licence-state" hidden></p>
+<a id="invoice-link" class="button" hidden download>Télécharger la facture acquittée</a>
+</section>`,
+    `<script type="application/json" id="payment-config">${jsonForScript(config)}</script>
+<script src="/pay/assets/payment-page.js"></script>`,
+  );
+}
+
+/** A link that can't be used (altered, expired, unknown order): said in words, with the HTTP status. */
+export function renderLinkError(message: string): string {
+  return layout(
+    'Lien de paiement',
+    'error',
+    `<section><p class="message error">${esc(message)}</p><p>Relancez le paiement depuis Gestan : un nouveau lien vous sera proposé.</p></section>`,
+  );
+}

@@ -1,0 +1,256 @@
+/**
+ * The payment page's use-cases (`/pay/<token>`, docs/payment-page.md): what the order is, paying it,
+ * what came of it, and its paid invoice. The link (services/payments/payment-link.ts) is the only
+ * credential; it names the order and its PaymentIntent, and every answer is read from the database and
+ * from Stripe when asked — the client secret is fetched from Stripe by PaymentIntent id, never stored.
+ *
+ * The outcome shown is the one recorded by the order's workflow (through Stripe's webhook), not what the
+ * browser saw: the confirmation page polls it until the payment is recorded and the invoice issued.
+ */
+import type Stripe from 'stripe';
+import { AppError } from '../../domain/errors';
+import type { Quote, QuoteLine } from '../../domain/quote';
+import type { ServiceDeps } from '../deps';
+import { renderInvoicePdf } from '../invoices/render-invoice-pdf';
+import { toInvoiceDocument } from '../invoices/invoice-document';
+import { verifyPaymentLink, type PaymentLink, type PaymentPageSettings } from './payment-link';
+
+export type PaymentPageDeps = Pick<ServiceDeps, 'prisma' | 'stripe'> & { paymentPage: PaymentPageSettings };
+
+/** Where the order stands, as recorded: waiting for the card, paid (invoice issued), or closed unpaid. */
+export type OrderState = 'AWAITING_PAYMENT' | 'PAID' | 'CLOSED';
+
+export interface PaymentOrder {
+  kind: PaymentLink['kind'];
+  orderId: string;
+  /** what the customer buys, in French */
+  title: string;
+  lines: QuoteLine[];
+  totalExclVatCents: number;
+  vatCents: number;
+  totalInclVatCents: number;
+  currency: string;
+  /** printed when no VAT is charged (reverse charge, outside the EU, wallet credits) */
+  vatMention?: string;
+  /** licence purchases: the licence terms the customer accepted in the ERP */
+  terms?: { version: string; acceptedAt: string };
+  buyer: { companyName: string; email: string };
+  state: OrderState;
+  /** the order's own status (Purchase / CreditPurchase) */
+  status: string;
+  licence?: { id: string; status: string };
+  invoiceNumber?: string;
+  receiptNumber?: string;
+}
+
+/** Wallet credits are a multi-purpose voucher: no VAT when bought (it is due when they are spent). */
+const WALLET_VAT_MENTION = 'Bon polyvalent : TVA exigible lors de l’utilisation des crédits';
+
+async function orderOf(deps: PaymentPageDeps, link: PaymentLink): Promise<PaymentOrder> {
+  const notFound = () => new AppError('PURCHASE_NOT_FOUND', 'This payment link names no purchase');
+  if (link.kind === 'LICENCE') {
+    const p = await deps.prisma.purchase.findUnique({ where: { id: link.orderId } });
+    if (!p || p.paymentMethod !== 'ONLINE') throw notFound();
+    const quote = p.quote as unknown as Quote;
+    const billing = p.billing as { companyName: string; email: string };
+    const [licence, invoice] = await Promise.all([
+      p.licenceId
+        ? deps.prisma.licence.findUnique({ where: { id: p.licenceId }, select: { id: true, status: true } })
+        : null,
+      deps.prisma.invoice.findFirst({ where: { purchaseId: p.id }, select: { number: true } }),
+    ]);
+    const state: OrderState =
+      p.status === 'COMPLETED' ? 'PAID' : p.status === 'AWAITING_PAYMENT' ? 'AWAITING_PAYMENT' : 'CLOSED';
+    return {
+      kind: link.kind,
+      orderId: p.id,
+      title: `Licence Gestan ${p.edition} ${p.mode}, base ${p.baseId}`,
+      lines: quote.lines,
+      totalExclVatCents: quote.totalExclVatCents,
+      vatCents: quote.vatCents,
+      totalInclVatCents: quote.totalInclVatCents,
+      currency: quote.currency,
+      ...(quote.vat.legalMention ? { vatMention: quote.vat.legalMention } : {}),
+      terms: { version: p.termsVersion, acceptedAt: p.termsAcceptedAt.toISOString() },
+      buyer: { companyName: billing.companyName, email: billing.email },
+      state,
+      status: p.status,
+      ...(licence ? { licence } : {}),
+      ...(invoice ? { invoiceNumber: invoice.number } : {}),
+    };
+  }
+  const c = await deps.prisma.creditPurchase.findUnique({ where: { id: link.orderId } });
+  if (!c) throw notFound();
+  const billing = c.billing as { companyName: string; email: string };
+  const quote = c.quote as unknown as Quote | null;
+  // UNMATCHED: paid on the website, waiting for ops to find the account; paid all the same
+  const state: OrderState =
+    c.status === 'COMPLETED' || c.status === 'UNMATCHED'
+      ? 'PAID'
+      : c.status === 'AWAITING_PAYMENT'
+        ? 'AWAITING_PAYMENT'
+        : 'CLOSED';
+  const wallet = c.product === 'WALLET_RECHARGE';
+  return {
+    kind: link.kind,
+    orderId: c.id,
+    title: wallet
+      ? `Recharge du portefeuille de crédits (achat n° ${c.number})`
+      : `Pack support ${c.packMinutes} min (achat n° ${c.number})`,
+    lines: quote?.lines ?? [
+      {
+        description: `Crédits portefeuille (${(c.creditAmount / 100).toFixed(2)} crédits)`,
+        quantity: 1,
+        unitPriceCents: c.amountCents,
+        totalExclVatCents: c.amountCents,
+        vatRateBasisPoints: 0,
+        vatCents: 0,
+      },
+    ],
+    totalExclVatCents: quote?.totalExclVatCents ?? c.amountCents,
+    vatCents: quote?.vatCents ?? 0,
+    totalInclVatCents: quote?.totalInclVatCents ?? c.amountCents,
+    currency: quote?.currency ?? 'EUR',
+    ...(quote?.vat.legalMention
+      ? { vatMention: quote.vat.legalMention }
+      : wallet
+        ? { vatMention: WALLET_VAT_MENTION }
+        : {}),
+    buyer: { companyName: billing.companyName, email: billing.email },
+    state,
+    status: c.status,
+    ...(c.invoiceNumber ? { invoiceNumber: c.invoiceNumber } : {}),
+    ...(c.receiptNumber ? { receiptNumber: c.receiptNumber } : {}),
+  };
+}
+
+export interface PaymentPageView {
+  order: PaymentOrder;
+  /** Stripe's view of the PaymentIntent, for Stripe.js (only while the order awaits payment) */
+  intent?: {
+    id: string;
+    status: Stripe.PaymentIntent.Status;
+    clientSecret: string;
+    amount: number;
+    currency: string;
+  };
+  publishableKey?: string;
+  stripeJsUrl: string;
+}
+
+/** Everything the page shows and needs, for a valid link. */
+export async function getPaymentPage(deps: PaymentPageDeps, token: string): Promise<PaymentPageView> {
+  const link = verifyPaymentLink(deps.paymentPage, token);
+  const order = await orderOf(deps, link);
+  const view: PaymentPageView = {
+    order,
+    publishableKey: deps.paymentPage.publishableKey,
+    stripeJsUrl: deps.paymentPage.stripeJsUrl,
+  };
+  if (order.state !== 'AWAITING_PAYMENT') return view;
+  const intent = await deps.stripe.paymentIntents.retrieve(link.paymentIntentId);
+  if (!intent.client_secret) return view;
+  return {
+    ...view,
+    intent: {
+      id: intent.id,
+      status: intent.status,
+      clientSecret: intent.client_secret,
+      amount: intent.amount,
+      currency: intent.currency,
+    },
+  };
+}
+
+export type ConfirmOutcome =
+  | { status: 'succeeded' | 'processing' }
+  /** 3-D Secure: the page hands the client secret to Stripe.js, which shows the bank's challenge */
+  | { status: 'requires_action' };
+
+/**
+ * Confirms the order's PaymentIntent with the card the page created in the browser (Stripe.js; the card
+ * number never reaches us). A refused card is PAYMENT_DECLINED with Stripe's message, and the customer may
+ * try another card; an order no longer awaiting payment is PURCHASE_NOT_AWAITING_PAYMENT. Idempotent per
+ * (PaymentIntent, card): a repeated click answers the first result.
+ */
+export async function confirmPagePayment(
+  deps: PaymentPageDeps,
+  token: string,
+  paymentMethodId: string,
+): Promise<ConfirmOutcome> {
+  const link = verifyPaymentLink(deps.paymentPage, token);
+  const order = await orderOf(deps, link);
+  if (order.state !== 'AWAITING_PAYMENT') {
+    throw new AppError('PURCHASE_NOT_AWAITING_PAYMENT', 'This purchase no longer awaits a payment', {
+      status: order.status,
+    });
+  }
+  let intent: Stripe.PaymentIntent;
+  try {
+    intent = await deps.stripe.paymentIntents.confirm(
+      link.paymentIntentId,
+      { payment_method: paymentMethodId },
+      { idempotencyKey: `page-confirm:${link.paymentIntentId}:${paymentMethodId}` },
+    );
+  } catch (error) {
+    const e = error as { type?: string; message?: string; code?: string; decline_code?: string };
+    if (e.type === 'StripeCardError') {
+      throw new AppError('PAYMENT_DECLINED', e.message ?? 'The card was declined', {
+        code: e.code,
+        declineCode: e.decline_code,
+      });
+    }
+    if (e.type === 'StripeInvalidRequestError') {
+      // e.g. the PaymentIntent was cancelled at its deadline meanwhile, or an unknown card id
+      throw new AppError('PURCHASE_NOT_AWAITING_PAYMENT', e.message ?? 'The payment can no longer be made', {
+        code: e.code,
+      });
+    }
+    throw error;
+  }
+  if (intent.status === 'succeeded') return { status: 'succeeded' };
+  if (intent.status === 'processing') return { status: 'processing' };
+  if (intent.status === 'requires_action') return { status: 'requires_action' };
+  const last = intent.last_payment_error;
+  throw new AppError('PAYMENT_DECLINED', last?.message ?? 'The card was declined', {
+    code: last?.code,
+    declineCode: last?.decline_code,
+  });
+}
+
+export interface PaymentOutcome {
+  state: OrderState;
+  status: string;
+  licence?: { id: string; status: string };
+  invoiceNumber?: string;
+  receiptNumber?: string;
+  /** the paid invoice's download link (relative to the page) once issued */
+  invoiceUrl?: string;
+}
+
+/** What the order's workflow recorded: the confirmation page polls this. */
+export async function getPaymentOutcome(deps: PaymentPageDeps, token: string): Promise<PaymentOutcome> {
+  const order = await orderOf(deps, verifyPaymentLink(deps.paymentPage, token));
+  return {
+    state: order.state,
+    status: order.status,
+    ...(order.licence ? { licence: order.licence } : {}),
+    ...(order.invoiceNumber
+      ? { invoiceNumber: order.invoiceNumber, invoiceUrl: `/pay/${token}/invoice` }
+      : {}),
+    ...(order.receiptNumber ? { receiptNumber: order.receiptNumber } : {}),
+  };
+}
+
+/** The order's paid invoice as PDF; INVOICE_NOT_FOUND until it is issued. */
+export async function getPaymentInvoicePdf(
+  deps: PaymentPageDeps,
+  token: string,
+): Promise<{ number: string; pdf: Buffer }> {
+  const order = await orderOf(deps, verifyPaymentLink(deps.paymentPage, token));
+  const row = order.invoiceNumber
+    ? await deps.prisma.invoice.findUnique({ where: { number: order.invoiceNumber } })
+    : null;
+  if (!row) throw new AppError('INVOICE_NOT_FOUND', 'The invoice is not issued yet');
+  return { number: row.number, pdf: await renderInvoicePdf(toInvoiceDocument(row)) };
+}
