@@ -9,8 +9,9 @@ What this changes in localstripe 1.15.10, and why (docs/local-stripe.md lists th
   instance's state to the one shared /tmp/localstripe.pickle, so two runs on a machine would mix;
 - honours Idempotency-Key like Stripe (a retried request answers the first result): our crash safety
   rests on it, upstream ignores the header;
-- PaymentIntent creation accepts `description`, `setup_future_usage` and `automatic_payment_methods`
-  (sent by our first-purchase PaymentIntents; Stripe accepts them, upstream answers 400); with
+- PaymentIntent creation accepts `description`, `setup_future_usage`, `automatic_payment_methods` and
+  `allowed_payment_method_types` (sent by our PaymentIntents; Stripe accepts them, upstream answers 400;
+  the allowed types are kept as upstream's `payment_method_types`); with
   `setup_future_usage` the card is attached to the customer once paid, as Stripe does;
 - `POST /v1/payment_intents/{id}/confirm` accepts `payment_method` (upstream: 500 "Not implemented"),
   the server-side confirmation the payment page uses;
@@ -73,7 +74,12 @@ _pi_init = PaymentIntent.__init__
 
 
 def pi_init(self, description=None, setup_future_usage=None,
-            automatic_payment_methods=None, **kwargs):
+            automatic_payment_methods=None, allowed_payment_method_types=None,
+            **kwargs):
+    if allowed_payment_method_types is not None:
+        if type(allowed_payment_method_types) is not list:
+            raise UserError(400, 'Bad request')
+        kwargs.setdefault('payment_method_types', allowed_payment_method_types)
     if setup_future_usage not in (None, 'off_session', 'on_session'):
         raise UserError(400, 'Bad request')
     if description is not None and type(description) is not str:
