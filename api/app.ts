@@ -10,6 +10,7 @@ import { AppError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import { createPrincipalCache } from '../services/auth/principal-cache';
 import type { ServiceDeps } from '../services/deps';
+import { jsonBody, rawBody } from './body-parsing';
 import { errorMiddleware, notFound } from './error-middleware';
 import { createRegistry, generateDocument } from './openapi';
 import { createRouteKit } from './route-kit';
@@ -78,8 +79,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   // Stripe signs the exact bytes it sends: its webhook gets them raw, and the JSON parser then skips it
-  app.use(STRIPE_WEBHOOK_PATH, express.raw({ type: 'application/json', limit: '1mb' }));
-  app.use(express.json({ limit: '1mb' }));
+  app.use(STRIPE_WEBHOOK_PATH, rawBody());
+  app.use(jsonBody());
 
   const registry = createRegistry();
   const authCacheMs = (deps.authCacheSeconds ?? 5) * 1000;

@@ -12,10 +12,6 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     let appError: AppError;
     if (error instanceof AppError) {
       appError = error;
-    } else if ((error as { type?: string })?.type === 'entity.parse.failed') {
-      appError = new AppError('MALFORMED_JSON', 'The request body is not valid JSON');
-    } else if ((error as { type?: string })?.type === 'entity.too.large') {
-      appError = new AppError('VALIDATION_FAILED', 'The request body is too large');
     } else {
       logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
       appError = new AppError('INTERNAL', 'Internal error; it has been logged');
