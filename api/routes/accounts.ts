@@ -47,7 +47,7 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           schema: codeSent.extend({ accountId: z.number(), status: z.enum(['PENDING', 'ACTIVE']) }),
         },
       },
-      errors: ['ACCOUNT_EXISTS'],
+      errors: ['ACCOUNT_EXISTS', 'EMAIL_UNDELIVERABLE'],
     },
     async ({ body, principal }) => {
       const { email: address, ...details } = body;
