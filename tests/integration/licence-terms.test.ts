@@ -1,4 +1,6 @@
 /** GET /licence-terms: what the ERP shows under "Afficher la licence", and the version a purchase accepts. */
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { readLicenceTerms } from '../../services/licences/licence-terms';
 import { createHarness, testBilling, type Harness } from '../helpers/harness';
@@ -22,4 +24,19 @@ it('answers the version in force and its text, without a key', async () => {
 it('a version without its text is refused at start', () => {
   expect(() => readLicenceTerms('1999-01')).toThrow(/missing/);
   expect(() => readLicenceTerms('../package')).toThrow(/not a file name/);
+});
+
+it('docs/licence-file.md documents the body POST /licences/verify takes (both forms reach the verifier)', async () => {
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'licence-file.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('### Online: `POST /licences/verify`'));
+  const bodies = [...section.matchAll(/^(\{ "file": .*\})$/gm)].map((m) => JSON.parse(m[1]!) as unknown);
+  expect(bodies).toHaveLength(2);
+  for (const body of bodies) {
+    const res = await request(h.app)
+      .post('/licences/verify')
+      .send(body as object);
+    // the example's payload is shortened, so it does not verify: but it is the verifier's answer, not a 400
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('LICENCE_FILE_INVALID');
+  }
 });
