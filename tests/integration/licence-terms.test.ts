@@ -29,7 +29,9 @@ it('a version without its text is refused at start', () => {
 it('docs/licence-file.md documents the body POST /licences/verify takes (both forms reach the verifier)', async () => {
   const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'licence-file.md'), 'utf8');
   const section = doc.slice(doc.indexOf('### Online: `POST /licences/verify`'));
-  const bodies = [...section.matchAll(/^(\{ "file": .*\})$/gm)].map((m) => JSON.parse(m[1]!) as unknown);
+  const bodies = [...section.matchAll(/^```(?:http|json)\n([\s\S]*?)```/gm)].map(
+    (m) => JSON.parse(m[1]!.slice(m[1]!.indexOf('{'))) as unknown,
+  );
   expect(bodies).toHaveLength(2);
   for (const body of bodies) {
     const res = await request(h.app)
