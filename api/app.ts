@@ -42,6 +42,8 @@ export interface AppDeps {
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
   registrationsPerHour: number;
+  /** the address clients reach the service at: the OpenAPI document's `servers` */
+  publicBaseUrl?: string;
   trustProxyHops?: number;
   /** how long the hot session routes may reuse a resolved key (0: never); default 5 s */
   authCacheSeconds?: number;
@@ -130,7 +132,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsQueueRoutes(kit, deps.services));
   app.use(opsConsoleRoutes());
 
-  const document = generateDocument(registry);
+  const document = generateDocument(registry, deps.publicBaseUrl ?? 'http://localhost:3000');
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

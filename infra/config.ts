@@ -10,6 +10,11 @@ const seconds = (fallback: number) => z.coerce.number().int().positive().default
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** the address clients reach this service at (OpenAPI `servers`, links in emails); unset: http://localhost:PORT */
+  PUBLIC_BASE_URL: z
+    .url()
+    .regex(/^https?:\/\/[^/]+(\/.*[^/])?$/, 'an http(s) URL without a trailing slash')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** how many reverse proxies sit in front of the API (for client IPs in rate limits) */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),
@@ -90,8 +95,14 @@ export const configSchema = z.object({
   ONLINE_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
 
   /** support time and credits wallet: where ops reminders go, the contact for buyers who can't buy online */
-  OPS_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('ops@localhost'),
-  VENDOR_CONTACT_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an email address').default('contact@localhost'),
+  OPS_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address')
+    .default('ops@localhost'),
+  VENDOR_CONTACT_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'an email address')
+    .default('contact@localhost'),
   /** card payment of a support pack or wallet recharge: hours to complete it before it expires */
   CREDIT_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
   /** hours between reminders to ops of a paid purchase waiting for an account */
@@ -139,7 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * them is installed once per process, before the embedded dev server (which would install a default one).
  */
 export function temporalMetricsSettings(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = configSchema.pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true }).safeParse(env);
+  const parsed = configSchema
+    .pick({ METRICS_TEMPORAL_PORT: true, METRICS_TEMPORAL_HOST: true })
+    .safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }

@@ -73,6 +73,10 @@ const appSubscription = z.object({
   untilMonth: z.string().nullable(),
 });
 
+const walletCharge = z
+  .object({ created: z.boolean(), entry: entryView, balanceCents: z.number().int(), credits: z.string() })
+  .openapi('WalletCharge');
+
 export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
 
@@ -144,16 +148,8 @@ export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         occurredAt: z.iso.datetime({ offset: true }).optional(),
       }),
       responses: {
-        201: {
-          description: 'charged',
-          schema: z.object({
-            created: z.boolean(),
-            entry: entryView,
-            balanceCents: z.number().int(),
-            credits: z.string(),
-          }),
-        },
-        200: { description: 'the same request again: the first answer' },
+        201: { description: 'charged', schema: walletCharge },
+        200: { description: 'the same request again: the first answer', schema: walletCharge },
       },
       errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INSUFFICIENT_CREDIT', 'IDEMPOTENCY_KEY_REUSED'],
     },
