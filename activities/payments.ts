@@ -205,7 +205,9 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
     }): Promise<ClosedIntent> {
       requireIdempotencyKey(input.idempotencyKey);
       const read = async () => {
-        const intent = await classifyStripeErrors(() => stripe.paymentIntents.retrieve(input.paymentIntentId));
+        const intent = await classifyStripeErrors(() =>
+          stripe.paymentIntents.retrieve(input.paymentIntentId),
+        );
         const outcome = lateOutcomeOf(intent.status);
         return outcome && { ...closedIntentOf(intent), outcome };
       };
