@@ -78,6 +78,27 @@ describe('text that PostgreSQL cannot store', () => {
   });
 });
 
+it('a purchase billed to an unknown country (three letters, not ISO 3166): 400, not a 500', async () => {
+  const machine = await registerMachine(h);
+  const res = await request(h.app)
+    .post(`/bases/${machine.baseId}/subscriptions`)
+    .set(bearer(machine.apiKey))
+    .send({
+      idempotencyKey: 'unknown-country-1',
+      edition: 'ENTERPRISE',
+      mode: 'LOCAL',
+      connections: 2,
+      period: 'ANNUAL',
+      paymentMethod: 'CHEQUE',
+      terms: { version: '2026-01', accepted: true },
+      billing: { ...companyDetails(), country: 'CFD', email: uniqueEmail() },
+    });
+  expect(res.status).toBe(400);
+  expect(res.body.error.details.fields).toEqual([
+    expect.objectContaining({ path: 'body.billing.country', message: 'unknown country code' }),
+  ]);
+});
+
 describe('bodies the parser refuses', () => {
   const json = (o: unknown) => Buffer.from(JSON.stringify(o));
   const body = () => json({ baseId: randomBaseId(), machineName: 'POSTE-1' });
