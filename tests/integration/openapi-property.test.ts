@@ -1,6 +1,6 @@
 /**
  * Bad input, the whole API: schemathesis (property-based, from /openapi.json) calls every operation with
- * generated valid and invalid requests (NUL bytes in strings included, two operations at once),
+ * generated valid and invalid requests (NUL bytes in strings included),
  * authenticated, and fails on any 5xx or any answer whose status, content type or body the document does
  * not declare. Installation routes run with an installation key of
  * a base with a confirmed account, ops routes with an admin ops token, and every operation either may call
