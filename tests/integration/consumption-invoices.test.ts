@@ -217,7 +217,9 @@ it('a fee refused for lack of credits is mailed and listed for ops, then charged
   );
   expect(mail.text).toContain("App d'inspecteur frais mensuels, juin 2025 : 2,50 €");
   expect(mail.text).toContain('Montant manquant : 2,50 €.');
-  expect(mail.text).toContain(`POST /accounts/${account.accountId}/credit-purchases`);
+  expect(mail.text).toContain('Système → Crédits → Recharger les crédits');
+  expect(mail.text).not.toMatch(/(GET|POST) \//);
+  expect(mail.html).toContain('Montant manquant : 2,50 €.');
 
   const listed = await request(h.app).get('/ops/app-fees/unpaid?month=2025-06').set(bearer(ops));
   expect(listed.status).toBe(200);
