@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       services,
       logger,
       registrationsPerHour: config.REGISTRATION_RATE_LIMIT_PER_HOUR,
+      publicBaseUrl: config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`,
       trustProxyHops: config.TRUST_PROXY_HOPS,
       authCacheSeconds: config.AUTH_CACHE_SECONDS,
       metrics,

@@ -3,8 +3,7 @@ import { monthLabelFr } from '../domain/consumption-invoice';
 import { formatEurosFr } from '../domain/invoice';
 import { formatEuros } from '../domain/money';
 import type { OutgoingMail } from '../infra/mailer';
-
-const SIGNATURE = "\n\nL'équipe Gestan";
+import { customerMail, invoiceLine } from './email-templates';
 
 export function consumptionInvoiceMail(
   to: string,
@@ -16,18 +15,13 @@ export function consumptionInvoiceMail(
     chargesCount: number;
   },
 ): OutgoingMail {
-  return {
-    to,
-    subject: `Votre facture de consommation de crédits — ${monthLabelFr(facts.month)}`,
-    text:
-      [
-        'Bonjour,',
-        '',
-        `Voici la facture de vos crédits consommés en ${monthLabelFr(facts.month)} (compte client n° ${facts.accountId}) : ${facts.chargesCount} mouvement${facts.chargesCount > 1 ? 's' : ''}, ${formatEurosFr(facts.totalInclVatCents)} TTC.`,
-        'Elle est acquittée : vos crédits, achetés d’avance, ont servi à la régler. Les crédits sont un bon à usages multiples, la TVA est donc facturée lors de leur consommation.',
-        `Facture n° ${facts.invoiceNumber} : GET /invoices/${facts.invoiceNumber}.pdf`,
-      ].join('\n') + SIGNATURE,
-  };
+  return customerMail(to, `Votre facture de consommation de crédits — ${monthLabelFr(facts.month)}`, [
+    [
+      `Voici la facture de vos crédits consommés en ${monthLabelFr(facts.month)} (compte client n° ${facts.accountId}) : ${facts.chargesCount} mouvement${facts.chargesCount > 1 ? 's' : ''}, ${formatEurosFr(facts.totalInclVatCents)} TTC.`,
+      'Elle est acquittée : vos crédits, achetés d’avance, ont servi à la régler. Les crédits sont un bon à usages multiples, la TVA est donc facturée lors de leur consommation.',
+      invoiceLine(facts.invoiceNumber),
+    ].join('\n'),
+  ]);
 }
 
 export interface UnpaidFeeFacts {
@@ -46,21 +40,16 @@ export function unpaidAppFeesMail(
 ): OutgoingMail {
   const due = facts.fees.reduce((sum, f) => sum + f.amountCents, 0);
   const missing = Math.max(0, due - facts.balanceCents - facts.overdraftLimitCents);
-  return {
-    to,
-    subject: 'Rechargez vos crédits : frais mensuels impayés',
-    text:
-      [
-        'Bonjour,',
-        '',
-        `Vos crédits ne suffisent pas à régler les frais mensuels suivants (compte client n° ${facts.accountId}) :`,
-        ...facts.fees.map((f) => `- ${f.label}, ${monthLabelFr(f.month)} : ${formatEurosFr(f.amountCents)}`),
-        '',
-        `Total dû : ${formatEurosFr(due)}. Crédits disponibles : ${formatEuros(facts.balanceCents)}.`,
-        `Montant manquant : ${formatEurosFr(missing)}.`,
-        '',
-        `Rechargez vos crédits dans le logiciel (Système → Crédits → Recharger les crédits) ou en ligne : POST /accounts/${facts.accountId}/credit-purchases.`,
-        'Les frais impayés seront prélevés sur vos crédits dès la recharge, et au plus tard lors du prochain passage mensuel ; aucun mois n’est prélevé deux fois.',
-      ].join('\n') + SIGNATURE,
-  };
+  return customerMail(to, 'Rechargez vos crédits : frais mensuels impayés', [
+    [
+      `Vos crédits ne suffisent pas à régler les frais mensuels suivants (compte client n° ${facts.accountId}) :`,
+      ...facts.fees.map((f) => `- ${f.label}, ${monthLabelFr(f.month)} : ${formatEurosFr(f.amountCents)}`),
+      '',
+      `Total dû : ${formatEurosFr(due)}. Crédits disponibles : ${formatEuros(facts.balanceCents)}.`,
+      `Montant manquant : ${formatEurosFr(missing)}.`,
+      '',
+      'Rechargez vos crédits dans le logiciel : Système → Crédits → Recharger les crédits.',
+      'Les frais impayés seront prélevés sur vos crédits dès la recharge, et au plus tard lors du prochain passage mensuel ; aucun mois n’est prélevé deux fois.',
+    ].join('\n'),
+  ]);
 }

@@ -2,12 +2,11 @@
 import { DEDUCTION_LABELS, formatDuration, supportCallDeduction } from '../domain/credits';
 import { formatDateFr, formatEurosFr } from '../domain/invoice';
 import type { OutgoingMail } from '../infra/mailer';
+import { customerMail, invoiceLine } from './email-templates';
 import type { CreditPurchase, SupportCall } from '../generated/prisma/client';
 import { formatEuros } from '../domain/money';
 
 export type CreditPurchaseMailKind = 'COMPLETED' | 'UNMATCHED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
-
-const SIGNATURE = "\n\nL'équipe Gestan";
 
 const day = (d: Date) => formatDateFr(d.toISOString().slice(0, 10));
 
@@ -30,8 +29,7 @@ function balanceLine(p: Pick<CreditPurchase, 'product'>, b: BalanceFacts): strin
 }
 
 function documentLine(p: CreditPurchase): string {
-  if (p.invoiceNumber)
-    return `Votre facture acquittée n° ${p.invoiceNumber} est disponible (GET /invoices/${p.invoiceNumber}.pdf).`;
+  if (p.invoiceNumber) return invoiceLine(p.invoiceNumber);
   if (p.receiptNumber)
     return [
       `Reçu n° ${p.receiptNumber} : ${formatEurosFr(p.amountCents)} reçus le ${day(p.paidAt ?? p.updatedAt)}, ${formatEuros(p.creditAmount)} crédits (1 crédit = 1 €).`,
@@ -81,17 +79,18 @@ export function creditPurchaseMail(
     ],
   };
   const [subject, body] = texts[kind];
-  return { to, subject, text: `Bonjour,\n\n${body}${SIGNATURE}` };
+  return customerMail(to, subject, [body]);
 }
 
 /** To the account's own address when the buyer used another one: the credit landed on their account. */
 export function accountCreditedMail(p: CreditPurchase, to: string, balance: BalanceFacts): OutgoingMail {
-  return {
+  return customerMail(
     to,
-    subject:
-      p.product === 'SUPPORT_PACK' ? 'Crédit-temps ajouté à votre compte' : 'Crédits ajoutés à votre compte',
-    text: `Bonjour,\n\nL'achat n° ${p.number} (${productLabel(p)}) a été crédité sur votre compte client n° ${balance.accountId}.\n${balanceLine(p, balance)}${SIGNATURE}`,
-  };
+    p.product === 'SUPPORT_PACK' ? 'Crédit-temps ajouté à votre compte' : 'Crédits ajoutés à votre compte',
+    [
+      `L'achat n° ${p.number} (${productLabel(p)}) a été crédité sur votre compte client n° ${balance.accountId}.\n${balanceLine(p, balance)}`,
+    ],
+  );
 }
 
 export function opsUnmatchedReminderMail(p: CreditPurchase, to: string, reminder: number): OutgoingMail {
@@ -121,23 +120,18 @@ export function supportCallReportMail(call: SupportCall, to: string): OutgoingMa
     causedBySoftware: call.causedBySoftware,
     cloud: call.cloudIncluded,
   });
-  return {
-    to,
-    subject: `Compte rendu de votre appel au support du ${day(call.calledAt)}`,
-    text:
-      [
-        'Bonjour,',
-        '',
-        `Voici le compte rendu de votre appel au support technique du ${day(call.calledAt)}${call.baseId ? ` (base ${call.baseId})` : ''}.`,
-        '',
-        `Technicien : ${call.technician}`,
-        `Opération effectuée : ${call.operation}`,
-        `Durée de l'appel : ${formatDuration(call.durationSeconds)}`,
-        `Temps décompté : ${formatDuration(call.deductedSeconds)} (${DEDUCTION_LABELS[reason]})`,
-        `Crédit-temps restant : ${formatDuration(call.balanceAfterSeconds)}`,
-        call.balanceAfterSeconds <= 0
-          ? '\nVotre crédit-temps est épuisé : vous pouvez en racheter via le menu ? → Support technique.'
-          : '',
-      ].join('\n') + SIGNATURE,
-  };
+  return customerMail(to, `Compte rendu de votre appel au support du ${day(call.calledAt)}`, [
+    [
+      `Voici le compte rendu de votre appel au support technique du ${day(call.calledAt)}${call.baseId ? ` (base ${call.baseId})` : ''}.`,
+      '',
+      `Technicien : ${call.technician}`,
+      `Opération effectuée : ${call.operation}`,
+      `Durée de l'appel : ${formatDuration(call.durationSeconds)}`,
+      `Temps décompté : ${formatDuration(call.deductedSeconds)} (${DEDUCTION_LABELS[reason]})`,
+      `Crédit-temps restant : ${formatDuration(call.balanceAfterSeconds)}`,
+      call.balanceAfterSeconds <= 0
+        ? '\nVotre crédit-temps est épuisé : vous pouvez en racheter via le menu ? → Support technique.'
+        : '',
+    ].join('\n'),
+  ]);
 }

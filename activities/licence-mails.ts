@@ -2,6 +2,7 @@
 import type { LocalDate } from '../domain/periods';
 import { addDays } from '../domain/periods';
 import type { OutgoingMail } from '../infra/mailer';
+import { customerMail, invoiceLine } from './email-templates';
 import type { Db } from '../infra/prisma';
 import { billingDetailsSchema } from '../services/licences/billing-details';
 
@@ -36,9 +37,7 @@ export async function licenceMail(db: Db, licenceId: string, facts: LicenceMailF
   // only the address: a licence migrated from v15 may have no full billing details
   const to = billingDetailsSchema.pick({ email: true }).parse(licence.billing).email;
   const what = `licence ${licence.edition} ${licence.mode} (${licence.connections} connexion${licence.connections > 1 ? 's' : ''}) de la base ${licence.baseId}`;
-  const invoice = facts.invoiceNumber
-    ? `\nVotre facture acquittée n° ${facts.invoiceNumber} est disponible (GET /invoices/${facts.invoiceNumber}.pdf).`
-    : '';
+  const invoice = facts.invoiceNumber ? `\n${invoiceLine(facts.invoiceNumber)}` : '';
   const texts: Record<LicenceMailKind, [string, string]> = {
     ACTIVATED: [
       'Votre licence est active',
@@ -87,5 +86,5 @@ export async function licenceMail(db: Db, licenceId: string, facts: LicenceMailF
     ],
   };
   const [subject, body] = texts[facts.kind];
-  return { to, subject, text: `Bonjour,\n\n${body}\n\nL'équipe Gestan` };
+  return customerMail(to, subject, [body]);
 }

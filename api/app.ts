@@ -9,6 +9,7 @@ import type { Logger } from '../infra/logger';
 import { createPrincipalCache } from '../services/auth/principal-cache';
 import type { ServiceDeps } from '../services/deps';
 import { registrationLimit } from './attempt-limiter';
+import { jsonBody, rawBody } from './body-parsing';
 import { errorMiddleware, notFound } from './error-middleware';
 import { createRegistry, generateDocument } from './openapi';
 import { createRouteKit } from './route-kit';
@@ -41,6 +42,8 @@ export interface AppDeps {
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
   registrationsPerHour: number;
+  /** the address clients reach the service at: the OpenAPI document's `servers` */
+  publicBaseUrl?: string;
   trustProxyHops?: number;
   /** how long the hot session routes may reuse a resolved key (0: never); default 5 s */
   authCacheSeconds?: number;
@@ -79,8 +82,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   // Stripe signs the exact bytes it sends: its webhook gets them raw, and the JSON parser then skips it
-  app.use(STRIPE_WEBHOOK_PATH, express.raw({ type: 'application/json', limit: '1mb' }));
-  app.use(express.json({ limit: '1mb' }));
+  app.use(STRIPE_WEBHOOK_PATH, rawBody());
+  app.use(jsonBody());
 
   const registry = createRegistry();
   const authCacheMs = (deps.authCacheSeconds ?? 5) * 1000;
@@ -124,7 +127,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsConsoleRoutes());
   app.use(paymentPageRoutes(kit, registry, deps.services));
 
-  const document = generateDocument(registry);
+  const document = generateDocument(registry, deps.publicBaseUrl ?? 'http://localhost:3000');
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

@@ -16,10 +16,6 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     let appError: AppError;
     if (error instanceof AppError) {
       appError = error;
-    } else if ((error as { type?: string })?.type === 'entity.parse.failed') {
-      appError = new AppError('MALFORMED_JSON', 'The request body is not valid JSON');
-    } else if ((error as { type?: string })?.type === 'entity.too.large') {
-      appError = new AppError('VALIDATION_FAILED', 'The request body is too large');
     } else if (isDatabaseUnavailable(error)) {
       logger.warn({ err: error, method: req.method, path: req.path }, 'database unavailable');
       appError = new AppError('DATABASE_UNAVAILABLE', 'The database is unavailable; retry later', {

@@ -28,14 +28,39 @@ export function createRegistry(): OpenAPIRegistry {
   return registry;
 }
 
-export function generateDocument(registry: OpenAPIRegistry) {
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+/**
+ * `operationId` from the method and path, e.g. `POST /accounts/{accountId}/confirmation` →
+ * `postAccountsAccountIdConfirmation`: stable, unique (one operation per method and path), and the name a
+ * generated client gives the call.
+ */
+export function operationIdOf(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .flatMap((segment) => segment.replace(/[{}]/g, '').split(/[^A-Za-z0-9]+/))
+    .filter(Boolean);
+  return method.toLowerCase() + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+
+export function generateDocument(registry: OpenAPIRegistry, serverUrl: string) {
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
+    servers: [{ url: serverUrl, description: 'this service' }],
     info: {
       title: 'Licensing, accounts and credits API',
       version: '1.0.0',
       description:
         'Errors are `{ "error": { "code", "message", "details" } }`; every code and its HTTP status is listed in docs/errors.md.',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
   });
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const method of METHODS) {
+      const operation = (item as Record<string, { operationId?: string } | undefined>)[method];
+      if (operation) operation.operationId ??= operationIdOf(method, path);
+    }
+  }
+  return document;
 }

@@ -10,6 +10,7 @@ import type { PrismaClient } from '../infra/prisma';
 import { canAccessBase, resolveToken, type Principal } from '../services/auth/principal';
 import type { PrincipalCache } from '../services/auth/principal-cache';
 import { RateLimitExceeded, reserveAttempt, type RateRule } from '../services/limits/rate-limits';
+import { unstorableText } from './storable-text';
 
 export type AuthRule = 'none' | 'installation' | 'any' | 'ops' | 'admin';
 
@@ -91,6 +92,14 @@ const authErrors: Record<AuthRule, ErrorCode[]> = {
   admin: ['UNAUTHENTICATED', 'ROLE_REQUIRED'],
 };
 
+/** what the body parser may answer for a route that reads a body (api/body-parsing.ts) */
+const bodyErrors: ErrorCode[] = [
+  'MALFORMED_JSON',
+  'MALFORMED_BODY',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+];
+
 export function createRouteKit(deps: {
   prisma: PrismaClient;
   registry: OpenAPIRegistry;
@@ -129,6 +138,7 @@ export function createRouteKit(deps: {
           'DATABASE_UNAVAILABLE',
           ...authErrors[spec.auth],
           ...baseErrors,
+          ...(spec.body ? bodyErrors : []),
           ...(spec.errors ?? []),
         ]),
       ];
@@ -189,6 +199,13 @@ export function createRouteKit(deps: {
           }
           return result.data;
         };
+        const unstorable = [
+          ...unstorableText('params', req.params),
+          ...unstorableText('query', req.query),
+          ...unstorableText('body', req.body),
+        ];
+        if (unstorable.length)
+          throw new AppError('VALIDATION_FAILED', 'The request is invalid', { fields: unstorable });
         const params = parse('params', spec.params, req.params);
         const query = parse('query', spec.query, req.query);
         const body = parse('body', spec.body, req.body);

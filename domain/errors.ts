@@ -82,6 +82,10 @@ export const errorStatus = {
   PAYMENT_LINK_EXPIRED: 410,
   // mail
   EMAIL_UNDELIVERABLE: 422,
+  // bodies the parser refuses
+  MALFORMED_BODY: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

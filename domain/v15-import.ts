@@ -45,7 +45,11 @@ export const v15ImportRowSchema = z.object({
   ),
   connections: z.preprocess(
     (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
-    z.number('a whole number of connections').int('a whole number of connections').min(1).max(1000),
+    z
+      .number('a whole number of connections')
+      .int('a whole number of connections')
+      .min(1, 'at least 1 connection (0 is not a licence)')
+      .max(1000, 'at most 1000 connections'),
   ),
   endDate: z.string('the last valid day, YYYY-MM-DD or DD/MM/YYYY').transform((v, ctx) => {
     const date = parseImportDate(v);

@@ -10,6 +10,11 @@ const seconds = (fallback: number) => z.coerce.number().int().positive().default
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** the address clients reach this service at (OpenAPI `servers`, links in emails); unset: http://localhost:PORT */
+  PUBLIC_BASE_URL: z
+    .url()
+    .regex(/^https?:\/\/[^/]+(\/.*[^/])?$/, 'an http(s) URL without a trailing slash')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** how many reverse proxies sit in front of the API (for client IPs in rate limits) */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),

@@ -47,7 +47,7 @@ export function accountRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           schema: codeSent.extend({ accountId: z.number(), status: z.enum(['PENDING', 'ACTIVE']) }),
         },
       },
-      errors: ['ACCOUNT_EXISTS', 'RESEND_TOO_SOON', 'RESEND_LIMIT_REACHED'],
+      errors: ['ACCOUNT_EXISTS', 'RESEND_TOO_SOON', 'RESEND_LIMIT_REACHED', 'EMAIL_UNDELIVERABLE'],
     },
     async ({ body, principal }) => {
       const { email: address, ...details } = body;

@@ -6,6 +6,7 @@ import { quote, quoteRequestSchema } from '../../domain/quote';
 import { actorOf } from '../../services/auth/principal';
 import { getCatalog, saveCatalog } from '../../services/catalog/get-catalog';
 import type { ServiceDeps } from '../../services/deps';
+import { readLicenceTerms } from '../../services/licences/licence-terms';
 import type { RouteKit } from '../route-kit';
 
 const quoteAnswer = z.object({
@@ -73,6 +74,28 @@ export function catalogRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       }
       return { status: 200, body: quote(await getCatalog(deps.prisma), parsed.data) };
     },
+  );
+  const terms = readLicenceTerms(deps.billing.termsVersion);
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/licence-terms',
+      summary:
+        'The licence terms in force ("Afficher la licence"): their version, to send back as `terms.version` when ' +
+        'buying, and their text (plain text, French)',
+      tag: 'catalog',
+      auth: 'none',
+      responses: {
+        200: {
+          description: 'the terms in force',
+          schema: z
+            .object({ version: z.string().openapi({ example: '2026-01' }), text: z.string() })
+            .openapi('LicenceTerms'),
+        },
+      },
+    },
+    async () => ({ status: 200, body: terms }),
   );
   kit.route(
     router,

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { getInvoicePdf } from '../../services/invoices/get-invoice';
-import { listBaseInvoices } from '../../services/invoices/list-invoices';
+import { listInvoices } from '../../services/invoices/list-invoices';
 import type { ServiceDeps } from '../../services/deps';
 import type { RouteKit } from '../route-kit';
 import { baseId } from '../schemas';
@@ -16,7 +16,7 @@ const invoiceFile = z
   .regex(/^\d{4}-\d{6}\.pdf$/, 'an invoice file name: YYYY-NNNNNN.pdf')
   .openapi({ example: '2026-000042.pdf' });
 
-/** An invoice in a listing (a base's, or an account's with more fields). */
+/** An invoice in a listing, a base's or an account's. */
 export const invoiceSummary = z.object({
   number: z.string().openapi({ example: '2026-000042' }),
   status: z.enum(['PAID', 'CANCELLED']),
@@ -28,8 +28,22 @@ export const invoiceSummary = z.object({
   vatCents: z.number().int(),
   totalInclVatCents: z.number().int(),
   paidAt: z.string(),
+  baseId: z.string().nullable(),
+  consumptionMonth: z
+    .string()
+    .nullable()
+    .openapi({ description: 'the month a wallet consumption invoice is for' }),
   pdfUrl: z.string().openapi({ example: '/invoices/2026-000042.pdf' }),
 });
+
+/** One page of invoices: the shape of every invoice listing. */
+export const invoicePageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(24),
+  offset: z.coerce.number().int().min(0).max(100_000).default(0),
+});
+export const invoiceList = z
+  .object({ total: z.number().int(), items: z.array(invoiceSummary) })
+  .openapi('InvoiceList');
 
 export function invoiceRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
@@ -78,9 +92,13 @@ export function invoiceRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       auth: 'any',
       params: z.object({ baseId }),
       baseParam: 'baseId',
-      responses: { 200: { description: 'the invoices', schema: z.array(invoiceSummary) } },
+      query: invoicePageQuery,
+      responses: { 200: { description: 'one page of invoices', schema: invoiceList } },
     },
-    async ({ params }) => ({ status: 200, body: await listBaseInvoices(deps.prisma, params.baseId) }),
+    async ({ params, query }) => ({
+      status: 200,
+      body: await listInvoices(deps.prisma, { baseId: params.baseId }, query),
+    }),
   );
   return router;
 }

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors';
 import { parseV15Csv } from '../../domain/v15-import';
@@ -10,6 +10,7 @@ import {
   listLicenceMigrations,
   requestLicenceMigration,
 } from '../../services/migrations/request-licence-migration';
+import { textBody } from '../body-parsing';
 import type { RouteKit } from '../route-kit';
 import { baseId, email } from '../schemas';
 
@@ -72,7 +73,7 @@ export function migrationRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         'importing the same file again changes nothing. Bad rows are reported with their line and reason.',
       tag: 'ops',
       auth: 'ops',
-      middlewares: [express.text({ type: ['text/csv', 'text/plain'], limit: '5mb' })],
+      middlewares: [textBody(['text/csv', 'text/plain'], '5mb')],
       body: z.union([z.array(importRow).min(1).max(20_000), z.string().min(1)]),
       responses: { 200: { description: 'what was imported, and the rows refused', schema: importAnswer } },
     },

@@ -22,7 +22,9 @@ const reason = text(500).openapi({ example: DEFAULT_EVICTION_REASON });
 const openBody = z.object({
   userCode: text(50).openapi({ example: 'BB' }),
   userName: text(200).openapi({ example: 'BB BB' }),
-  ip: z.union([z.ipv4(), z.ipv6()]).openapi({ example: '192.168.1.148' }),
+  ip: z
+    .union([z.ipv4().openapi({ format: 'ipv4' }), z.ipv6().openapi({ format: 'ipv6' })])
+    .openapi({ example: '192.168.1.148' }),
   computerName: text(100).openapi({ example: 'ICS01-PC' }),
   evict: z
     .object({ sessionId, reason: reason.default(DEFAULT_EVICTION_REASON) })

@@ -102,6 +102,39 @@ const subscriptionView = z.object({
     })
     .nullable(),
 });
+const licenceFields = {
+  licenceId: z.string(),
+  version: z.string().openapi({ example: 'A1' }),
+  edition,
+  mode,
+  connections: z.number().int(),
+  period: period.nullable(),
+  status: z.string().openapi({ example: 'ACTIVE' }),
+  periodStart: z.string().nullable().openapi({ example: '2026-03-15' }),
+  paidThrough: z.string().nullable().openapi({ description: 'last day covered', example: '2027-03-14' }),
+  renewalDate: z
+    .string()
+    .nullable()
+    .openapi({ description: 'when auto-renew charges next (null: it does not)' }),
+  autoRenew: z.boolean(),
+  paymentMethod: z.string().nullable(),
+  holder: z.object({ name: z.string().nullable(), accountId: z.number().int().nullable() }).nullable(),
+  createdAt: z.string(),
+};
+const licenceView = z.object(licenceFields).openapi('Licence');
+const licenceScreen = z
+  .object({
+    baseId: z.string(),
+    ...licenceFields,
+    licenceId: z.string().nullable().openapi({ description: 'null: the free STANDARD LOCAL' }),
+    status: z.string().openapi({ example: 'ACTIVE', description: 'FREE for the free STANDARD LOCAL' }),
+    createdAt: z.string().nullable(),
+    update: z.object({ version: z.string(), latestVersion: z.string(), upToDate: z.boolean() }),
+    pendingPurchase: z
+      .object({ purchaseId: z.string(), status: z.string(), paymentMethod: z.string() })
+      .nullable(),
+  })
+  .openapi('LicenceScreen');
 
 const receipt = z.object({
   invoiceNumber: z.string().nullable(),
@@ -161,7 +194,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       baseParam: 'baseId',
       // checked by every ERP at start-up: a hot read (the key is resolved from the cache, see principal-cache.ts)
       authCache: true,
-      responses: { 200: { description: 'the licence', schema: z.record(z.string(), z.unknown()) } },
+      responses: { 200: { description: 'the licence', schema: licenceScreen } },
     },
     async ({ params }) => ({ status: 200, body: await getLicenceScreen(deps.prisma, params.baseId) }),
   );
@@ -176,7 +209,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       auth: 'any',
       params: baseParams,
       baseParam: 'baseId',
-      responses: { 200: { description: 'licences', schema: z.array(z.record(z.string(), z.unknown())) } },
+      responses: { 200: { description: 'licences', schema: z.array(licenceView) } },
     },
     async ({ params }) => ({ status: 200, body: await getLicenceHistory(deps.prisma, params.baseId) }),
   );
@@ -257,7 +290,24 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           .default('AWAITING_OPS'),
       }),
       responses: {
-        200: { description: 'purchases, oldest first', schema: z.array(z.record(z.string(), z.unknown())) },
+        200: {
+          description: 'purchases, oldest first',
+          schema: z.array(
+            z.object({
+              purchaseId: z.string(),
+              baseId: z.string(),
+              paymentMethod: z.string(),
+              edition,
+              mode,
+              connections: z.number().int(),
+              period,
+              totalInclVatCents: z.number().int(),
+              freeCategory: z.string().nullable(),
+              freeJustification: z.string().nullable(),
+              createdAt: z.string(),
+            }),
+          ),
+        },
       },
     },
     async ({ query }) => {

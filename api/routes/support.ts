@@ -22,6 +22,7 @@ const supportCall = z.object({
   balanceAfterSeconds: z.number().int(),
   calledAt: z.string(),
 });
+const supportCallAnswer = z.object({ created: z.boolean(), call: supportCall }).openapi('SupportCallAnswer');
 
 export function supportRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
@@ -117,11 +118,8 @@ export function supportRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           message: 'give the duration in seconds or in minutes (one of them)',
         }),
       responses: {
-        201: {
-          description: 'recorded; the report is being emailed',
-          schema: z.object({ created: z.boolean(), call: supportCall }),
-        },
-        200: { description: 'the same request again: the first answer' },
+        201: { description: 'recorded; the report is being emailed', schema: supportCallAnswer },
+        200: { description: 'the same request again: the first answer', schema: supportCallAnswer },
       },
       errors: ['ACCOUNT_NOT_FOUND', 'BASE_NOT_FOUND', 'INSUFFICIENT_CREDIT', 'IDEMPOTENCY_KEY_REUSED'],
     },

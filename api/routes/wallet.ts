@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { invoiceSummary } from './invoices';
+import { invoiceList, invoicePageQuery } from './invoices';
 import { z } from 'zod';
 import { MONTH_PATTERN } from '../../domain/credits';
 import { AppError } from '../../domain/errors';
@@ -9,7 +9,7 @@ import {
   getWalletBalance,
   requireActiveAccount,
 } from '../../services/credits/read-ledger';
-import { listAccountInvoices } from '../../services/invoices/list-account-invoices';
+import { listInvoices } from '../../services/invoices/list-invoices';
 import { setOverdraftLimit } from '../../services/credits/set-overdraft-limit';
 import type { ServiceDeps } from '../../services/deps';
 import { listAppSubscriptions, subscribeApp, unsubscribeApp } from '../../services/wallet/app-subscriptions';
@@ -72,6 +72,10 @@ const appSubscription = z.object({
   sinceMonth: z.string(),
   untilMonth: z.string().nullable(),
 });
+
+const walletCharge = z
+  .object({ created: z.boolean(), entry: entryView, balanceCents: z.number().int(), credits: z.string() })
+  .openapi('WalletCharge');
 
 export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
@@ -144,16 +148,8 @@ export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         occurredAt: z.iso.datetime({ offset: true }).optional(),
       }),
       responses: {
-        201: {
-          description: 'charged',
-          schema: z.object({
-            created: z.boolean(),
-            entry: entryView,
-            balanceCents: z.number().int(),
-            credits: z.string(),
-          }),
-        },
-        200: { description: 'the same request again: the first answer' },
+        201: { description: 'charged', schema: walletCharge },
+        200: { description: 'the same request again: the first answer', schema: walletCharge },
       },
       errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND', 'INSUFFICIENT_CREDIT', 'IDEMPOTENCY_KEY_REUSED'],
     },
@@ -273,24 +269,8 @@ export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       tag: 'invoices',
       auth: 'any',
       params: accountParams,
-      query: z.object({
-        limit: z.coerce.number().int().min(1).max(100).default(24),
-        offset: z.coerce.number().int().min(0).max(100_000).default(0),
-      }),
-      responses: {
-        200: {
-          description: 'one page of invoices',
-          schema: z.object({
-            total: z.number().int(),
-            items: z.array(
-              invoiceSummary.extend({
-                baseId: z.string().nullable(),
-                consumptionMonth: z.string().nullable(),
-              }),
-            ),
-          }),
-        },
-      },
+      query: invoicePageQuery,
+      responses: { 200: { description: 'one page of invoices', schema: invoiceList } },
       errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND'],
     },
     async ({ params, query, principal }) => {
@@ -298,7 +278,7 @@ export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       await requireActiveAccount(deps.prisma, params.accountId);
       return {
         status: 200,
-        body: await listAccountInvoices(deps.prisma, { accountId: params.accountId, ...query }),
+        body: await listInvoices(deps.prisma, { accountId: params.accountId }, query),
       };
     },
   );

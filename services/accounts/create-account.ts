@@ -1,10 +1,11 @@
 import { companyKey, maskEmail, normaliseApe, normaliseEmail } from '../../domain/account';
+import { Prisma } from '../../infra/prisma';
 import { AppError } from '../../domain/errors';
 import { workflowIds } from '../../workflows/ids';
 import type { Actor } from '../actor';
 import { audit } from '../audit';
 import type { ServiceDeps } from '../deps';
-import { startEmailCode } from '../email-codes/email-code-flow';
+import { startEmailCodeWhenSent } from '../email-codes/email-code-flow';
 import type { AccountDetails } from './account-view';
 
 export interface CreateAccountOptions {
@@ -40,12 +41,45 @@ export async function createAccount(deps: ServiceDeps, options: CreateAccountOpt
     );
   }
 
-  const account = await deps.prisma.$transaction(async (tx) => {
+  const account = await retryOnceOnUniqueViolation(() =>
+    recordPending(deps, options.actor, email, details, key),
+  );
+
+  await startEmailCodeWhenSent(deps, workflowIds.accountConfirmation(email), {
+    purpose: 'ACCOUNT_CONFIRMATION',
+    email,
+    accountId: account.id,
+    installationId: options.installationId,
+  });
+  return { accountId: account.id, status: account.status, codeSentTo: maskEmail(email) };
+}
+
+/**
+ * Two requests for one email at once both find no pending account and both insert: the second meets the
+ * unique email. Retried, it finds the first one's row and answers as a request that came second would.
+ */
+async function retryOnceOnUniqueViolation<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return run();
+    throw error;
+  }
+}
+
+async function recordPending(
+  deps: ServiceDeps,
+  actor: Actor,
+  email: string,
+  details: AccountDetails & { apeCode: string | null },
+  key: string,
+) {
+  return deps.prisma.$transaction(async (tx) => {
     const pending = await tx.account.findUnique({ where: { email } });
     const saved = pending
       ? await tx.account.update({ where: { id: pending.id }, data: { ...details, companyKey: key } })
       : await tx.account.create({ data: { ...details, email, companyKey: key } });
-    await audit(tx, options.actor, {
+    await audit(tx, actor, {
       action: pending ? 'account.details_resubmitted' : 'account.created',
       entityType: 'ACCOUNT',
       entityId: saved.id,
@@ -53,12 +87,4 @@ export async function createAccount(deps: ServiceDeps, options: CreateAccountOpt
     });
     return saved;
   });
-
-  await startEmailCode(deps, workflowIds.accountConfirmation(email), {
-    purpose: 'ACCOUNT_CONFIRMATION',
-    email,
-    accountId: account.id,
-    installationId: options.installationId,
-  });
-  return { accountId: account.id, status: account.status, codeSentTo: maskEmail(email) };
 }

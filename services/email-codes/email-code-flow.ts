@@ -114,6 +114,36 @@ export async function startEmailCode(
   });
 }
 
+/**
+ * Starts the challenge (or joins the one running under the same id) and returns once its first code is
+ * mailed, so the caller names a challenge that a submission or a re-send finds at once. It asks the run's
+ * state (a query: unlike updates, any number of callers may wait at once), backing off up to 200 ms, for at
+ * most `waitMs`. A code the mail server refuses for good ends the run: EMAIL_UNDELIVERABLE.
+ */
+export async function startEmailCodeWhenSent(
+  deps: ServiceDeps,
+  workflowId: string,
+  input: Omit<EmailCodeWorkflowInput, 'settings'>,
+  waitMs = 15_000,
+): Promise<void> {
+  const handle = await startEmailCode(deps, workflowId, input);
+  const deadline = Date.now() + waitMs;
+  for (let pause = 10; Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
+    const state = await handle.query(getEmailCodeStateQuery);
+    if (state.codesSent > 0 || state.status !== 'PENDING') return;
+    // a query still answers a run that failed (its state frozen before the first code): ask how it ended
+    const { status } = await handle.describe();
+    if (status.name === 'FAILED') {
+      throw new AppError(
+        'EMAIL_UNDELIVERABLE',
+        `The mail server refuses ${input.email}: no code could be sent`,
+      );
+    }
+    if (status.name !== 'RUNNING') return;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
 function isClosedOrMissing(error: unknown): boolean {
   const e = error as { name?: string; code?: number; cause?: { code?: number } };
   return e?.name === 'WorkflowNotFoundError' || e?.code === 5 || e?.cause?.code === 5;

@@ -13,23 +13,47 @@ export const invoiceSummarySelect = {
   vatCents: true,
   totalInclVatCents: true,
   paidAt: true,
+  baseId: true,
 } as const;
 
-/**
- * A base's invoices, newest first. The caller has already checked access to the base (route `baseParam`).
- * Not paginated: a base gets a handful of invoices a year.
- */
-export async function listBaseInvoices(db: Db, baseId: string) {
-  const rows = await db.invoice.findMany({
-    where: { baseId },
-    orderBy: [{ year: 'desc' }, { seq: 'desc' }],
-    select: invoiceSummarySelect,
-  });
-  return rows.map((row) => ({
-    ...row,
-    paidAt: row.paidAt.toISOString(),
-    pdfUrl: invoicePdfPath(row.number),
-  }));
+export interface InvoicePage {
+  limit: number;
+  offset: number;
 }
 
-export type InvoiceSummary = Awaited<ReturnType<typeof listBaseInvoices>>[number];
+/**
+ * The invoices of a base or of an account, newest first, one page (`limit`/`offset`) and the total: one
+ * shape for both listings. The caller has checked access (route `baseParam`, or the account's link).
+ */
+export async function listInvoices(
+  db: Db,
+  owner: { baseId: string } | { accountId: number },
+  page: InvoicePage,
+) {
+  const where = 'baseId' in owner ? { baseId: owner.baseId } : { accountId: owner.accountId };
+  const [total, rows] = await Promise.all([
+    db.invoice.count({ where }),
+    db.invoice.findMany({
+      where,
+      orderBy: [{ year: 'desc' }, { seq: 'desc' }],
+      skip: page.offset,
+      take: page.limit,
+      select: invoiceSummarySelect,
+    }),
+  ]);
+  const consumption = await db.consumptionInvoice.findMany({
+    where: { invoiceNumber: { in: rows.map((r) => r.number) } },
+    select: { invoiceNumber: true, month: true },
+  });
+  const monthOf = new Map(consumption.map((c) => [c.invoiceNumber, c.month]));
+  return {
+    total,
+    items: rows.map((row) => ({
+      ...row,
+      paidAt: row.paidAt.toISOString(),
+      /** the month consumed, for a wallet consumption invoice */
+      consumptionMonth: monthOf.get(row.number) ?? null,
+      pdfUrl: invoicePdfPath(row.number),
+    })),
+  };
+}

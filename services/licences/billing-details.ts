@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCountryCode } from '../../domain/countries';
 
 /** Who is invoiced: given at purchase, kept on the licence for renewals. */
 export const billingDetailsSchema = z.object({
@@ -11,7 +12,10 @@ export const billingDetailsSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9 -]{2,10}$/, 'a postal code (2 to 10 letters or digits)'),
   city: z.string().trim().min(1).max(100),
-  country: z.string().regex(/^[A-Z]{3}$/, 'an ISO 3166-1 alpha-3 country code, e.g. FRA'),
+  country: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 3166-1 alpha-3 country code, e.g. FRA')
+    .refine(isCountryCode, 'unknown country code'),
   email: z.email().max(254),
   vatNumber: z
     .string()

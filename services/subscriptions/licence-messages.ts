@@ -28,12 +28,24 @@ async function viaWorkflow<T>(work: () => Promise<T>, missing: AppError): Promis
 const handle = (deps: ServiceDeps, baseId: string) =>
   deps.temporal.workflow.getHandle(subscriptionWorkflowId(baseId));
 
+/** Auto-renew can't be resumed once a licence has ended: the way back is a new purchase, and the answer says so. */
+const endedLicence = (baseId: string) =>
+  new AppError(
+    'NO_PAID_LICENCE',
+    'This base has no paid licence running (it ended, or was never bought): auto-renew applies to a running ' +
+      'licence; buy a new licence instead',
+    { hint: 'NEW_PURCHASE', route: `POST /bases/${baseId}/subscriptions` },
+  );
+
 export const setAutoRenew = async (deps: ServiceDeps, baseId: string, autoRenew: boolean) =>
   toSubscriptionView(
     await viaWorkflow(
       () => handle(deps, baseId).executeUpdate(setAutoRenewUpdate, { args: [autoRenew] }),
-      noLicence(),
-    ),
+      endedLicence(baseId),
+    ).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'NO_PAID_LICENCE') throw endedLicence(baseId);
+      throw error;
+    }),
   );
 
 export const renewNow = async (deps: ServiceDeps, baseId: string) =>

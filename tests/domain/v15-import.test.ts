@@ -35,6 +35,18 @@ describe('v15 import rows', () => {
     ]);
   });
 
+  it('says what is wrong with a number of connections: not a whole number, 0, too many', () => {
+    const reasons = [0, 2.5, 1001, '0'].map(
+      (connections) => validateImportRows([{ line: 1, value: { ...good, connections } }]).errors[0]?.reason,
+    );
+    expect(reasons).toEqual([
+      'connections: at least 1 connection (0 is not a licence)',
+      'connections: a whole number of connections',
+      'connections: at most 1000 connections',
+      'connections: at least 1 connection (0 is not a licence)',
+    ]);
+  });
+
   it('reads French dates and rejects impossible ones', () => {
     expect(parseImportDate('30/09/2027')).toBe('2027-09-30');
     expect(parseImportDate('1/2/2028')).toBe('2028-02-01');

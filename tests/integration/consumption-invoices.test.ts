@@ -124,12 +124,13 @@ it("the seed's movements: one invoice per month, lines by type adding up to the 
   });
   expect(feb.vat).toMatchObject({ kind: 'FRANCE', rateBasisPoints: 2000 });
 
-  // emailed with the PDF link; the PDF downloads with the account's key
+  // emailed (where to find it, no API path); the PDF downloads with the account's key
   const mail = await h.mail.waitFor(
     (m) =>
       m.to.includes(account.email) && m.subject.includes('facture de consommation de crédits — février 2019'),
   );
-  expect(mail.text).toContain(`GET /invoices/${feb.number}.pdf`);
+  expect(mail.text).toContain(`facture acquittée n° ${feb.number} est disponible dans Gestan`);
+  expect(mail.text).not.toMatch(/(GET|POST) \//);
   expect(mail.text).toContain('20,20 € TTC');
   const pdf = await download(`/invoices/${feb.number}.pdf`, account.apiKey);
   expect(pdf.status).toBe(200);
@@ -216,7 +217,9 @@ it('a fee refused for lack of credits is mailed and listed for ops, then charged
   );
   expect(mail.text).toContain("App d'inspecteur frais mensuels, juin 2025 : 2,50 €");
   expect(mail.text).toContain('Montant manquant : 2,50 €.');
-  expect(mail.text).toContain(`POST /accounts/${account.accountId}/credit-purchases`);
+  expect(mail.text).toContain('Système → Crédits → Recharger les crédits');
+  expect(mail.text).not.toMatch(/(GET|POST) \//);
+  expect(mail.html).toContain('Montant manquant : 2,50 €.');
 
   const listed = await request(h.app).get('/ops/app-fees/unpaid?month=2025-06').set(bearer(ops));
   expect(listed.status).toBe(200);

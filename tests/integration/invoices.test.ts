@@ -297,7 +297,7 @@ describe('invoice PDF through the API', () => {
     expect((await request(h.app).get(`/invoices/${invoice.number}.pdf`)).status).toBe(401);
   });
 
-  it("lists a base's invoices with their PDF URLs, to that base only", async () => {
+  it("lists a base's invoices with their PDF URLs, to that base only, in the shape of an account's listing", async () => {
     const machine = await registerMachine(h);
     const stranger = await registerMachine(h);
     const first = await pay(machine.baseId);
@@ -305,8 +305,9 @@ describe('invoice PDF through the API', () => {
 
     const res = await request(h.app).get(`/bases/${machine.baseId}/invoices`).set(bearer(machine.apiKey));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual(
-      [second.number, first.number].map((number) => ({
+    expect(res.body).toEqual({
+      total: 2,
+      items: [second.number, first.number].map((number) => ({
         number,
         status: 'PAID',
         issueDate: ISSUE_DATE,
@@ -317,10 +318,16 @@ describe('invoice PDF through the API', () => {
         vatCents: 2040,
         totalInclVatCents: 12240,
         paidAt: '2026-03-15T09:30:00.000Z',
+        baseId: machine.baseId,
+        consumptionMonth: null,
         pdfUrl: `/invoices/${number}.pdf`,
       })),
-    );
-    const pdf = await download(res.body[0].pdfUrl, machine.apiKey);
+    });
+    const page = await request(h.app)
+      .get(`/bases/${machine.baseId}/invoices?limit=1&offset=1`)
+      .set(bearer(machine.apiKey));
+    expect(page.body).toEqual({ total: 2, items: [res.body.items[1]] });
+    const pdf = await download(res.body.items[0].pdfUrl, machine.apiKey);
     expect(pdf.status).toBe(200);
 
     const other = await request(h.app).get(`/bases/${machine.baseId}/invoices`).set(bearer(stranger.apiKey));
