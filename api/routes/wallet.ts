@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { invoiceSummary } from './invoices';
+import { creditNoteSummary, invoiceSummary } from './invoices';
 import { z } from 'zod';
 import { MONTH_PATTERN } from '../../domain/credits';
 import { AppError } from '../../domain/errors';
@@ -281,6 +281,7 @@ export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         200: {
           description: 'one page of invoices',
           schema: z.object({
+            creditNotes: z.array(creditNoteSummary),
             total: z.number().int(),
             items: z.array(
               invoiceSummary.extend({

@@ -88,6 +88,7 @@ export function facturXInvoice(document: PrintedDocument): Invoice {
     'cbc:IssueDate': document.issueDate,
     ...(document.dueDate ? { 'cbc:DueDate': document.dueDate } : {}),
     'cbc:InvoiceTypeCode': document.typeCode,
+    // one note: the library puts an array's strings into one IncludedNote, which the schema refuses
     ...(document.notes.length ? { 'cbc:Note': document.notes.join(' — ') } : {}),
     'cbc:DocumentCurrencyCode': eur.currency,
     'cbc:BuyerReference': document.baseId ?? `compte-${document.accountId ?? ''}`,
@@ -153,7 +154,10 @@ export function facturXInvoice(document: PrintedDocument): Invoice {
           : {}),
       },
     },
-    ...(document.saleDate ? { 'cac:Delivery': { 'cbc:ActualDeliveryDate': document.saleDate } } : {}),
+    // CII requires the delivery group (BG-13) even when empty
+    'cac:Delivery': {
+      'cbc:ActualDeliveryDate': document.saleDate ?? document.deliveryDate ?? document.issueDate,
+    },
     'cac:PaymentTerms': { 'cbc:Note': document.settlement },
     'cac:TaxTotal': [
       {

@@ -15,6 +15,8 @@ export interface PrintedDocument {
   issueDate: string;
   /** the day the service was delivered (BT-72); absent on a credit note */
   saleDate?: string;
+  /** the delivery date the XML states when none is printed (a credit note: the corrected sale's) */
+  deliveryDate?: string;
   dueDate?: string;
   currency: string;
   seller: InvoiceSeller;

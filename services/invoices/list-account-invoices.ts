@@ -1,10 +1,12 @@
 import type { Db } from '../../infra/prisma';
 import { invoicePdfPath } from './invoice-document';
 import { invoiceSummarySelect } from './list-invoices';
+import { listCreditNotes } from '../credit-notes/get-credit-note';
 
 /**
  * An account's own invoices (support packs bought without a base, monthly wallet consumption), newest
- * first, paginated by `limit`/`offset` (a dozen a year). The caller has checked access to the account.
+ * first, paginated by `limit`/`offset` (a dozen a year), with the account's credit notes. The caller has
+ * checked access to the account.
  */
 export async function listAccountInvoices(
   db: Db,
@@ -27,6 +29,8 @@ export async function listAccountInvoices(
   });
   const monthOf = new Map(consumption.map((c) => [c.invoiceNumber, c.month]));
   return {
+    /** the account's credit notes (all of them: a handful a year) */
+    creditNotes: await listCreditNotes(db, { accountId: input.accountId }),
     total,
     items: rows.map((row) => ({
       ...row,

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_CATALOG } from '../../domain/catalog';
 import { consumptionLines } from '../../domain/consumption-invoice';
+import { creditLines, type CreditNoteDocument } from '../../domain/credit-note';
 import type { InvoiceBuyer, InvoiceDocument } from '../../domain/invoice';
 import { parseLocalDate } from '../../domain/periods';
 import { changeQuote } from '../../domain/proration';
@@ -164,5 +165,28 @@ export function invoiceOfEveryKind(): Record<string, InvoiceDocument> {
     }),
     'reverse-charge': invoice('2026-000106', polish, reverse.lines),
     export: invoice('2026-000107', japanese, exportQuote.lines),
+  };
+}
+
+/** A refund credit note on the licence-purchase invoice above, refunded. */
+export function creditNoteExample(): CreditNoteDocument {
+  const invoice = invoiceOfEveryKind()['licence-purchase']!;
+  const { lines, totals } = creditLines(12000, invoice.vat, invoice.number, 'REFUND');
+  return {
+    id: 'test-credit-note',
+    number: 'AV-2026-000001',
+    kind: 'REFUND',
+    reason: 'Trop-perçu sur la licence',
+    invoice: { number: invoice.number, issueDate: invoice.issueDate, saleDate: invoice.saleDate },
+    baseId: invoice.baseId,
+    accountId: null,
+    issueDate: '2026-03-20',
+    currency: 'EUR',
+    seller: invoice.seller,
+    buyer: invoice.buyer,
+    lines,
+    vat: invoice.vat,
+    totals,
+    refundedAt: new Date('2026-03-20T10:00:00Z'),
   };
 }

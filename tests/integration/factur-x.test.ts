@@ -3,8 +3,9 @@
  * validator accepts with 0 errors: the Mustang project's validator (veraPDF's PDF/A-3 checks, the CII
  * schema and the EN 16931 schematron), fetched from Maven Central into .cache/ on first use.
  */
+import { renderCreditNotePdf } from '../../services/credit-notes/render-credit-note-pdf';
 import { renderInvoicePdf } from '../../services/invoices/render-invoice-pdf';
-import { invoiceOfEveryKind } from '../helpers/document-kinds';
+import { creditNoteExample, invoiceOfEveryKind } from '../helpers/document-kinds';
 import { validateFacturX } from '../helpers/facturx-validator';
 import { pdfText } from '../helpers/pdf-text';
 
@@ -13,16 +14,18 @@ jest.setTimeout(600_000);
 
 describe('Factur-X documents', () => {
   it('one document of every kind validates with 0 errors', async () => {
-    const documents = await Promise.all(
-      Object.entries(invoiceOfEveryKind()).map(async ([name, invoice]) => ({
+    const documents = await Promise.all([
+      ...Object.entries(invoiceOfEveryKind()).map(async ([name, invoice]) => ({
         name,
         pdf: await renderInvoicePdf(invoice),
       })),
-    );
+      renderCreditNotePdf(creditNoteExample()).then((pdf) => ({ name: 'credit-note', pdf })),
+    ]);
     const reports = await validateFacturX(documents);
     expect(reports.map((r) => r.name).sort()).toEqual(
       [
         'consumption-invoice',
+        'credit-note',
         'export',
         'licence-purchase',
         'prorated-change',

@@ -102,6 +102,7 @@ describe('tenant isolation', () => {
     sessionId: number;
     purchaseId: string;
     invoiceNumber: string;
+    creditNoteNumber: string;
     licenceId: string;
   };
 
@@ -150,8 +151,18 @@ describe('tenant isolation', () => {
     expect((await deliver(h, paymentSucceededEvent(pack.body))).status).toBe(200);
     const done = await purchaseReaches(h, pack.body.purchaseId, 'COMPLETED');
     expect(done.body.invoiceNumber).toEqual(expect.any(String));
+    const credit = await request(h.app)
+      .post(`/ops/invoices/${done.body.invoiceNumber}/credit-notes`)
+      .set(bearer(ops))
+      .send({
+        amountInclVatCents: 100,
+        reason: 'Geste commercial',
+        idempotencyKey: `goodwill-${account.accountId}`,
+      });
+    expect(credit.status).toBe(201);
     victim = {
       ...account,
+      creditNoteNumber: credit.body.number,
       sessionId: session.body.sessionId,
       purchaseId: pack.body.purchaseId,
       invoiceNumber: done.body.invoiceNumber,
@@ -183,6 +194,7 @@ describe('tenant isolation', () => {
       'GET /accounts/{accountId}/wallet',
       'POST /sessions/{sessionId}/heartbeat',
       'GET /invoices/{file}',
+      'GET /credit-notes/{file}',
       'GET /bases/{baseId}/licence/file',
     ])
       expect(names).toContain(expected);
@@ -210,7 +222,12 @@ describe('tenant isolation', () => {
         .replace('{baseId}', victim.baseId)
         .replace('{accountId}', String(victim.accountId))
         .replace('{sessionId}', String(victim.sessionId))
-        .replace('{file}', `${victim.invoiceNumber}.pdf`)
+        .replace(
+          '{file}',
+          op.path.startsWith('/credit-notes/')
+            ? `${victim.creditNoteNumber}.pdf`
+            : `${victim.invoiceNumber}.pdf`,
+        )
         .replace('{purchaseId}', victim.purchaseId)
         .replace('{appSubscriptionId}', '00000000-0000-4000-8000-000000000000')
         .replace('{ledger}', 'WALLET');
