@@ -5,6 +5,7 @@ import { actorOf } from '../../services/auth/principal';
 import { getCreditNotePdf, listCreditNotes } from '../../services/credit-notes/get-credit-note';
 import { issueCreditNote } from '../../services/credit-notes/issue-credit-note';
 import { getInvoicePdf } from '../../services/invoices/get-invoice';
+import { getReceiptPdf } from '../../services/receipts/get-receipt';
 import { listBaseInvoices } from '../../services/invoices/list-invoices';
 import type { ServiceDeps } from '../../services/deps';
 import type { RouteKit } from '../route-kit';
@@ -154,6 +155,44 @@ export function invoiceRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         body: pdf,
         contentType: 'application/pdf',
         headers: { 'Content-Disposition': `inline; filename="avoir-${number}.pdf"` },
+      };
+    },
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/receipts/:file',
+      summary: "A wallet recharge's receipt as PDF (no VAT: multi-purpose voucher), to its account",
+      tag: 'invoices',
+      auth: 'any',
+      params: z.object({
+        file: z
+          .string()
+          .regex(/^RC-\d{4}-\d{6}\.pdf$/, 'a receipt file name: RC-YYYY-NNNNNN.pdf')
+          .openapi({ example: 'RC-2026-000003.pdf' }),
+      }),
+      responses: {
+        200: {
+          description: 'the receipt (PDF, French)',
+          schema: z.string().openapi({ type: 'string', format: 'binary' }),
+          contentType: 'application/pdf',
+        },
+      },
+      errors: ['RECEIPT_NOT_FOUND'],
+    },
+    async ({ params, principal }) => {
+      const { number, pdf } = await getReceiptPdf(
+        deps.prisma,
+        principal,
+        params.file.slice(0, -'.pdf'.length),
+      );
+      return {
+        status: 200,
+        body: pdf,
+        contentType: 'application/pdf',
+        headers: { 'Content-Disposition': `inline; filename="recu-${number}.pdf"` },
       };
     },
   );

@@ -42,7 +42,7 @@ type TextOptions = PDFKit.Mixins.TextOptions;
  * Writes text in the fonts its characters need: one `text` call per run, chained with `continued`.
  * With x and y it starts there, otherwise where the previous text ended.
  */
-function write(
+export function write(
   doc: Doc,
   text: string,
   weight: Weight,
@@ -61,7 +61,7 @@ function write(
 }
 
 /** "SAS au capital de 10 000 € — RCS Paris 123 456 789", or the SIREN alone when they are not configured. */
-function sellerIdentity(seller: PrintedDocument['seller']): string {
+export function sellerIdentity(seller: PrintedDocument['seller']): string {
   const siren = seller.siren.replace(/^(\d{3})(\d{3})(\d{3})$/, '$1 $2 $3');
   const parts = [
     seller.legalForm && seller.shareCapital

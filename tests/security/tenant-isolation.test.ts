@@ -103,6 +103,7 @@ describe('tenant isolation', () => {
     purchaseId: string;
     invoiceNumber: string;
     creditNoteNumber: string;
+    receiptNumber: string;
     licenceId: string;
   };
 
@@ -160,9 +161,20 @@ describe('tenant isolation', () => {
         idempotencyKey: `goodwill-${account.accountId}`,
       });
     expect(credit.status).toBe(201);
+    const recharge = await request(h.app)
+      .post(`/accounts/${account.accountId}/credit-purchases`)
+      .set(bearer(account.apiKey))
+      .send({
+        idempotencyKey: `recharge-${account.accountId}`,
+        product: { kind: 'WALLET_RECHARGE', amountCents: 5000 },
+      });
+    expect(recharge.status).toBe(201);
+    expect((await deliver(h, paymentSucceededEvent(recharge.body))).status).toBe(200);
+    const recharged = await purchaseReaches(h, recharge.body.purchaseId, 'COMPLETED');
     victim = {
       ...account,
       creditNoteNumber: credit.body.number,
+      receiptNumber: recharged.body.receiptNumber,
       sessionId: session.body.sessionId,
       purchaseId: pack.body.purchaseId,
       invoiceNumber: done.body.invoiceNumber,
@@ -195,6 +207,7 @@ describe('tenant isolation', () => {
       'POST /sessions/{sessionId}/heartbeat',
       'GET /invoices/{file}',
       'GET /credit-notes/{file}',
+      'GET /receipts/{file}',
       'GET /bases/{baseId}/licence/file',
     ])
       expect(names).toContain(expected);
@@ -226,7 +239,9 @@ describe('tenant isolation', () => {
           '{file}',
           op.path.startsWith('/credit-notes/')
             ? `${victim.creditNoteNumber}.pdf`
-            : `${victim.invoiceNumber}.pdf`,
+            : op.path.startsWith('/receipts/')
+              ? `${victim.receiptNumber}.pdf`
+              : `${victim.invoiceNumber}.pdf`,
         )
         .replace('{purchaseId}', victim.purchaseId)
         .replace('{appSubscriptionId}', '00000000-0000-4000-8000-000000000000')
