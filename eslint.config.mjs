@@ -63,8 +63,8 @@ export default tseslint.config(
     },
   },
   {
-    // docs/architecture.md's import table: domain/ holds pure rules (no I/O, no clock) and imports zod and
-    // other domain/ files only
+    // docs/architecture.md's import table: domain/ holds pure rules (no I/O, no clock) and imports zod,
+    // jsvat-next (the EU countries' VAT-number checksums, pure functions) and other domain/ files only
     files: ['domain/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -72,8 +72,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!zod$|\\./)',
-              message: 'domain/ imports zod and other domain/ files only (docs/architecture.md).',
+              regex: '^(?!zod$|jsvat-next$|\\./)',
+              message: 'domain/ imports zod, jsvat-next and other domain/ files only (docs/architecture.md).',
             },
           ],
         },

@@ -15,6 +15,7 @@ import { postCreditEntry } from '../services/credits/post-credit-entry';
 import { readBalance } from '../services/credits/read-ledger';
 import type { BillingSettings, CreditSettings } from '../services/deps';
 import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
+import { issueReceipt } from '../services/receipts/issue-receipt';
 import { billingDetailsSchema, buyerOf } from '../services/licences/billing-details';
 import { AppError } from '../domain/errors';
 import { classifyFailures } from './failures';
@@ -47,9 +48,6 @@ export interface CreditActivityDeps {
 
 const actor = systemActor('creditPurchaseWorkflow');
 const feesActor = systemActor('monthlyFeesWorkflow');
-
-export const receiptNumberOf = (year: number, number: number) =>
-  `RC-${year}-${String(number).padStart(6, '0')}`;
 
 export type AppFeeOutcome = 'CHARGED' | 'ALREADY_CHARGED' | 'INSUFFICIENT_CREDIT' | 'NOT_DUE';
 
@@ -176,7 +174,18 @@ export function createCreditActivities({ prisma, mailer, billing, credits }: Cre
               });
               invoiceNumber = invoice.number;
             } else {
-              receiptNumber = receiptNumberOf(now.getUTCFullYear(), p.number);
+              // the receipt series of its own (a purchase number is shared with support packs: gaps)
+              const receipt = await issueReceipt(tx, {
+                creditPurchaseId: p.id,
+                accountId: input.accountId,
+                issueDate: today,
+                seller: billing.seller,
+                buyer: buyerOf(billingDetailsSchema.parse(p.billing)),
+                amountCents: p.amountCents,
+                creditAmount: p.creditAmount,
+                paidAt: p.paidAt ?? now,
+              });
+              receiptNumber = receipt.number;
             }
             await tx.creditPurchase.update({
               where: { id: p.id },

@@ -1,3 +1,4 @@
+import { VAT_NUMBER_SHAPE } from '../domain/vat';
 /** Request and response shapes, shared by validation and the OpenAPI document. */
 import { z } from 'zod';
 import { APE_PATTERN, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../domain/account';
@@ -49,10 +50,7 @@ export const accountDetails = z.object({
     .string()
     .regex(/^\d{9}$/, 'a SIREN is 9 digits')
     .optional(),
-  vatNumber: z
-    .string()
-    .regex(/^[A-Z]{2}[A-Z0-9]{2,13}$/, 'a VAT number, e.g. FR40303265045')
-    .optional(),
+  vatNumber: z.string().regex(VAT_NUMBER_SHAPE, 'a VAT number, e.g. FR40303265045').optional(),
 });
 
 export const accountView = z.object({

@@ -5,11 +5,11 @@
  * allocated in the transaction that records the payment (services/invoices/issue-paid-invoice.ts), so an
  * invoice only exists once it is final, and a rolled-back payment leaves no hole.
  *
- * Factur-X readiness: an invoice keeps everything the CII XML (EN 16931) needs as structured data, not only
- * as printed text — seller and buyer with SIREN / VAT numbers and country, issue, sale (delivery) and due
- * dates, currency, each line's quantity, unit price excl. VAT, VAT rate and amount, the VAT category
- * (`vat.kind`: standard, reverse charge "AE", outside the EU "G") with its exemption wording, totals and the
- * payment date. Producing Factur-X later is a rendering job (PDF/A-3 + embedded XML), not a data migration.
+ * Factur-X: an invoice keeps everything the CII XML (EN 16931) needs as structured data — seller and buyer
+ * with SIREN / VAT numbers and country, issue, sale (delivery) and due dates, currency, each line's quantity,
+ * unit price excl. VAT, VAT rate and amount, the VAT category (`vat.kind`: standard "S", reverse charge
+ * "AE", outside the EU "G") with its exemption wording, totals and the payment date. The PDF/A-3 with its
+ * embedded XML is rendered from it (services/documents/factur-x.ts).
  */
 import type { QuoteLine, Totals } from './quote';
 import { applyRateBasisPoints, formatEuros } from './money';
@@ -123,6 +123,16 @@ export function formatEurosFr(cents: number): string {
 /** 2000 → "20 %", 550 → "5,5 %". */
 export function formatRate(basisPoints: number): string {
   return `${String(basisPoints / 100).replace('.', ',')} %`;
+}
+
+/** A moment as the French calendar day it fell on: "15/03/2026" (Europe/Paris, summer time included). */
+export function formatParisDateFr(moment: Date): string {
+  return new Intl.DateTimeFormat('fr-FR', {
+    timeZone: 'Europe/Paris',
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+  }).format(moment);
 }
 
 /** "2026-03-15" → "15/03/2026". */

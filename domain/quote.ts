@@ -20,7 +20,7 @@ import {
 } from './catalog';
 import { isCountryCode } from './countries';
 import { applyRateBasisPoints } from './money';
-import { isPlausibleVatNumber, vatPrefix, vatRule, type VatRule } from './vat';
+import { vatNumberRefused, vatPrefix, vatRule, type VatRule } from './vat';
 
 export interface QuoteLine {
   description: string;
@@ -112,15 +112,11 @@ export const quoteRequestSchema = z
   .superRefine((request, ctx) => {
     // Inside the EU VAT territory the number decides the VAT (reverse charge), so its format must be right.
     const { country, vatNumber } = request;
-    if (
-      vatNumber !== undefined &&
-      vatPrefix(country) !== undefined &&
-      !isPlausibleVatNumber(country, vatNumber)
-    ) {
+    if (vatNumberRefused({ country, vatNumber })) {
       ctx.addIssue({
         code: 'custom',
         path: ['vatNumber'],
-        message: `not a plausible VAT number for ${country}: expected ${vatPrefix(country)} then 2 to 13 letters or digits`,
+        message: `not a plausible VAT number for ${country}: expected ${vatPrefix(country)} then the country's format and check digits`,
       });
     }
   });

@@ -2,9 +2,12 @@
  * Which VAT applies to a sale by the (French) vendor, from the buyer's country and VAT number (SPEC §3).
  *
  * `vatRule` trusts the VAT number it is given. Checking it is the caller's job: `isPlausibleVatNumber` is the
- * cheap format check (the quote rejects an implausible number rather than silently charging French VAT), and
- * whether the number really exists (VIES) is a network call, so it belongs in an activity.
+ * one offline check (the country's prefix, then its format and check digits from the maintained `jsvat-next`
+ * rules: "BE12" or "DE123456789" are refused rather than reverse-charged), used by the quote, the purchases
+ * and the billing schemas alike; whether the number really exists (VIES) is a network call, so it belongs in
+ * an activity.
  */
+import { checkVAT, countries as vatCountries } from 'jsvat-next';
 import { EU_MEMBER_STATES } from './countries';
 
 export type VatKind = 'FRANCE' | 'EU_REVERSE_CHARGE' | 'EU_CONSUMER' | 'OUTSIDE_EU';
@@ -67,14 +70,28 @@ export function vatPrefix(country: string): string | undefined {
   return VAT_PREFIXES[country];
 }
 
+/** The shape every VAT number has (canonical form: upper case, no spaces), whatever its country. */
+export const VAT_NUMBER_SHAPE = /^[A-Z]{2}[A-Z0-9]{2,13}$/;
+
 /**
- * Format check only (canonical form: upper case, no spaces): the country's prefix then 2 to 13 letters or
- * digits, e.g. "DE123456789", "EL123456789". False for countries outside the EU VAT territory, where a
- * buyer's tax number does not change the VAT and is not checked.
+ * Offline check of an EU VAT number (canonical form: upper case, no spaces): the country's prefix, then the
+ * country's format and check digits (jsvat-next), e.g. "DE811907980", "EL094259216". False for countries
+ * outside the EU VAT territory, where a buyer's tax number does not change the VAT and is not checked.
  */
 export function isPlausibleVatNumber(country: string, vatNumber: string): boolean {
   const prefix = vatPrefix(country);
-  return prefix !== undefined && vatNumber.startsWith(prefix) && /^[A-Z]{2}[A-Z0-9]{2,13}$/.test(vatNumber);
+  if (prefix === undefined || !vatNumber.startsWith(prefix) || !VAT_NUMBER_SHAPE.test(vatNumber))
+    return false;
+  return checkVAT(vatNumber, vatCountries).isValid;
+}
+
+/**
+ * The rule every purchase applies to a buyer's VAT number: inside the EU VAT territory (where the number
+ * decides reverse charge) it must pass `isPlausibleVatNumber`; elsewhere it is only printed.
+ */
+export function vatNumberRefused(buyer: { country: string; vatNumber?: string }): boolean {
+  const { country, vatNumber } = buyer;
+  return !!vatNumber && vatPrefix(country) !== undefined && !isPlausibleVatNumber(country, vatNumber);
 }
 
 export function vatRule(buyer: { country: string; vatNumber?: string }): VatRule {

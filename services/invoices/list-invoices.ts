@@ -1,4 +1,5 @@
 import type { Db } from '../../infra/prisma';
+import { listCreditNotes } from '../credit-notes/get-credit-note';
 import { invoicePdfPath } from './invoice-document';
 
 /** The columns of an invoice in a listing (its PDF URL is derived from the number). */
@@ -23,7 +24,7 @@ export interface InvoicePage {
 
 /**
  * The invoices of a base or of an account, newest first, one page (`limit`/`offset`) and the total: one
- * shape for both listings. The caller has checked access (route `baseParam`, or the account's link).
+ * shape for both listings, with the owner's credit notes. The caller has checked access (route `baseParam`, or the account's link).
  */
 export async function listInvoices(
   db: Db,
@@ -48,6 +49,8 @@ export async function listInvoices(
   const monthOf = new Map(consumption.map((c) => [c.invoiceNumber, c.month]));
   return {
     total,
+    /** the owner's credit notes, all of them (a handful a year) */
+    creditNotes: await listCreditNotes(db, owner),
     items: rows.map((row) => ({
       ...row,
       paidAt: row.paidAt.toISOString(),

@@ -1,3 +1,4 @@
+import { VAT_NUMBER_SHAPE } from '../../domain/vat';
 import { z } from 'zod';
 import { isCountryCode } from '../../domain/countries';
 
@@ -17,10 +18,7 @@ export const billingDetailsSchema = z.object({
     .regex(/^[A-Z]{3}$/, 'an ISO 3166-1 alpha-3 country code, e.g. FRA')
     .refine(isCountryCode, 'unknown country code'),
   email: z.email().max(254),
-  vatNumber: z
-    .string()
-    .regex(/^[A-Z]{2}[A-Z0-9]{2,13}$/, 'a VAT number, e.g. FR40303265045')
-    .optional(),
+  vatNumber: z.string().regex(VAT_NUMBER_SHAPE, 'a VAT number, e.g. FR40303265045').optional(),
   siren: z
     .string()
     .regex(/^\d{9}$/, 'a SIREN is 9 digits')

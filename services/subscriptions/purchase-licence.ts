@@ -2,11 +2,10 @@ import crypto from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { isFreeLicence, type BillingPeriod, type Edition, type Mode } from '../../domain/catalog';
-import { EU_MEMBER_STATES } from '../../domain/countries';
 import { AppError } from '../../domain/errors';
 import type { PaymentMethodKind } from '../../domain/licence';
 import { quote } from '../../domain/quote';
-import { isPlausibleVatNumber } from '../../domain/vat';
+import { vatNumberRefused } from '../../domain/vat';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import {
   paymentInstructionsUpdate,
@@ -102,13 +101,8 @@ export async function purchaseLicence(
     );
   }
   const { country, vatNumber } = request.billing;
-  if (
-    vatNumber &&
-    (EU_MEMBER_STATES.has(country) || country === 'MCO') &&
-    !isPlausibleVatNumber(country, vatNumber)
-  ) {
+  if (vatNumberRefused({ country, vatNumber }))
     throw new AppError('VAT_NUMBER_INVALID', `${vatNumber} is not a VAT number of ${country}`);
-  }
 
   const existing = await deps.prisma.purchase.findUnique({
     where: { baseId_clientKey: { baseId, clientKey: request.idempotencyKey } },

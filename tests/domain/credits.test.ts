@@ -67,7 +67,7 @@ it('online purchases are for buyers paying French VAT', () => {
   expect(needsVatContact({ country: 'FRA', vatNumber: 'FR32123456789' })).toBe(false);
   expect(needsVatContact({ country: 'MCO' })).toBe(false);
   expect(needsVatContact({ country: 'BEL' })).toBe(false); // EU consumer: French VAT
-  expect(needsVatContact({ country: 'BEL', vatNumber: 'BE0123456789' })).toBe(true); // reverse charge
+  expect(needsVatContact({ country: 'BEL', vatNumber: 'BE0403170701' })).toBe(true); // reverse charge
   expect(needsVatContact({ country: 'CHE' })).toBe(true);
   expect(needsVatContact({ country: 'GLP' })).toBe(true); // overseas: outside the EU VAT territory
 });

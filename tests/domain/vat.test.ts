@@ -17,7 +17,7 @@ describe('VAT rule', () => {
   });
 
   it('EU business with a VAT number: reverse charge, 0 %, with the legal mention', () => {
-    expect(vatRule({ country: 'DEU', vatNumber: 'DE123456789' })).toEqual({
+    expect(vatRule({ country: 'DEU', vatNumber: 'DE811907980' })).toEqual({
       kind: 'EU_REVERSE_CHARGE',
       rateBasisPoints: 0,
       legalMention: 'Autoliquidation — TVA due par le preneur (article 196 de la directive 2006/112/CE)',
@@ -52,7 +52,7 @@ describe('VAT rule', () => {
 
   it('Monaco is in the French VAT territory', () => {
     expect(vatRule({ country: 'MCO' }).kind).toBe('FRANCE');
-    expect(isPlausibleVatNumber('MCO', 'FR12345678901')).toBe(true);
+    expect(isPlausibleVatNumber('MCO', 'FR83404833048')).toBe(true);
   });
 
   it('every EU member state has a VAT prefix, Greece uses EL', () => {
@@ -65,11 +65,11 @@ describe('VAT rule', () => {
 
 describe('VAT number plausibility', () => {
   it.each([
-    ['DEU', 'DE123456789'],
+    ['DEU', 'DE811907980'],
     ['FRA', 'FR40303265045'],
-    ['GRC', 'EL123456789'],
-    ['NLD', 'NL123456789B01'],
-    ['AUT', 'ATU12345678'],
+    ['GRC', 'EL094259216'],
+    ['NLD', 'NL004495445B01'],
+    ['AUT', 'ATU13585627'],
   ])('%s %s is plausible', (country, vatNumber) => {
     expect(isPlausibleVatNumber(country, vatNumber)).toBe(true);
   });
@@ -78,7 +78,10 @@ describe('VAT number plausibility', () => {
     ['DEU', 'FR123456789', 'prefix of another country'],
     ['GRC', 'GR123456789', 'Greece is EL, not GR'],
     ['DEU', 'DE1', 'too short'],
-    ['DEU', 'DE12345678901234', 'too long'],
+    ['BEL', 'BE12', 'too short for Belgium'],
+    ['DEU', 'DE123456789', 'wrong check digit'],
+    ['BEL', 'BE0123456789', 'wrong check digits'],
+    ['DEU', 'DE81190798001234', 'too long'],
     ['DEU', 'DE 123 456 789', 'not in canonical form'],
     ['DEU', 'de123456789', 'lower case'],
     ['DEU', 'DE12345-789', 'punctuation'],

@@ -54,7 +54,7 @@ function buyOnWebsite(billing: Record<string, unknown>, extra: Record<string, un
 
 describe('refused before any payment', () => {
   it.each([
-    ['an EU business (reverse charge)', { country: 'DEU', vatNumber: 'DE123456789' }, 'EU_REVERSE_CHARGE'],
+    ['an EU business (reverse charge)', { country: 'DEU', vatNumber: 'DE811907980' }, 'EU_REVERSE_CHARGE'],
     ['a buyer outside the EU', { country: 'CHE', postalCode: '1200' }, 'OUTSIDE_EU'],
   ])('%s gets VAT_CONTACT_REQUIRED with the contact', async (_label, where, kind) => {
     const billing = websiteBuyer(where);
@@ -74,7 +74,7 @@ describe('refused before any payment', () => {
   it('an account in another country is refused from the ERP too; unknown packs and small recharges are refused', async () => {
     const foreign = await confirmedAccount(h, {
       country: 'BEL',
-      vatNumber: 'BE0123456789',
+      vatNumber: 'BE0403170701',
       postalCode: '1000',
     });
     const res = await request(h.app)

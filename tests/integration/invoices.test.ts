@@ -254,7 +254,6 @@ describe('invoice PDF through the API', () => {
     const machine = await registerMachine(h);
     const invoice = await pay(machine.baseId, {
       request: { ...ENTERPRISE_LOCAL_ANNUAL, country: 'POL', vatNumber: 'PL1234567890' },
-      // letters outside the built-in font's WinAnsi lose their accent rather than print as garbage
       buyer: { companyName: 'Szkoła Językowa Čapek', city: 'Łódź', postalCode: '90-001' },
     });
     expect(invoice.totals).toEqual({ totalExclVatCents: 10200, vatCents: 0, totalInclVatCents: 10200 });
@@ -262,8 +261,8 @@ describe('invoice PDF through the API', () => {
     expect(text).toContain(REVERSE_CHARGE_MENTION);
     expect(text).toContain('N° TVA du vendeur : FR32123456789 — N° TVA du client : PL1234567890');
     expect(text).toContain('TVA 0 % 0,00 €');
-    expect(text).toContain('Szkola Jezykowa Capek');
-    expect(text).toContain('90-001 Lódz'); // ó is WinAnsi, Ł is not
+    expect(text).toContain('Szkoła Językowa Čapek');
+    expect(text).toContain('90-001 Łódź');
   });
 
   it("another base's key gets 404 as for a missing number; ops may read any; a malformed name is 400", async () => {

@@ -344,7 +344,7 @@ it('public catalogue and quotes: the seed figure, reverse charge with its legal 
     connections: 1,
     period: 'ANNUAL',
     country: 'DEU',
-    vatNumber: 'DE123456789',
+    vatNumber: 'DE811907980',
   });
   expect(eu.body).toMatchObject({
     vatCents: 0,

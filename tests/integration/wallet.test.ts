@@ -8,6 +8,7 @@ import { createOpsToken } from '../../services/ops/ops-tokens';
 import { bearer, confirmedAccount } from '../helpers/api';
 import { deliver, paymentSucceededEvent, purchaseReaches } from '../helpers/credits';
 import { createHarness, type Harness } from '../helpers/harness';
+import { pdfText } from '../helpers/pdf-text';
 
 let h: Harness;
 let ops: string;
@@ -46,6 +47,41 @@ async function accountWithCredits(amountCents: number) {
   expect(done.body.invoiceNumber).toBeNull(); // a multi-purpose voucher: receipt, no invoice at recharge
   return { ...account, purchase: done.body };
 }
+
+it('a recharge has its PDF receipt, numbered in a gap-free series of its own (not the purchase number)', async () => {
+  const first = await accountWithCredits(2000);
+  const second = await accountWithCredits(4550);
+  const seq = (number: string) => Number(number.slice(-6));
+  const [a, b] = [first.purchase.receiptNumber as string, second.purchase.receiptNumber as string];
+  expect(a.slice(0, 8)).toBe(b.slice(0, 8));
+  const between = await h.prisma.receipt.count({
+    where: { year: Number(a.slice(3, 7)), seq: { gt: seq(a), lt: seq(b) } },
+  });
+  // numbers in between belong to recharges committed meanwhile (other tests): the series has no hole
+  expect(seq(b) - seq(a) - 1).toBe(between);
+  const all = (
+    await h.prisma.receipt.findMany({ where: { year: Number(a.slice(3, 7)) }, select: { seq: true } })
+  )
+    .map((r) => r.seq)
+    .sort((x, y) => x - y);
+  expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+
+  const pdf = await request(h.app)
+    .get(`/receipts/${b}.pdf`)
+    .set(bearer(second.apiKey))
+    .buffer(true)
+    .parse((res, cb) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+  expect(pdf.status).toBe(200);
+  const text = (await pdfText(pdf.body as Buffer)).replace(/\s+/g, ' ');
+  expect(text).toContain(`N° ${b}`);
+  expect(text).toContain('la somme de 45,50 € pour la recharge de 45.50 crédits');
+  expect(text).toContain('pas de TVA à la recharge');
+  expect((await request(h.app).get(`/receipts/${b}.pdf`).set(bearer(first.apiKey))).status).toBe(404);
+});
 
 const seedMovements = [
   ['2019-02-04T11:59:00+01:00', 'Insypro', 'Jean-Luc Lemaire', 'apf', 10],

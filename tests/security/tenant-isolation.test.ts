@@ -104,6 +104,8 @@ describe('tenant isolation', () => {
     sessionId: number;
     purchaseId: string;
     invoiceNumber: string;
+    creditNoteNumber: string;
+    receiptNumber: string;
     licenceId: string;
   };
 
@@ -152,8 +154,29 @@ describe('tenant isolation', () => {
     expect((await deliver(h, paymentSucceededEvent(pack.body))).status).toBe(200);
     const done = await purchaseReaches(h, pack.body.purchaseId, 'COMPLETED');
     expect(done.body.invoiceNumber).toEqual(expect.any(String));
+    const credit = await request(h.app)
+      .post(`/ops/invoices/${done.body.invoiceNumber}/credit-notes`)
+      .set(bearer(ops))
+      .send({
+        amountInclVatCents: 100,
+        reason: 'Geste commercial',
+        idempotencyKey: `goodwill-${account.accountId}`,
+      });
+    expect(credit.status).toBe(201);
+    const recharge = await request(h.app)
+      .post(`/accounts/${account.accountId}/credit-purchases`)
+      .set(bearer(account.apiKey))
+      .send({
+        idempotencyKey: `recharge-${account.accountId}`,
+        product: { kind: 'WALLET_RECHARGE', amountCents: 5000 },
+      });
+    expect(recharge.status).toBe(201);
+    expect((await deliver(h, paymentSucceededEvent(recharge.body))).status).toBe(200);
+    const recharged = await purchaseReaches(h, recharge.body.purchaseId, 'COMPLETED');
     victim = {
       ...account,
+      creditNoteNumber: credit.body.number,
+      receiptNumber: recharged.body.receiptNumber,
       sessionId: session.body.sessionId,
       purchaseId: pack.body.purchaseId,
       invoiceNumber: done.body.invoiceNumber,
@@ -185,6 +208,8 @@ describe('tenant isolation', () => {
       'GET /accounts/{accountId}/wallet',
       'POST /sessions/{sessionId}/heartbeat',
       'GET /invoices/{file}',
+      'GET /credit-notes/{file}',
+      'GET /receipts/{file}',
       'GET /bases/{baseId}/licence/file',
     ])
       expect(names).toContain(expected);
@@ -211,6 +236,8 @@ describe('tenant isolation', () => {
       accountId: 2_147_480_000,
       sessionId: 9_007_199_254_740_000,
       invoiceNumber: victim.invoiceNumber.replace(/\d+$/, (digits) => '9'.repeat(digits.length)),
+      creditNoteNumber: victim.creditNoteNumber.replace(/\d+$/, (digits) => '9'.repeat(digits.length)),
+      receiptNumber: victim.receiptNumber.replace(/\d+$/, (digits) => '9'.repeat(digits.length)),
       purchaseId: '00000000-0000-4000-8000-00000000dead',
     };
     for (const op of operations()) {
@@ -220,7 +247,14 @@ describe('tenant isolation', () => {
           .replace('{baseId}', ids.baseId)
           .replace('{accountId}', String(ids.accountId))
           .replace('{sessionId}', String(ids.sessionId))
-          .replace('{file}', `${ids.invoiceNumber}.pdf`)
+          .replace(
+            '{file}',
+            op.path.startsWith('/credit-notes/')
+              ? `${ids.creditNoteNumber}.pdf`
+              : op.path.startsWith('/receipts/')
+                ? `${ids.receiptNumber}.pdf`
+                : `${ids.invoiceNumber}.pdf`,
+          )
           .replace('{purchaseId}', ids.purchaseId)
           .replace('{appSubscriptionId}', '00000000-0000-4000-8000-000000000000')
           .replace('{ledger}', 'WALLET');
