@@ -96,15 +96,27 @@ export async function startEmailCode(
   input: Omit<EmailCodeWorkflowInput, 'settings'>,
 ): Promise<WorkflowHandle<typeof emailCodeWorkflow>> {
   const running = deps.temporal.workflow.getHandle<typeof emailCodeWorkflow>(workflowId);
-  const status = await running.describe().then(
-    (d) => d.status.name,
-    (error: unknown) => {
-      if (isClosedOrMissing(error)) return 'NOT_FOUND';
-      throw error;
-    },
-  );
-  if (status === 'RUNNING') return running;
-  await reserveMail(deps, workflowId, input.email);
+  const statusOf = () =>
+    running.describe().then(
+      (d) => d.status.name,
+      (error: unknown) => {
+        if (isClosedOrMissing(error)) return 'NOT_FOUND';
+        throw error;
+      },
+    );
+  if ((await statusOf()) === 'RUNNING') return running;
+  try {
+    await reserveMail(deps, workflowId, input.email);
+  } catch (error) {
+    // a concurrent identical request reserved the code and is starting this very challenge: join it (as a
+    // request arriving a moment later would), rather than refuse the cool-down it set itself
+    if (!(error instanceof AppError && error.code === 'RESEND_TOO_SOON')) throw error;
+    for (let pause = 20; pause <= 640; pause *= 2) {
+      if ((await statusOf()) === 'RUNNING') return running;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    throw error;
+  }
   return deps.temporal.workflow.start(emailCodeWorkflow, {
     workflowId,
     taskQueue: deps.taskQueue,

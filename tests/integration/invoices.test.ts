@@ -321,11 +321,12 @@ describe('invoice PDF through the API', () => {
         consumptionMonth: null,
         pdfUrl: `/invoices/${number}.pdf`,
       })),
+      creditNotes: [],
     });
     const page = await request(h.app)
       .get(`/bases/${machine.baseId}/invoices?limit=1&offset=1`)
       .set(bearer(machine.apiKey));
-    expect(page.body).toEqual({ total: 2, items: [res.body.items[1]] });
+    expect(page.body).toEqual({ total: 2, items: [res.body.items[1]], creditNotes: [] });
     const pdf = await download(res.body.items[0].pdfUrl, machine.apiKey);
     expect(pdf.status).toBe(200);
 
