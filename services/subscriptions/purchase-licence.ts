@@ -18,6 +18,7 @@ import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
 import type { ServiceDeps } from '../deps';
 import type { BillingDetails } from '../licences/billing-details';
+import { lockBasePurchases } from './purchase-lock';
 import { toAppError } from './workflow-errors';
 
 export interface PurchaseRequest {
@@ -129,7 +130,7 @@ export async function purchaseLicence(
 
   const { purchaseId, created } = await deps.prisma.$transaction(async (tx) => {
     // one purchase at a time per base: serialise the check and the insert
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`purchase:${baseId}`}))`;
+    await lockBasePurchases(tx, baseId);
     const again = await tx.purchase.findUnique({
       where: { baseId_clientKey: { baseId, clientKey: request.idempotencyKey } },
     });
