@@ -8,11 +8,7 @@ import type { PaymentMethodKind } from '../../domain/licence';
 import { quote } from '../../domain/quote';
 import { isPlausibleVatNumber } from '../../domain/vat';
 import { subscriptionWorkflowId } from '../../workflows/ids';
-import {
-  paymentInstructionsUpdate,
-  subscriptionWorkflow,
-  type SubscriptionState,
-} from '../../workflows/subscription';
+import { paymentInstructionsUpdate, subscriptionWorkflow, purchaseState } from '../../workflows/subscription';
 import type { Actor } from '../actor';
 import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
@@ -219,24 +215,20 @@ async function startSubscription(
   const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
   if (p.status !== 'AWAITING_PAYMENT' && p.status !== 'AWAITING_OPS') return;
   const billing = p.billing as unknown as BillingDetails;
-  const state: SubscriptionState = {
+  const licence = await deps.prisma.licence.findUniqueOrThrow({ where: { id: p.licenceId! } });
+  const state = purchaseState({
     baseId: p.baseId,
     licenceId: p.licenceId!,
     terms: { edition: p.edition, mode: p.mode, connections: p.connections, period: p.period },
     paymentMethod: p.paymentMethod,
-    autoRenew: p.paymentMethod === 'ONLINE',
-    status: p.paymentMethod === 'ONLINE' ? 'AWAITING_PAYMENT' : 'AWAITING_OPS',
+    autoRenew: licence.autoRenew,
     purchase: {
       purchaseId: p.id,
       amountCents: p.totalInclVatCents,
       email: billing.email,
       holderName: billing.companyName,
     },
-    periodIndex: 0,
-    paidThroughIndex: 0,
-  };
-  const licence = await deps.prisma.licence.findUniqueOrThrow({ where: { id: p.licenceId! } });
-  state.autoRenew = licence.autoRenew;
+  });
   const start = {
     workflowId: p.workflowId,
     taskQueue: deps.taskQueue,

@@ -84,3 +84,54 @@ export type LicenceChange = Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'con
 
 export const changeLicenceUpdate = defineUpdate<ChargeReceipt, [LicenceChange]>('changeLicence');
 export const replayPaymentUpdate = defineUpdate<SubscriptionState, [string]>('replayPayment');
+
+/**
+ * The first state of a purchase's workflow (services never build workflow state by hand): an ONLINE
+ * purchase waits for its card payment, the others for ops.
+ */
+export function purchaseState(input: {
+  baseId: string;
+  licenceId: string;
+  terms: LicenceTerms;
+  paymentMethod: PaymentMethodKind;
+  autoRenew: boolean;
+  purchase: { purchaseId: string; amountCents: number; email: string; holderName: string };
+}): SubscriptionState {
+  return {
+    baseId: input.baseId,
+    licenceId: input.licenceId,
+    terms: input.terms,
+    paymentMethod: input.paymentMethod,
+    autoRenew: input.autoRenew,
+    status: input.paymentMethod === 'ONLINE' ? 'AWAITING_PAYMENT' : 'AWAITING_OPS',
+    purchase: input.purchase,
+    periodIndex: 0,
+    paidThroughIndex: 0,
+  };
+}
+
+/**
+ * The first state of a free licence already running for an opening period [periodStart, periodEnd) (a v15
+ * licence's remaining time moved to A1): period -1, whose end anchors the periods after it.
+ */
+export function openingPeriodState(input: {
+  baseId: string;
+  licenceId: string;
+  terms: LicenceTerms;
+  periodStart: LocalDate;
+  periodEnd: LocalDate;
+}): SubscriptionState {
+  return {
+    baseId: input.baseId,
+    licenceId: input.licenceId,
+    terms: input.terms,
+    paymentMethod: 'FREE',
+    autoRenew: false,
+    status: 'ACTIVE',
+    anchorDate: input.periodEnd,
+    periodIndex: -1,
+    paidThroughIndex: -1,
+    periodStart: input.periodStart,
+    periodEnd: input.periodEnd,
+  };
+}
