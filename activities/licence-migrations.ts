@@ -10,6 +10,7 @@ import type { Db, PrismaClient } from '../infra/prisma';
 import { systemActor } from '../services/actor';
 import { audit } from '../services/audit';
 import { readMigrationFacts } from '../services/migrations/migration-facts';
+import { lockBasePurchases } from '../services/subscriptions/purchase-lock';
 
 export interface LicenceMigrationActivityDeps {
   prisma: PrismaClient;
@@ -75,7 +76,7 @@ export function createLicenceMigrationActivities({ prisma, mailer }: LicenceMigr
     }): Promise<({ ok: true } & A1LicenceFacts) | ({ ok: false } & MigrationRefusal)> {
       return prisma.$transaction(async (tx) => {
         const first = await tx.licenceMigration.findUniqueOrThrow({ where: { id: input.migrationId } });
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`purchase:${first.baseId}`}))`;
+        await lockBasePurchases(tx, first.baseId);
         const migration = await tx.licenceMigration.findUniqueOrThrow({ where: { id: input.migrationId } });
         const periodEnd = exclusiveEnd(migration.endDate as LocalDate);
         if (migration.a1LicenceId) {

@@ -29,8 +29,10 @@ import {
 } from '@temporalio/workflow';
 import type { CreditActivities } from '../activities/credits';
 import type { PaymentActivities } from '../activities/payments';
+import { creditPurchaseKeys } from './idempotency-keys';
 import { paymentResultSignal, type PaymentResult } from './payment-messages';
 import { settleAtDeadline } from './payment-deadline';
+import { refuse } from './refuse';
 import { markWaiting } from './search-attributes';
 
 export type CreditPurchaseStatus =
@@ -92,15 +94,6 @@ const payments = proxyActivities<PaymentActivities>({
 });
 
 const HOUR_MS = 3_600_000;
-
-function refuse(type: string, message: string, details?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({
-    type,
-    message,
-    nonRetryable: true,
-    details: details === undefined ? [] : [details],
-  });
-}
 
 type OpsAction =
   { kind: 'ASSIGN'; accountId: number; by: string } | { kind: 'REFUND'; by: string; reason: string };
@@ -212,7 +205,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
     baseId: s.baseId,
     email: s.email,
     name: s.companyName,
-    idempotencyKey: `credit-customer:${s.purchaseId}`,
+    idempotencyKey: creditPurchaseKeys.customer(s.purchaseId),
   });
   const intent = await payments.createPaymentIntent({
     purchaseId: s.purchaseId,
@@ -221,7 +214,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
     currency: 'eur',
     customerId,
     workflowId,
-    idempotencyKey: `credit-purchase:${s.purchaseId}:intent`,
+    idempotencyKey: creditPurchaseKeys.intent(s.purchaseId),
     description: s.description,
     saveCard: false,
   });
@@ -241,7 +234,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
     // cancelled at Stripe, unless the buyer paid at the last moment
     paid = await settleAtDeadline(payments, {
       paymentIntentId: intent.paymentIntentId,
-      idempotencyKey: `credit-purchase:${s.purchaseId}:deadline`,
+      idempotencyKey: creditPurchaseKeys.deadline(s.purchaseId),
       delivered: () => paid,
     });
   }
@@ -253,7 +246,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
     } else if (cancel) {
       await payments.cancelPaymentIntent({
         paymentIntentId: intent.paymentIntentId,
-        idempotencyKey: `credit-purchase:${s.purchaseId}:cancel`,
+        idempotencyKey: creditPurchaseKeys.cancel(s.purchaseId),
       });
       await close('CANCELLED', cancel.reason, cancel.by);
     }
@@ -290,7 +283,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
       } else {
         const refund = await payments.refundPayment({
           paymentIntentId: paid.paymentIntentId,
-          idempotencyKey: `credit-purchase:${s.purchaseId}:refund`,
+          idempotencyKey: creditPurchaseKeys.refund(s.purchaseId),
           metadata: { purchaseId: s.purchaseId, workflowId },
         });
         await close('REFUNDED', a.reason, a.by, refund.refundId);

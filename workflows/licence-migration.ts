@@ -32,7 +32,7 @@ import { startOfDayMs } from '../domain/licence';
 import type { MigrationRefusalCode } from '../domain/migration';
 import { addDays, type LocalDate } from '../domain/periods';
 import { subscriptionWorkflowId } from './ids';
-import { subscriptionWorkflow, type SubscriptionState } from './subscription';
+import { openingPeriodState, subscriptionWorkflow } from './subscription';
 
 export interface LicenceMigrationInput {
   migrationId: string;
@@ -115,21 +115,15 @@ export async function licenceMigrationWorkflow(
   step = 'STARTING_SUBSCRIPTION';
   let carriedBy: 'SUBSCRIPTION' | 'MIGRATION' = 'MIGRATION';
   if (!checked.a1Running) {
-    const state: SubscriptionState = {
+    // period -1: the opening period carried over from v15, [migration day, v15 end); anchored periods
+    // (index 0 onwards) would start at its end
+    const state = openingPeriodState({
       baseId: input.baseId,
       licenceId: a1.a1LicenceId,
       terms: { edition: a1.edition, mode: a1.mode, connections: a1.connections, period: 'ANNUAL' },
-      paymentMethod: 'FREE',
-      autoRenew: false,
-      status: 'ACTIVE',
-      // period -1: the opening period carried over from v15, [migration day, v15 end); anchored periods
-      // (index 0 onwards) would start at its end
-      anchorDate: a1.periodEnd,
-      periodIndex: -1,
-      paidThroughIndex: -1,
       periodStart: a1.periodStart,
       periodEnd: a1.periodEnd,
-    };
+    });
     try {
       await startChild(subscriptionWorkflow, {
         workflowId: subscriptionWorkflowId(input.baseId),

@@ -10,6 +10,7 @@ import {
   renewNow,
   setAutoRenew,
 } from '../../services/subscriptions/licence-messages';
+import { listPurchases } from '../../services/ops/manual-queues';
 import { purchaseLicence } from '../../services/subscriptions/purchase-licence';
 import { withPaymentUrl } from '../../services/payments/payment-link';
 import type { RouteKit } from '../route-kit';
@@ -310,29 +311,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         },
       },
     },
-    async ({ query }) => {
-      const rows = await deps.prisma.purchase.findMany({
-        where: { status: query.status },
-        orderBy: { createdAt: 'asc' },
-        take: 500,
-      });
-      return {
-        status: 200,
-        body: rows.map((p) => ({
-          purchaseId: p.id,
-          baseId: p.baseId,
-          paymentMethod: p.paymentMethod,
-          edition: p.edition,
-          mode: p.mode,
-          connections: p.connections,
-          period: p.period,
-          totalInclVatCents: p.totalInclVatCents,
-          freeCategory: p.freeCategory,
-          freeJustification: p.freeJustification,
-          createdAt: p.createdAt.toISOString(),
-        })),
-      };
-    },
+    async ({ query }) => ({ status: 200, body: await listPurchases(deps, query.status) }),
   );
 
   kit.route(

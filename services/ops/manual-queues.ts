@@ -28,12 +28,16 @@ export interface QueuedPurchase {
   deadlineOn: string | null;
 }
 
-async function queue(
+export type PurchaseStatus = 'AWAITING_OPS' | 'AWAITING_PAYMENT' | 'COMPLETED' | 'REJECTED' | 'CANCELLED';
+
+/** Licence purchases in one status, oldest first (at most 500), optionally of some payment methods. */
+export async function listPurchases(
   deps: ServiceDeps,
-  methods: ('CHEQUE' | 'TRANSFER' | 'FREE')[],
+  status: PurchaseStatus,
+  methods?: ('CHEQUE' | 'TRANSFER' | 'FREE')[],
 ): Promise<QueuedPurchase[]> {
   const rows = await deps.prisma.purchase.findMany({
-    where: { status: 'AWAITING_OPS', paymentMethod: { in: methods } },
+    where: { status, ...(methods ? { paymentMethod: { in: methods } } : {}) },
     orderBy: { createdAt: 'asc' },
     take: 500,
   });
@@ -61,15 +65,16 @@ async function queue(
       freeJustification: p.freeJustification,
       createdAt: p.createdAt.toISOString(),
       deadlineOn:
-        p.paymentMethod === 'FREE'
+        p.status !== 'AWAITING_OPS' || p.paymentMethod === 'FREE'
           ? null
           : new Date(p.createdAt.getTime() + days * 86_400_000).toISOString().slice(0, 10),
     };
   });
 }
 
-export const listManualPayments = (deps: ServiceDeps) => queue(deps, ['CHEQUE', 'TRANSFER']);
-export const listFreeLicenceRequests = (deps: ServiceDeps) => queue(deps, ['FREE']);
+export const listManualPayments = (deps: ServiceDeps) =>
+  listPurchases(deps, 'AWAITING_OPS', ['CHEQUE', 'TRANSFER']);
+export const listFreeLicenceRequests = (deps: ServiceDeps) => listPurchases(deps, 'AWAITING_OPS', ['FREE']);
 
 async function decide(
   deps: ServiceDeps,

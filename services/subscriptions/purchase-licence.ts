@@ -7,16 +7,13 @@ import type { PaymentMethodKind } from '../../domain/licence';
 import { quote } from '../../domain/quote';
 import { vatNumberRefused } from '../../domain/vat';
 import { subscriptionWorkflowId } from '../../workflows/ids';
-import {
-  paymentInstructionsUpdate,
-  subscriptionWorkflow,
-  type SubscriptionState,
-} from '../../workflows/subscription';
+import { paymentInstructionsUpdate, subscriptionWorkflow, purchaseState } from '../../workflows/subscription';
 import type { Actor } from '../actor';
 import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
 import type { ServiceDeps } from '../deps';
 import type { BillingDetails } from '../licences/billing-details';
+import { lockBasePurchases } from './purchase-lock';
 import { toAppError } from './workflow-errors';
 
 export interface PurchaseRequest {
@@ -123,7 +120,7 @@ export async function purchaseLicence(
 
   const { purchaseId, created } = await deps.prisma.$transaction(async (tx) => {
     // one purchase at a time per base: serialise the check and the insert
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`purchase:${baseId}`}))`;
+    await lockBasePurchases(tx, baseId);
     const again = await tx.purchase.findUnique({
       where: { baseId_clientKey: { baseId, clientKey: request.idempotencyKey } },
     });
@@ -212,24 +209,20 @@ async function startSubscription(
   const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
   if (p.status !== 'AWAITING_PAYMENT' && p.status !== 'AWAITING_OPS') return;
   const billing = p.billing as unknown as BillingDetails;
-  const state: SubscriptionState = {
+  const licence = await deps.prisma.licence.findUniqueOrThrow({ where: { id: p.licenceId! } });
+  const state = purchaseState({
     baseId: p.baseId,
     licenceId: p.licenceId!,
     terms: { edition: p.edition, mode: p.mode, connections: p.connections, period: p.period },
     paymentMethod: p.paymentMethod,
-    autoRenew: p.paymentMethod === 'ONLINE',
-    status: p.paymentMethod === 'ONLINE' ? 'AWAITING_PAYMENT' : 'AWAITING_OPS',
+    autoRenew: licence.autoRenew,
     purchase: {
       purchaseId: p.id,
       amountCents: p.totalInclVatCents,
       email: billing.email,
       holderName: billing.companyName,
     },
-    periodIndex: 0,
-    paidThroughIndex: 0,
-  };
-  const licence = await deps.prisma.licence.findUniqueOrThrow({ where: { id: p.licenceId! } });
-  state.autoRenew = licence.autoRenew;
+  });
   const start = {
     workflowId: p.workflowId,
     taskQueue: deps.taskQueue,

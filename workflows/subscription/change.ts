@@ -1,0 +1,55 @@
+/** A change of edition, mode or connections (`changeLicenceUpdate`): prorated, charged at once, then applied. */
+import type { LicenceTerms } from '../../domain/licence';
+import { collectPayment } from '../collect-payment';
+import { subscriptionKeys } from '../idempotency-keys';
+import { refuse } from '../refuse';
+import { payments, subscriptions } from './proxies';
+import type { ChargeReceipt, LicenceChange } from './messages';
+import { refusedCharge } from './renewal';
+import type { Subscription } from './state';
+
+export async function changeLicence(sub: Subscription, change: LicenceChange): Promise<ChargeReceipt> {
+  const { s } = sub;
+  sub.requireUsable();
+  if (!s.customerId || !s.paymentMethodId) {
+    throw refuse('CHANGE_REFUSED', 'A change is charged at once to a card saved by an online payment', {
+      reason: 'NO_SAVED_CARD',
+    });
+  }
+  const next: LicenceTerms = { ...s.terms, ...change };
+  const day = sub.today();
+  const priced = await subscriptions.quoteChange({
+    licenceId: s.licenceId,
+    current: s.terms,
+    next,
+    periodStart: s.periodStart!,
+    periodEnd: s.periodEnd!,
+    changeDate: day,
+    renewedAhead: sub.renewedAhead(),
+  });
+  if (!priced.ok)
+    throw refuse('CHANGE_REFUSED', `This change can't be made now (${priced.reason})`, {
+      reason: priced.reason,
+    });
+  const idempotencyKey = subscriptionKeys.change(s.licenceId, day, next);
+  const charged = await collectPayment(payments, sub.settlements, {
+    customerId: s.customerId,
+    paymentMethodId: s.paymentMethodId,
+    amountCents: priced.quote.totalInclVatCents,
+    currency: 'eur',
+    idempotencyKey,
+    metadata: { workflowId: sub.workflowId, licenceId: s.licenceId, kind: 'change' },
+  });
+  if (!charged.paid) throw refusedCharge(charged);
+  const { invoiceNumber } = await subscriptions.applyChange({
+    licenceId: s.licenceId,
+    idempotencyKey,
+    paymentIntentId: charged.reference,
+    provider: charged.provider,
+    terms: next,
+    quote: priced.quote,
+    saleDate: day,
+  });
+  s.terms = next;
+  return { invoiceNumber, amountCents: priced.quote.totalInclVatCents, state: s };
+}

@@ -1,0 +1,113 @@
+/**
+ * The message handlers of a subscriptionWorkflow. Validators refuse what the state does not allow (a refused
+ * update leaves no trace in the history); handlers hand decisions to the main loop or run one charge at a
+ * time under the state's money lock.
+ */
+import { condition, setHandler } from '@temporalio/workflow';
+import { paymentResultSignal } from '../payment-messages';
+import { refuse } from '../refuse';
+import { subscriptions } from './proxies';
+import { changeLicence } from './change';
+import {
+  changeLicenceUpdate,
+  getSubscriptionStateQuery,
+  opsDecisionUpdate,
+  paymentInstructionsUpdate,
+  renewNowUpdate,
+  replayPaymentUpdate,
+  setAutoRenewUpdate,
+  type LicenceChange,
+  type OpsDecision,
+} from './messages';
+import { renewNow } from './renewal';
+import type { Subscription } from './state';
+
+export function setHandlers(sub: Subscription): void {
+  const { s } = sub;
+
+  setHandler(getSubscriptionStateQuery, () => s);
+
+  setHandler(paymentResultSignal, (result) => sub.onPaymentResult(result));
+
+  setHandler(paymentInstructionsUpdate, async () => {
+    await condition(() => sub.clientSecret !== undefined || s.status !== 'AWAITING_PAYMENT');
+    if (!sub.clientSecret || !s.purchase?.paymentIntentId)
+      throw refuse('PAYMENT_NOT_NEEDED', 'This purchase is no longer waiting for a card payment');
+    return { paymentIntentId: s.purchase.paymentIntentId, clientSecret: sub.clientSecret };
+  });
+
+  setHandler(
+    opsDecisionUpdate,
+    async (d) => {
+      sub.decision = d;
+      await condition(() => s.status !== 'AWAITING_OPS');
+      return s;
+    },
+    {
+      validator: (d: OpsDecision) => {
+        if (s.status !== 'AWAITING_OPS' || sub.decision)
+          throw refuse('PURCHASE_NOT_AWAITING_OPS', 'This purchase is not waiting for an ops decision');
+        const expected = s.paymentMethod === 'FREE' ? 'APPROVE' : 'CONFIRM_PAYMENT';
+        if (d.decision === 'CANCEL' && s.paymentMethod === 'FREE')
+          throw refuse(
+            'PURCHASE_NOT_AWAITING_OPS',
+            'A free licence request is decided with APPROVE or REJECT',
+          );
+        if (d.decision !== 'REJECT' && d.decision !== 'CANCEL' && d.decision !== expected) {
+          throw refuse(
+            'PURCHASE_NOT_AWAITING_OPS',
+            `A ${s.paymentMethod} purchase is decided with ${expected}, CANCEL or REJECT`,
+          );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    setAutoRenewUpdate,
+    async (autoRenew) => {
+      if (autoRenew && !s.paymentMethodId && s.status === 'ACTIVE') {
+        throw refuse('CHANGE_REFUSED', 'Auto-renewal needs a card saved by an online payment', {
+          reason: 'NO_SAVED_CARD',
+        });
+      }
+      s.autoRenew = autoRenew;
+      await subscriptions.saveAutoRenew({ licenceId: s.licenceId, autoRenew });
+      return s;
+    },
+    {
+      validator: (autoRenew: boolean) => {
+        sub.requireUsable();
+        if (autoRenew && !s.paymentMethodId) sub.requireSavedCard('Auto-renewal');
+      },
+    },
+  );
+
+  setHandler(renewNowUpdate, () => sub.withMoneyLock(() => renewNow(sub)), {
+    validator: () => {
+      sub.requireUsable();
+      if (!s.customerId || !s.paymentMethodId) sub.requireSavedCard('A manual renewal');
+    },
+  });
+
+  setHandler(changeLicenceUpdate, (change) => sub.withMoneyLock(() => changeLicence(sub, change)), {
+    validator: (_change: LicenceChange) => sub.requireUsable(),
+  });
+
+  setHandler(
+    replayPaymentUpdate,
+    async (_by: string) => {
+      sub.replayRequested = true;
+      const failuresBefore = s.dunning?.failures;
+      await condition(
+        () => !sub.replayRequested && (s.status !== 'PAST_DUE' || s.dunning?.failures !== failuresBefore),
+      );
+      return s;
+    },
+    {
+      validator: (_by: string) => {
+        if (s.status !== 'PAST_DUE') throw refuse('NO_PAID_LICENCE', 'There is no failed payment to replay');
+      },
+    },
+  );
+}

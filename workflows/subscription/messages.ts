@@ -1,0 +1,137 @@
+/**
+ * What the outside sees of a subscriptionWorkflow: its state's shape, its input, and the query and updates
+ * that services send it (the webhook's `paymentResultSignal` is in ../payment-messages.ts).
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { PaymentMethodKind, LicenceTerms } from '../../domain/licence';
+import type { LocalDate } from '../../domain/periods';
+import type { Quote } from '../../domain/quote';
+
+export type SubscriptionStatus =
+  | 'AWAITING_PAYMENT'
+  | 'AWAITING_OPS'
+  | 'ACTIVE'
+  | 'PAST_DUE'
+  | 'ENDED'
+  | 'SUSPENDED'
+  | 'CANCELLED'
+  | 'REJECTED';
+
+export interface SubscriptionState {
+  baseId: string;
+  licenceId: string;
+  terms: LicenceTerms;
+  paymentMethod: PaymentMethodKind;
+  autoRenew: boolean;
+  status: SubscriptionStatus;
+  /** while buying */
+  purchase?: {
+    purchaseId: string;
+    amountCents: number;
+    email: string;
+    holderName: string;
+    paymentIntentId?: string;
+    lastFailure?: string;
+  };
+  /**
+   * once active: periods are nthPeriod(anchorDate, period, index); index -1 is an opening period given by
+   * periodStart/periodEnd (a licence migrated from v15), whose end is the anchor
+   */
+  anchorDate?: LocalDate;
+  periodIndex: number;
+  /** the last period paid for (ahead of periodIndex after a manual renewal) */
+  paidThroughIndex: number;
+  periodStart?: LocalDate;
+  periodEnd?: LocalDate;
+  customerId?: string;
+  paymentMethodId?: string;
+  dunning?: {
+    failures: number;
+    nextAttemptOn?: LocalDate;
+    lastFailure?: string;
+    /** the last attempt needs the customer (authentication) on this PaymentIntent; its success renews */
+    awaitingCustomer?: { paymentIntentId: string; idempotencyKey: string; quote: Quote };
+  };
+}
+
+export interface SubscriptionWorkflowInput {
+  state: SubscriptionState;
+}
+
+export type OpsDecision =
+  | { decision: 'CONFIRM_PAYMENT'; by: string; reference: string }
+  | { decision: 'APPROVE'; by: string }
+  | { decision: 'REJECT'; by: string; reason: string }
+  /** ops cancel a cheque/transfer purchase (e.g. the buyer gave up); the buyer is told */
+  | { decision: 'CANCEL'; by: string; reason: string };
+
+export interface ChargeReceipt {
+  invoiceNumber: string | null;
+  amountCents: number;
+  state: SubscriptionState;
+}
+
+export const getSubscriptionStateQuery = defineQuery<SubscriptionState>('getSubscriptionState');
+/** ONLINE purchase: waits until the PaymentIntent exists and returns what the client needs to pay. */
+export const paymentInstructionsUpdate = defineUpdate<{ paymentIntentId: string; clientSecret: string }>(
+  'paymentInstructions',
+);
+export const opsDecisionUpdate = defineUpdate<SubscriptionState, [OpsDecision]>('opsDecision');
+export const setAutoRenewUpdate = defineUpdate<SubscriptionState, [boolean]>('setAutoRenew');
+export const renewNowUpdate = defineUpdate<ChargeReceipt>('renewNow');
+/** what a change may touch: the billing period stays */
+export type LicenceChange = Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>;
+
+export const changeLicenceUpdate = defineUpdate<ChargeReceipt, [LicenceChange]>('changeLicence');
+export const replayPaymentUpdate = defineUpdate<SubscriptionState, [string]>('replayPayment');
+
+/**
+ * The first state of a purchase's workflow (services never build workflow state by hand): an ONLINE
+ * purchase waits for its card payment, the others for ops.
+ */
+export function purchaseState(input: {
+  baseId: string;
+  licenceId: string;
+  terms: LicenceTerms;
+  paymentMethod: PaymentMethodKind;
+  autoRenew: boolean;
+  purchase: { purchaseId: string; amountCents: number; email: string; holderName: string };
+}): SubscriptionState {
+  return {
+    baseId: input.baseId,
+    licenceId: input.licenceId,
+    terms: input.terms,
+    paymentMethod: input.paymentMethod,
+    autoRenew: input.autoRenew,
+    status: input.paymentMethod === 'ONLINE' ? 'AWAITING_PAYMENT' : 'AWAITING_OPS',
+    purchase: input.purchase,
+    periodIndex: 0,
+    paidThroughIndex: 0,
+  };
+}
+
+/**
+ * The first state of a free licence already running for an opening period [periodStart, periodEnd) (a v15
+ * licence's remaining time moved to A1): period -1, whose end anchors the periods after it.
+ */
+export function openingPeriodState(input: {
+  baseId: string;
+  licenceId: string;
+  terms: LicenceTerms;
+  periodStart: LocalDate;
+  periodEnd: LocalDate;
+}): SubscriptionState {
+  return {
+    baseId: input.baseId,
+    licenceId: input.licenceId,
+    terms: input.terms,
+    paymentMethod: 'FREE',
+    autoRenew: false,
+    status: 'ACTIVE',
+    anchorDate: input.periodEnd,
+    periodIndex: -1,
+    paidThroughIndex: -1,
+    periodStart: input.periodStart,
+    periodEnd: input.periodEnd,
+  };
+}

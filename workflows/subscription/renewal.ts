@@ -1,0 +1,139 @@
+/**
+ * A period of a running subscription and the charges for the next one: the reminder before its end, the
+ * renewal charge of the saved method (automatic, manual or a dunning retry), and its record once paid.
+ */
+import { condition, type ApplicationFailure } from '@temporalio/workflow';
+import { startOfDayMs } from '../../domain/licence';
+import { addDays, nthPeriod } from '../../domain/periods';
+import type { Quote } from '../../domain/quote';
+import { collectPayment, type Collected } from '../collect-payment';
+import { subscriptionKeys } from '../idempotency-keys';
+import { refuse } from '../refuse';
+import { payments, subscriptions } from './proxies';
+import type { ChargeReceipt } from './messages';
+import type { Subscription } from './state';
+
+/**
+ * Until the end of the period: the reminder before it (not when the next period is already paid), then the
+ * end itself, then no charge running.
+ */
+export async function awaitPeriodEnd(sub: Subscription): Promise<void> {
+  const { s } = sub;
+  const endMs = () => startOfDayMs(s.periodEnd!);
+  const reminderMs = startOfDayMs(addDays(s.periodEnd!, -(await sub.policy()).renewalReminderDays));
+  if (s.status === 'ACTIVE' && Date.now() < reminderMs) {
+    await condition(() => sub.renewedAhead(), reminderMs - Date.now());
+    if (s.paidThroughIndex === s.periodIndex) {
+      await subscriptions.sendLicenceMail({
+        licenceId: s.licenceId,
+        kind: s.autoRenew ? 'RENEWAL_REMINDER' : 'END_REMINDER',
+        periodEnd: s.periodEnd,
+      });
+    }
+  }
+  if (Date.now() < endMs()) await condition(() => false, endMs() - Date.now());
+  await sub.moneyIdle();
+}
+
+/**
+ * Charges the period after the last paid one with the saved method (payment layer: a pending payment
+ * is waited for) and records it (payment, invoice, period). Returns undefined when it is not paid: a
+ * decline is recorded as a failed payment; a payment needing the customer is noted in `s.dunning`
+ * (its success, by webhook, renews). Throws on anything else.
+ */
+export async function chargeRenewal(
+  sub: Subscription,
+  attemptKey: string,
+): Promise<ChargeReceipt | undefined> {
+  const { s } = sub;
+  const nextIndex = s.paidThroughIndex + 1;
+  const next = nthPeriod(s.anchorDate!, s.terms.period, nextIndex);
+  const idempotencyKey = subscriptionKeys.renewal(s.licenceId, next.start, attemptKey);
+  const priced = await subscriptions.quoteRenewal({
+    licenceId: s.licenceId,
+    terms: s.terms,
+    periodStart: next.start,
+    periodEnd: next.end,
+  });
+  const charged = await collectPayment(payments, sub.settlements, {
+    customerId: s.customerId,
+    paymentMethodId: s.paymentMethodId,
+    amountCents: priced.totalInclVatCents,
+    currency: 'eur',
+    idempotencyKey,
+    metadata: { workflowId: sub.workflowId, licenceId: s.licenceId, kind: 'renewal' },
+  });
+  if (!charged.paid) {
+    // a payment waiting for the customer is not a decline: no failed payment; its success renews
+    if (!charged.needsCustomer) {
+      await subscriptions.recordFailedPayment({
+        licenceId: s.licenceId,
+        idempotencyKey,
+        amountCents: priced.totalInclVatCents,
+        failureCode: charged.code,
+      });
+    }
+    s.dunning = {
+      failures: (s.dunning?.failures ?? 0) + 1,
+      lastFailure: charged.code,
+      ...(charged.needsCustomer
+        ? { awaitingCustomer: { ...charged.needsCustomer, idempotencyKey, quote: priced } }
+        : {}),
+    };
+    return undefined;
+  }
+  return recordRenewal(sub, charged, idempotencyKey, priced);
+}
+
+/** The next period paid: payment, invoice, period; the licence ACTIVE again; the RENEWED email. */
+export async function recordRenewal(
+  sub: Subscription,
+  charged: Extract<Collected, { paid: true }>,
+  idempotencyKey: string,
+  priced: Quote,
+): Promise<ChargeReceipt> {
+  const { s } = sub;
+  const nextIndex = s.paidThroughIndex + 1;
+  const next = nthPeriod(s.anchorDate!, s.terms.period, nextIndex);
+  const { invoiceNumber } = await subscriptions.recordRenewal({
+    licenceId: s.licenceId,
+    idempotencyKey,
+    paymentIntentId: charged.reference,
+    provider: charged.provider,
+    quote: priced,
+    periodStart: next.start,
+    periodEnd: next.end,
+    saleDate: sub.today(),
+  });
+  sub.periodPaid(nextIndex);
+  await subscriptions.sendLicenceMail({
+    licenceId: s.licenceId,
+    kind: 'RENEWED',
+    invoiceNumber,
+    periodEnd: next.end,
+  });
+  return { invoiceNumber, amountCents: priced.totalInclVatCents, state: s };
+}
+
+/** The manual renewal ops or the customer ask for (`renewNowUpdate`): the next period, paid now. */
+export async function renewNow(sub: Subscription): Promise<ChargeReceipt> {
+  const { s } = sub;
+  sub.requireUsable();
+  if (sub.renewedAhead())
+    throw refuse('CHANGE_REFUSED', 'The next period is already paid', { reason: 'ALREADY_RENEWED' });
+  const receipt = await chargeRenewal(sub, subscriptionKeys.manualRenewalAttempt(s.periodIndex));
+  if (!receipt)
+    throw refuse('PAYMENT_DECLINED', 'The card was declined', {
+      reason: s.dunning?.lastFailure,
+      ...(s.dunning?.awaitingCustomer ? { paymentIntentId: s.dunning.awaitingCustomer.paymentIntentId } : {}),
+    });
+  return receipt;
+}
+
+/** A charge the payment layer did not settle, as the refusal an update answers with. */
+export function refusedCharge(charged: Extract<Collected, { paid: false }>): ApplicationFailure {
+  return refuse('PAYMENT_DECLINED', 'The card was declined', {
+    declineCode: charged.code,
+    ...(charged.needsCustomer ? { paymentIntentId: charged.needsCustomer.paymentIntentId } : {}),
+  });
+}
