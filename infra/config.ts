@@ -10,7 +10,8 @@ const seconds = (fallback: number) => z.coerce.number().int().positive().default
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** the address clients reach this service at (OpenAPI `servers`, links in emails); unset: http://localhost:PORT */
+  /** the address clients and customers' browsers reach this service at (OpenAPI `servers`, payment links, links in
+   * emails); unset: http://localhost:PORT */
   PUBLIC_BASE_URL: z
     .url()
     .regex(/^https?:\/\/[^/]+(\/.*[^/])?$/, 'an http(s) URL without a trailing slash')
@@ -95,8 +96,6 @@ export const configSchema = z.object({
     .optional(),
   /** the Stripe.js script of the payment page (localstripe's stand-in in development) */
   STRIPE_JS_URL: z.url().default('https://js.stripe.com/v3/'),
-  /** where customers reach this API from their browser (payment links); default http://localhost:PORT */
-  PUBLIC_URL: z.url().optional(),
   /** how long a payment link stays valid */
   PAYMENT_LINK_TTL_HOURS: z.coerce.number().int().positive().default(48),
 
@@ -208,7 +207,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         );
     }
     if (!env.STRIPE_PUBLISHABLE_KEY?.trim())
-      problems.push('STRIPE_PUBLISHABLE_KEY: required in production (the payment page hands it to Stripe.js)');
+      problems.push(
+        'STRIPE_PUBLISHABLE_KEY: required in production (the payment page hands it to Stripe.js)',
+      );
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
@@ -271,7 +272,7 @@ export function billingSettings(config: Config) {
 /** The payment page's settings: where its links point, what signs them, what the page loads. */
 export function paymentPageSettings(config: Config) {
   return {
-    publicUrl: (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, ''),
+    publicUrl: config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`,
     secret: config.APP_SECRET,
     publishableKey: config.STRIPE_PUBLISHABLE_KEY,
     stripeJsUrl: config.STRIPE_JS_URL,

@@ -141,8 +141,10 @@ export async function startEmailCodeWhenSent(
   const handle = await startEmailCode(deps, workflowId, input);
   const deadline = Date.now() + waitMs;
   for (let pause = 10; Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
-    const state = await handle.query(getEmailCodeStateQuery);
-    if (state.codesSent > 0 || state.status !== 'PENDING') return;
+    // a query needs a worker: with none running, the challenge is still recorded durably and its code
+    // goes out once a worker is back, so the answer does not wait for it
+    const state = await handle.query(getEmailCodeStateQuery).catch(() => undefined);
+    if (!state || state.codesSent > 0 || state.status !== 'PENDING') return;
     // a query still answers a run that failed (its state frozen before the first code): ask how it ended
     const { status } = await handle.describe();
     if (status.name === 'FAILED') {

@@ -66,10 +66,14 @@ async function waitingWorkflow(): Promise<WorkflowHandle> {
 /** the paymentResult signals in the workflow's history, decoded */
 async function paymentSignals(handle: WorkflowHandle): Promise<unknown[]> {
   const history = await handle.fetchHistory();
-  return (history.events ?? [])
+  const payloads = (history.events ?? [])
     .map((e) => e.workflowExecutionSignaledEventAttributes)
     .filter((a) => a?.signalName === 'paymentResult')
-    .map((a) => defaultPayloadConverter.fromPayload(a!.input!.payloads![0]!));
+    .map((a) => a!.input!.payloads![0]!);
+  // histories hold encrypted payloads (infra/payload-codec.ts): decrypt with the harness's codec first
+  let decoded = payloads;
+  for (const codec of [...(h.dataConverter.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
+  return decoded.map((p) => defaultPayloadConverter.fromPayload(p));
 }
 
 describe('POST /webhooks/stripe', () => {

@@ -13,6 +13,7 @@ const base = {
   TEMPORAL_PAYLOAD_KEY: 'b'.repeat(64),
   STRIPE_SECRET_KEY: 'sk_live_abc123',
   STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+  STRIPE_PUBLISHABLE_KEY: 'pk_live_abc123',
   LICENCE_KEYS_DIR: '/etc/licensing/keys',
   LICENCE_ACTIVE_KEY_ID: '2026-1',
 };
