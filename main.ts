@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createViesActivities } from './activities/vies';
 import { createApp } from './api/app';
 import {
   billingSettings,
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
 
   const stripe = createStripe(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE);
   const licenceKeys = loadLicenceKeyRing(config.LICENCE_KEYS_DIR, config.LICENCE_ACTIVE_KEY_ID);
+  const viesDeps = { baseUrl: config.VIES_URL, fetch, requesterVatNumber: config.SELLER_VAT_NUMBER };
   const services = {
     prisma,
     temporal: temporal.client,
@@ -129,6 +131,7 @@ async function main(): Promise<void> {
     stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     licenceKeys,
     billing: billingSettings(config),
+    vies: createViesActivities(viesDeps).checkVatNumber,
     credits: creditSettings(config),
     sessions: sessionSettings(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
@@ -181,6 +184,7 @@ async function main(): Promise<void> {
         billing: services.billing,
         credits: services.credits,
         sessions: services.sessions,
+        vies: viesDeps,
       },
       tuning: workerTuningOf(config),
       identity: workerIdentityOf(config),

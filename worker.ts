@@ -10,6 +10,7 @@ import { createLicenceMigrationActivities } from './activities/licence-migration
 import { createPaymentActivities } from './activities/payments';
 import { createSubscriptionActivities } from './activities/subscriptions';
 import { createSessionActivities } from './activities/sessions';
+import { createViesActivities, type ViesDeps } from './activities/vies';
 import type { Mailer } from './infra/mailer';
 import type Stripe from 'stripe';
 import type { LicenceKeyRing } from './infra/licence-keys';
@@ -28,6 +29,8 @@ export interface WorkerDeps {
   credits?: CreditSettings;
   /** concurrent sessions (heartbeat timeout); defaults when absent */
   sessions?: SessionSettings;
+  /** VIES (VIES_URL): registers `checkVatNumberWithVies` when given */
+  vies?: ViesDeps;
 }
 
 export function createActivities(deps: WorkerDeps) {
@@ -43,6 +46,7 @@ export function createActivities(deps: WorkerDeps) {
       credits: deps.credits ?? DEFAULT_CREDIT_SETTINGS,
     }),
     ...createSessionActivities({ prisma: deps.prisma, sessions: deps.sessions ?? defaultSessionSettings }),
+    ...(deps.vies ? { checkVatNumberWithVies: createViesActivities(deps.vies).checkVatNumberWithVies } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { addDays, type LocalDate } from '../domain/periods';
 import { changeQuote, type ChangeRefusalReason } from '../domain/proration';
 import { buildLine, buildTotals, licenceLine, quote as quoteOf, type Quote } from '../domain/quote';
 import { vatRule } from '../domain/vat';
+import type { ViesConsultation } from '../domain/vies';
 import type { Mailer } from '../infra/mailer';
 import type { Db, PrismaClient } from '../infra/prisma';
 import { systemActor } from '../services/actor';
@@ -53,6 +54,8 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       quote: Quote;
       buyer: BillingDetails;
       saleDate: LocalDate;
+      /** the purchase's VIES consultation, when it reverse-charges */
+      viesConsultation?: ViesConsultation;
     },
   ): Promise<string | null> {
     const existing = await tx.payment.findUnique({
@@ -89,6 +92,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       vat: options.quote.vat,
       totals: options.quote,
       paidAt: new Date(),
+      viesConsultation: options.viesConsultation,
     });
     return invoice.number;
   }
@@ -217,6 +221,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
               quote: purchase.quote as unknown as Quote,
               buyer,
               saleDate: input.periodStart,
+              viesConsultation: (purchase.viesConsultation ?? undefined) as ViesConsultation | undefined,
             })
           : null;
         if (licence.status === 'PENDING') {

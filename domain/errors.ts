@@ -52,6 +52,7 @@ export const errorStatus = {
   RESEND_LIMIT_REACHED: 429,
   NOT_READY: 503,
   DATABASE_UNAVAILABLE: 503,
+  VIES_UNAVAILABLE: 503,
   INTERNAL: 500,
   // v15 → A1 licence migration
   V15_LICENCE_NOT_FOUND: 404,

@@ -96,6 +96,8 @@ export const configSchema = z.object({
     .optional(),
   /** the Stripe.js script of the payment page (localstripe's stand-in in development) */
   STRIPE_JS_URL: z.url().default('https://js.stripe.com/v3/'),
+  /** the VIES REST API (EU VAT numbers checked before a reverse charge); unset in development: a local peer */
+  VIES_URL: z.url().default('https://ec.europa.eu/taxation_customs/vies/rest-api'),
   /** how long a payment link stays valid */
   PAYMENT_LINK_TTL_HOURS: z.coerce.number().int().positive().default(48),
 

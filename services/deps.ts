@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { EmailCodeLimits, EmailCodeSettings } from '../domain/email-code';
 import type { InvoiceSeller } from '../domain/invoice';
+import type { ViesCheck } from '../domain/vies';
 import type { LicenceKeyRing } from '../infra/licence-keys';
 import type { PrismaClient } from '../infra/prisma';
 import type { PaymentPageSettings } from './payments/payment-link';
@@ -48,6 +49,8 @@ export interface ServiceDeps {
   stripeWebhookSecret: string;
   licenceKeys: LicenceKeyRing;
   billing: BillingSettings;
+  /** VIES, consulted before a sale reverse-charges an EU VAT number (`activities/vies.ts`) */
+  vies: ViesCheck;
   /** support time and wallet settings; DEFAULT_CREDIT_SETTINGS when not given */
   credits?: CreditSettings;
   /** concurrent sessions (heartbeat timeout); defaults when absent */

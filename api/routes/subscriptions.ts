@@ -168,6 +168,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         'FREE_LICENCE_NEEDS_NO_PURCHASE',
         'TERMS_NOT_ACCEPTED',
         'VAT_NUMBER_INVALID',
+        'VIES_UNAVAILABLE',
         'IDEMPOTENCY_KEY_REUSED',
         'LICENCE_ALREADY_ACTIVE',
       ],

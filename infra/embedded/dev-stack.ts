@@ -15,6 +15,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOpti
 import { startLocalstripe } from './localstripe';
 import { startStripeMock } from './stripe-mock';
 import { startTemporalDevServer, type SearchAttributeSpec } from './temporal';
+import { startViesPeer } from './vies-peer';
 
 export interface DevStack {
   /** human-readable "what runs where" */
@@ -91,6 +92,13 @@ export async function startDevStack(
       summary.mail = `mail catcher: SMTP ${mail.smtpUrl}, messages at ${mail.webUrl} and in ${path.relative(PROJECT_ROOT, varDir)}/mail/*.eml`;
     } else {
       summary.mail = 'SMTP_URL (external)';
+    }
+
+    if (!env.VIES_URL && env.NODE_ENV !== 'production') {
+      const vies = await startViesPeer();
+      stops.push(() => vies.stop());
+      env.VIES_URL = vies.url;
+      summary.vies = `local VIES peer on ${vies.url} (every VAT number valid)`;
     }
 
     if (!env.STRIPE_SECRET_KEY && env.NODE_ENV !== 'production') {

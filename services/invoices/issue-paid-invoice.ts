@@ -8,6 +8,7 @@ import {
 } from '../../domain/invoice';
 import type { QuoteLine, Totals } from '../../domain/quote';
 import type { VatRule } from '../../domain/vat';
+import type { ViesConsultation } from '../../domain/vies';
 import type { Db, Prisma } from '../../infra/prisma';
 import { toInvoiceDocument } from './invoice-document';
 
@@ -31,6 +32,8 @@ export interface IssuePaidInvoiceInput {
   vat: VatRule;
   totals: Totals;
   paidAt: Date;
+  /** the VIES consultation a reverse charge rests on, kept with the invoice */
+  viesConsultation?: ViesConsultation;
 }
 
 /** Prisma JSON input from a typed value (interfaces lack the index signature Prisma's JSON type asks for). */
@@ -133,6 +136,7 @@ export async function issuePaidInvoice(tx: Db, input: IssuePaidInvoiceInput): Pr
       vatCents: input.totals.vatCents,
       totalInclVatCents: input.totals.totalInclVatCents,
       paidAt: input.paidAt,
+      viesConsultation: input.viesConsultation ? json(input.viesConsultation) : undefined,
     },
   });
   return toInvoiceDocument(row);

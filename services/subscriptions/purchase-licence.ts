@@ -6,6 +6,7 @@ import { AppError } from '../../domain/errors';
 import type { PaymentMethodKind } from '../../domain/licence';
 import { quote } from '../../domain/quote';
 import { vatNumberRefused } from '../../domain/vat';
+import { VIES_RETRY_AFTER_SECONDS, type ViesConsultation } from '../../domain/vies';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentInstructionsUpdate, subscriptionWorkflow, purchaseState } from '../../workflows/subscription';
 import type { Actor } from '../actor';
@@ -115,6 +116,10 @@ export async function purchaseLicence(
     country,
     vatNumber,
   });
+  const viesConsultation =
+    priced.vat.kind === 'EU_REVERSE_CHARGE' && vatNumber
+      ? await viesConsultationFor(deps, vatNumber)
+      : undefined;
   const workflowId = subscriptionWorkflowId(baseId);
   const autoRenew = request.paymentMethod === 'ONLINE' ? (request.autoRenew ?? true) : false;
 
@@ -168,6 +173,7 @@ export async function purchaseLicence(
         status: request.paymentMethod === 'ONLINE' ? 'AWAITING_PAYMENT' : 'AWAITING_OPS',
         billing: { ...request.billing, fingerprint: fingerprint(request) },
         quote: JSON.parse(JSON.stringify(priced)) as object,
+        viesConsultation: viesConsultation ? { ...viesConsultation } : undefined,
         totalInclVatCents: priced.totalInclVatCents,
         termsVersion: request.terms.version,
         termsAcceptedAt: new Date(),
@@ -196,7 +202,24 @@ export async function purchaseLicence(
   return { created: true, ...(await purchaseView(deps, purchaseId, instructions)) };
 }
 
-/** Starts the workflow of a recorded purchase (idempotent: a retry joins the running one). */
+/**
+ * A reverse charge rests on VIES: the number must be valid there, and the consultation is kept with the
+ * purchase (then its invoice). VIES unavailable (after the check's own retries): the sale is refused for now
+ * with a 503 and Retry-After, nothing recorded; the buyer's retry with the same key consults VIES again.
+ */
+async function viesConsultationFor(deps: ServiceDeps, vatNumber: string): Promise<ViesConsultation> {
+  const verdict = await deps.vies(vatNumber);
+  if (verdict.status === 'UNAVAILABLE')
+    throw new AppError('VIES_UNAVAILABLE', 'VIES cannot check this VAT number right now; retry later', {
+      retryAfterSeconds: VIES_RETRY_AFTER_SECONDS,
+    });
+  if (verdict.status === 'INVALID')
+    throw new AppError('VAT_NUMBER_INVALID', `VIES does not know ${vatNumber} as a valid VAT number`, {
+      vies: verdict.consultation,
+    });
+  return verdict.consultation;
+}
+
 /**
  * Starts the base's workflow for a recorded purchase (a retry joins the running one). A card purchase is
  * started together with its `paymentInstructions` update, in one call (update-with-start): the answer is the

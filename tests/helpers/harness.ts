@@ -26,6 +26,8 @@ import { startLocalstripe, type RunningLocalstripe } from '../../infra/embedded/
 import { createDatabaseIfMissing } from '../../infra/embedded/postgres';
 import { freePort } from '../../infra/embedded/ports';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../../infra/embedded/mail-catcher';
+import { startViesPeer, type ViesPeer } from '../../infra/embedded/vies-peer';
+import { createViesActivities } from '../../activities/vies';
 import { createMailer, type Mailer } from '../../infra/mailer';
 import { encryptedDataConverter } from '../../infra/payload-codec';
 import type { DataConverter } from '@temporalio/common';
@@ -119,6 +121,8 @@ export interface Harness {
   /** with `stripe: 'localstripe'`: where the app listens (payment links point here) */
   baseUrl?: string;
   localstripe?: RunningLocalstripe;
+  /** the local VIES every purchase of the harness consults (every number valid unless told otherwise) */
+  vies: ViesPeer;
   startWorker(): Promise<Worker>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -138,6 +142,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const databaseUrl = adminUrl.replace(/\/postgres$/, `/${database}`);
   const prisma = createPrisma(databaseUrl, 20);
   const mail = await startMailCatcher();
+  const vies = await startViesPeer();
   const mailer = createMailer(mail.smtpUrl, 'Licences <licences@test.local>');
   const address = required('TEST_TEMPORAL_ADDRESS');
   const connection = await Connection.connect({ address });
@@ -170,6 +175,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     stripeWebhookSecret: TEST_WEBHOOK_SECRET,
     licenceKeys,
     billing,
+    vies: createViesActivities({
+      baseUrl: vies.url,
+      fetch,
+      requesterVatNumber: billing.seller.vatNumber,
+      retryDelayMs: 10,
+    }).checkVatNumber,
     paymentPage: {
       publicUrl: baseUrl ?? 'http://127.0.0.1',
       secret,
@@ -215,6 +226,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     dataConverter,
     baseUrl,
     localstripe,
+    vies,
     async startWorker() {
       worker = await createWorker({
         connection: nativeConnection,
@@ -241,6 +253,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       await connection.close();
       mailer.close();
       await mail.stop();
+      await vies.stop();
       await prisma.$disconnect();
       fs.rmSync(licenceKeysDir, { recursive: true, force: true });
     },
