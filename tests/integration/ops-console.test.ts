@@ -1,10 +1,12 @@
 /**
  * The ops console in a real headless Chromium, against the app listening on a port with the real stack:
  * sign in with an ops token, replay a failed renewal, assign an unmatched purchase; the page and the
- * database are checked afterwards, and a screenshot is kept in docs/ops-console.png.
+ * database are checked afterwards. The screenshot goes to the system's temporary folder, or to
+ * docs/ops-console.png with UPDATE_SCREENSHOTS=1 (a test run leaves tracked files as they are).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
@@ -92,7 +94,10 @@ it('signs in with an ops token, replays a failed payment and assigns an unmatche
   expect(await page.locator('#unmatched tbody').textContent()).toContain('Nothing waiting');
   expect(await page.locator('#manual tr[data-id]').count()).toBe(1);
   await page.screenshot({
-    path: path.join(__dirname, '..', '..', 'docs', 'ops-console.png'),
+    path:
+      process.env.UPDATE_SCREENSHOTS === '1'
+        ? path.join(__dirname, '..', '..', 'docs', 'ops-console.png')
+        : path.join(os.tmpdir(), `ops-console-${process.pid}.png`),
     fullPage: true,
   });
 
