@@ -1,12 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { CREDIT_NOTE_KINDS } from '../../domain/credit-note';
-import { actorOf } from '../../services/auth/principal';
+import { actorOf, type Principal } from '../../services/auth/principal';
 import { getCreditNotePdf, listCreditNotes } from '../../services/credit-notes/get-credit-note';
 import { issueCreditNote } from '../../services/credit-notes/issue-credit-note';
 import { getInvoicePdf } from '../../services/invoices/get-invoice';
 import { listInvoices } from '../../services/invoices/list-invoices';
 import { getReceiptPdf } from '../../services/receipts/get-receipt';
+import type { ErrorCode } from '../../domain/errors';
 import type { ServiceDeps } from '../../services/deps';
 import type { RouteKit } from '../route-kit';
 import { baseId } from '../schemas';
@@ -46,6 +47,58 @@ const creditNoteFile = z
   .regex(/^AV-\d{4}-\d{6}\.pdf$/, 'a credit note file name: AV-YYYY-NNNNNN.pdf')
   .openapi({ example: 'AV-2026-000007.pdf' });
 
+const receiptFile = z
+  .string()
+  .regex(/^RC-\d{4}-\d{6}\.pdf$/, 'a receipt file name: RC-YYYY-NNNNNN.pdf')
+  .openapi({ example: 'RC-2026-000003.pdf' });
+
+/**
+ * One document as PDF by its file name (`<number>.pdf`): the lookup answers 404 for a missing document and
+ * for another owner's alike; the PDF is served inline under a French file name.
+ */
+function pdfRoute(
+  kit: RouteKit,
+  router: Router,
+  spec: {
+    path: string;
+    summary: string;
+    file: z.ZodString;
+    description: string;
+    notFound: ErrorCode;
+    filenamePrefix: string;
+    find: (principal: Principal, number: string) => Promise<{ number: string; pdf: Buffer }>;
+  },
+): void {
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: spec.path,
+      summary: spec.summary,
+      tag: 'invoices',
+      auth: 'any',
+      params: z.object({ file: spec.file }),
+      responses: {
+        200: {
+          description: spec.description,
+          schema: z.string().openapi({ type: 'string', format: 'binary' }),
+          contentType: 'application/pdf',
+        },
+      },
+      errors: [spec.notFound],
+    },
+    async ({ params, principal }) => {
+      const { number, pdf } = await spec.find(principal, params.file.slice(0, -'.pdf'.length));
+      return {
+        status: 200,
+        body: pdf,
+        contentType: 'application/pdf',
+        headers: { 'Content-Disposition': `inline; filename="${spec.filenamePrefix}-${number}.pdf"` },
+      };
+    },
+  );
+}
+
 /** A credit note in a listing (a base's, an account's). */
 export const creditNoteSummary = z.object({
   number: z.string().openapi({ example: 'AV-2026-000007' }),
@@ -78,39 +131,16 @@ export const invoiceList = z
 export function invoiceRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
 
-  kit.route(
-    router,
-    {
-      method: 'get',
-      path: '/invoices/:file',
-      summary:
-        "An invoice as PDF. Another base's invoice answers 404 like a missing one (numbers can't be probed)",
-      tag: 'invoices',
-      auth: 'any',
-      params: z.object({ file: invoiceFile }),
-      responses: {
-        200: {
-          description: 'the invoice (PDF, French)',
-          schema: z.string().openapi({ type: 'string', format: 'binary' }),
-          contentType: 'application/pdf',
-        },
-      },
-      errors: ['INVOICE_NOT_FOUND'],
-    },
-    async ({ params, principal }) => {
-      const { number, pdf } = await getInvoicePdf(
-        deps.prisma,
-        principal,
-        params.file.slice(0, -'.pdf'.length),
-      );
-      return {
-        status: 200,
-        body: pdf,
-        contentType: 'application/pdf',
-        headers: { 'Content-Disposition': `inline; filename="facture-${number}.pdf"` },
-      };
-    },
-  );
+  pdfRoute(kit, router, {
+    path: '/invoices/:file',
+    summary:
+      "An invoice as PDF. Another base's invoice answers 404 like a missing one (numbers can't be probed)",
+    file: invoiceFile,
+    description: 'the invoice (PDF, French)',
+    notFound: 'INVOICE_NOT_FOUND',
+    filenamePrefix: 'facture',
+    find: (principal, number) => getInvoicePdf(deps.prisma, principal, number),
+  });
 
   kit.route(
     router,
@@ -149,76 +179,25 @@ export function invoiceRoutes(kit: RouteKit, deps: ServiceDeps): Router {
     }),
   );
 
-  kit.route(
-    router,
-    {
-      method: 'get',
-      path: '/credit-notes/:file',
-      summary: "A credit note as PDF (Factur-X). Another base's answers 404 like a missing one",
-      tag: 'invoices',
-      auth: 'any',
-      params: z.object({ file: creditNoteFile }),
-      responses: {
-        200: {
-          description: 'the credit note (PDF, French)',
-          schema: z.string().openapi({ type: 'string', format: 'binary' }),
-          contentType: 'application/pdf',
-        },
-      },
-      errors: ['CREDIT_NOTE_NOT_FOUND'],
-    },
-    async ({ params, principal }) => {
-      const { number, pdf } = await getCreditNotePdf(
-        deps.prisma,
-        principal,
-        params.file.slice(0, -'.pdf'.length),
-      );
-      return {
-        status: 200,
-        body: pdf,
-        contentType: 'application/pdf',
-        headers: { 'Content-Disposition': `inline; filename="avoir-${number}.pdf"` },
-      };
-    },
-  );
+  pdfRoute(kit, router, {
+    path: '/credit-notes/:file',
+    summary: "A credit note as PDF (Factur-X). Another base's answers 404 like a missing one",
+    file: creditNoteFile,
+    description: 'the credit note (PDF, French)',
+    notFound: 'CREDIT_NOTE_NOT_FOUND',
+    filenamePrefix: 'avoir',
+    find: (principal, number) => getCreditNotePdf(deps.prisma, principal, number),
+  });
 
-  kit.route(
-    router,
-    {
-      method: 'get',
-      path: '/receipts/:file',
-      summary: "A wallet recharge's receipt as PDF (no VAT: multi-purpose voucher), to its account",
-      tag: 'invoices',
-      auth: 'any',
-      params: z.object({
-        file: z
-          .string()
-          .regex(/^RC-\d{4}-\d{6}\.pdf$/, 'a receipt file name: RC-YYYY-NNNNNN.pdf')
-          .openapi({ example: 'RC-2026-000003.pdf' }),
-      }),
-      responses: {
-        200: {
-          description: 'the receipt (PDF, French)',
-          schema: z.string().openapi({ type: 'string', format: 'binary' }),
-          contentType: 'application/pdf',
-        },
-      },
-      errors: ['RECEIPT_NOT_FOUND'],
-    },
-    async ({ params, principal }) => {
-      const { number, pdf } = await getReceiptPdf(
-        deps.prisma,
-        principal,
-        params.file.slice(0, -'.pdf'.length),
-      );
-      return {
-        status: 200,
-        body: pdf,
-        contentType: 'application/pdf',
-        headers: { 'Content-Disposition': `inline; filename="recu-${number}.pdf"` },
-      };
-    },
-  );
+  pdfRoute(kit, router, {
+    path: '/receipts/:file',
+    summary: "A wallet recharge's receipt as PDF (no VAT: multi-purpose voucher), to its account",
+    file: receiptFile,
+    description: 'the receipt (PDF, French)',
+    notFound: 'RECEIPT_NOT_FOUND',
+    filenamePrefix: 'recu',
+    find: (principal, number) => getReceiptPdf(deps.prisma, principal, number),
+  });
 
   kit.route(
     router,

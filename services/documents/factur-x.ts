@@ -89,7 +89,7 @@ export function facturXInvoice(document: PrintedDocument): Invoice {
     ...(document.dueDate ? { 'cbc:DueDate': document.dueDate } : {}),
     'cbc:InvoiceTypeCode': document.typeCode,
     // one note: the library puts an array's strings into one IncludedNote, which the schema refuses
-    ...(document.notes.length ? { 'cbc:Note': document.notes.join(' — ') } : {}),
+    ...(document.notes.length ? { 'cbc:Note': [document.notes.join(' — ')] } : {}),
     'cbc:DocumentCurrencyCode': eur.currency,
     'cbc:BuyerReference': document.baseId ?? `compte-${document.accountId ?? ''}`,
     ...(document.precedingInvoice
