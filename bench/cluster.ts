@@ -23,14 +23,12 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
-import Stripe from 'stripe';
 import { PROJECT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { TEMPORAL_SERVER_VERSION } from '../infra/embedded/binaries';
 import { startCluster, startFront, type Cluster, type ClusterTemporal } from '../infra/embedded/cluster';
@@ -42,7 +40,6 @@ import { startTemporalServer } from '../infra/embedded/temporal-server';
 import { generateLicenceKey } from '../infra/licence-keys';
 import { migrateDatabase } from '../infra/migrate';
 import { encryptedDataConverter } from '../infra/payload-codec';
-import { subscriptionWorkflowId } from '../workflows/ids';
 import {
   log,
   loadNow,
@@ -55,6 +52,15 @@ import {
   writeSection,
   type BenchBase,
 } from './common';
+import {
+  inParallel,
+  memoryOf,
+  ms,
+  orderLicence,
+  round,
+  sendPaymentSucceeded,
+  startSucceedingStripe,
+} from './card-purchase';
 import { Histogram } from './histogram';
 
 const PAYLOAD_KEY = crypto.randomBytes(32).toString('hex');
@@ -70,87 +76,6 @@ const settings = {
 };
 const WEBHOOK_SECRET = 'whsec_bench_0123456789abcdef';
 const PGBENCH = process.env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
-
-const billing = {
-  companyName: 'Garage Martin',
-  lastName: 'Martin',
-  firstName: 'Paul',
-  address: '3 avenue Foch',
-  postalCode: '69006',
-  city: 'Lyon',
-  country: 'FRA',
-  email: 'paul@garage-martin.example.fr',
-};
-
-const round = (v: number) => Math.round(v * 10) / 10;
-const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
-
-async function inParallel<T>(items: T[], concurrency: number, task: (item: T) => Promise<void>) {
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await task(items[next++]!);
-    }),
-  );
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-/** stripe-mock behind a proxy: created PaymentIntents come back `succeeded` (stripe-mock takes no money). */
-async function startSucceedingStripe(upstream: string) {
-  const target = new URL(upstream);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const forward = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-          agent,
-        },
-        (up) => {
-          const parts: Buffer[] = [];
-          up.on('data', (c: Buffer) => parts.push(c));
-          up.on('end', () => {
-            let body = Buffer.concat(parts);
-            if (req.method === 'POST' && req.url?.startsWith('/v1/payment_intents') && up.statusCode === 200)
-              body = Buffer.from(
-                JSON.stringify({ ...JSON.parse(body.toString('utf8')), status: 'succeeded' }),
-              );
-            res.writeHead(up.statusCode ?? 502, {
-              'content-type': 'application/json',
-              'content-length': body.length,
-            });
-            res.end(body);
-          });
-        },
-      );
-      forward.on('error', () => res.writeHead(502).end());
-      forward.end(Buffer.concat(chunks));
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        agent.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMiB: Math.round(kib('VmRSS') / 1024), hwmMiB: Math.round(kib('VmHWM') / 1024) };
-}
 
 interface TemporalFigures {
   server: string;
@@ -168,7 +93,6 @@ async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Pr
   // the ratios compare like with like
   const dataConverter = await encryptedDataConverter(PAYLOAD_KEY);
   const client = new Client({ connection, namespace: cluster.temporal.namespace, dataConverter });
-  const stripe = new Stripe('sk_test_bench');
   try {
     // 1. raw: a worker in this process
     const nativeConnection = await NativeConnection.connect({ address: cluster.temporal.address });
@@ -201,61 +125,8 @@ async function temporalFigures(server: string, cluster: Cluster, pool: Pool): Pr
     let purchaseFailed = 0;
     const buy = async (base: BenchBase, record: boolean) => {
       const t0 = process.hrtime.bigint();
-      const res = await fetch(`${front}/bases/${base.baseId}/subscriptions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${base.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          idempotencyKey: `bench-${base.baseId}`,
-          edition: 'ENTERPRISE',
-          mode: 'LOCAL',
-          connections: 3,
-          period: 'ANNUAL',
-          paymentMethod: 'ONLINE',
-          billing,
-          terms: { version: '2026-01', accepted: true },
-        }),
-      });
-      const order = (await res.json()) as {
-        purchaseId: string;
-        quote: { totalInclVatCents: number };
-        payment: { paymentIntentId: string };
-      };
-      if (res.status !== 201) {
-        purchaseFailed += 1;
-        return;
-      }
-      const payload = JSON.stringify({
-        id: `evt_${crypto.randomBytes(8).toString('hex')}`,
-        object: 'event',
-        type: 'payment_intent.succeeded',
-        data: {
-          object: {
-            id: order.payment.paymentIntentId,
-            object: 'payment_intent',
-            amount: order.quote.totalInclVatCents,
-            amount_received: order.quote.totalInclVatCents,
-            currency: 'eur',
-            status: 'succeeded',
-            payment_method: 'pm_card_visa',
-            last_payment_error: null,
-            metadata: {
-              workflowId: subscriptionWorkflowId(base.baseId),
-              purchaseId: order.purchaseId,
-              baseId: base.baseId,
-            },
-          },
-        },
-      });
-      const hook = await fetch(`${front}/webhooks/stripe`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
-        },
-        body: payload,
-      });
-      await hook.text();
-      if (hook.status !== 200) {
+      const { status, order } = await orderLicence(front, base);
+      if (status !== 201 || (await sendPaymentSucceeded(front, base, order, WEBHOOK_SECRET)) !== 200) {
         purchaseFailed += 1;
         return;
       }

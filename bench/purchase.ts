@@ -16,12 +16,9 @@
  *
  * Settings: BENCH_PURCHASES (200), BENCH_CONCURRENCY (10), BENCH_RAW (1000 workflows).
  */
-import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
-import Stripe from 'stripe';
-import { subscriptionWorkflowId } from '../workflows/ids';
 import {
   log,
   loadNow,
@@ -33,6 +30,7 @@ import {
   writeSection,
   type BenchBase,
 } from './common';
+import { inParallel, ms, orderLicence, round, sendPaymentSucceeded } from './card-purchase';
 import { Histogram } from './histogram';
 
 const settings = {
@@ -40,29 +38,6 @@ const settings = {
   concurrency: num('BENCH_CONCURRENCY', 10),
   raw: num('BENCH_RAW', 1000),
 };
-
-const billing = {
-  companyName: 'Garage Martin',
-  lastName: 'Martin',
-  firstName: 'Paul',
-  address: '3 avenue Foch',
-  postalCode: '69006',
-  city: 'Lyon',
-  country: 'FRA',
-  email: 'paul@garage-martin.example.fr',
-};
-
-/** Runs `task` on every item with `concurrency` under way at once; answers the wall time in seconds. */
-async function inParallel<T>(items: T[], concurrency: number, task: (item: T) => Promise<void>) {
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await task(items[next++]!);
-    }),
-  );
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
 
 /** Resolves when each base's licence reads ACTIVE (one query for all the waiting bases every 10 ms). */
 function activationWatcher(pool: Pool) {
@@ -92,8 +67,6 @@ function activationWatcher(pool: Pool) {
   };
 }
 
-const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
-const round = (v: number) => Math.round(v * 10) / 10;
 
 async function main() {
   const quiet = await waitForQuietMachine();
@@ -104,7 +77,6 @@ async function main() {
   const watcher = activationWatcher(pool);
   const connection = await Connection.connect({ address: service.temporalAddress });
   const client = new Client({ connection });
-  const stripe = new Stripe('sk_test_bench');
   try {
     log(`registering ${settings.purchases + 20} bases`);
     const bases = await registerBases(
@@ -121,72 +93,18 @@ async function main() {
     let failures = 0;
     const purchase = async (base: BenchBase, record: boolean) => {
       const t0 = process.hrtime.bigint();
-      const res = await fetch(`${service.apiUrl}/bases/${base.baseId}/subscriptions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${base.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          idempotencyKey: `bench-${base.baseId}`,
-          edition: 'ENTERPRISE',
-          mode: 'LOCAL',
-          connections: 3,
-          period: 'ANNUAL',
-          paymentMethod: 'ONLINE',
-          billing,
-          terms: { version: '2026-01', accepted: true },
-        }),
-      });
-      const order = (await res.json()) as {
-        purchaseId: string;
-        quote: { totalInclVatCents: number };
-        payment: { paymentIntentId: string };
-      };
-      if (res.status !== 201) {
+      const { status, order } = await orderLicence(service.apiUrl, base);
+      if (status !== 201) {
         failures += 1;
-        log(`purchase of ${base.baseId}: ${res.status} ${JSON.stringify(order)}`);
+        log(`purchase of ${base.baseId}: ${status} ${JSON.stringify(order)}`);
         return;
       }
       const t1 = process.hrtime.bigint();
-      const payload = JSON.stringify({
-        id: `evt_${crypto.randomBytes(8).toString('hex')}`,
-        object: 'event',
-        api_version: '2026-10-28.endive',
-        created: Math.floor(Date.now() / 1000),
-        livemode: false,
-        type: 'payment_intent.succeeded',
-        data: {
-          object: {
-            id: order.payment.paymentIntentId,
-            object: 'payment_intent',
-            amount: order.quote.totalInclVatCents,
-            amount_received: order.quote.totalInclVatCents,
-            currency: 'eur',
-            status: 'succeeded',
-            payment_method: 'pm_card_visa',
-            last_payment_error: null,
-            metadata: {
-              workflowId: subscriptionWorkflowId(base.baseId),
-              purchaseId: order.purchaseId,
-              baseId: base.baseId,
-            },
-          },
-        },
-      });
       const activated = watcher.active(base.baseId);
-      const hook = await fetch(`${service.apiUrl}/webhooks/stripe`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': stripe.webhooks.generateTestHeaderString({
-            payload,
-            secret: service.webhookSecret,
-          }),
-        },
-        body: payload,
-      });
-      await hook.text();
-      if (hook.status !== 200) {
+      const hookStatus = await sendPaymentSucceeded(service.apiUrl, base, order, service.webhookSecret);
+      if (hookStatus !== 200) {
         failures += 1;
-        log(`webhook for ${base.baseId}: ${hook.status}`);
+        log(`webhook for ${base.baseId}: ${hookStatus}`);
         return;
       }
       const t2 = process.hrtime.bigint();

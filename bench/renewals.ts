@@ -24,7 +24,6 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
@@ -51,6 +50,7 @@ import {
   waitForQuietMachine,
   writeSection,
 } from './common';
+import { memoryOf, startSucceedingStripe } from './card-purchase';
 
 const sizes = (process.env.BENCH_SUBSCRIPTIONS ?? '1000,10000').split(',').map(Number);
 const timeoutSeconds = num('BENCH_RENEWAL_TIMEOUT', 900);
@@ -65,67 +65,6 @@ const billing = {
   country: 'FRA',
   email: 'compta@dupont.example.fr',
 };
-
-/** A proxy in front of stripe-mock: created PaymentIntents come back `succeeded` (stripe-mock takes no money). */
-async function startSucceedingStripe(upstream: string) {
-  const target = new URL(upstream);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const forward = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-          agent,
-        },
-        (up) => {
-          const parts: Buffer[] = [];
-          up.on('data', (c: Buffer) => parts.push(c));
-          up.on('end', () => {
-            let body = Buffer.concat(parts);
-            if (
-              req.method === 'POST' &&
-              req.url?.startsWith('/v1/payment_intents') &&
-              up.statusCode === 200
-            ) {
-              body = Buffer.from(
-                JSON.stringify({ ...JSON.parse(body.toString('utf8')), status: 'succeeded' }),
-              );
-            }
-            res.writeHead(up.statusCode ?? 502, {
-              'content-type': 'application/json',
-              'content-length': body.length,
-            });
-            res.end(body);
-          });
-        },
-      );
-      forward.on('error', () => res.writeHead(502).end());
-      forward.end(Buffer.concat(chunks));
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        agent.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMiB: Math.round(kb('VmRSS') / 1024), hwmMiB: Math.round(kb('VmHWM') / 1024) };
-}
 
 function cpuTicksOf(pid: number): number {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
