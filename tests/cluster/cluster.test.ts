@@ -15,6 +15,7 @@ import {
   installTestRuntime,
   type Harness,
 } from '../helpers/harness';
+import { licenceOrder } from '../helpers/api';
 import { paymentIntentEvent, until } from '../helpers/faults';
 import { call, startTestCluster, type TestCluster } from '../helpers/cluster';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
@@ -79,25 +80,7 @@ async function buyer(i: number): Promise<Buyer> {
 async function purchase(b: Buyer): Promise<void> {
   const res = await call(b.api, 'POST', `/bases/${b.baseId}/subscriptions`, {
     apiKey: b.apiKey,
-    body: {
-      idempotencyKey: `buy-${b.baseId}`,
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'MONTHLY',
-      paymentMethod: 'ONLINE',
-      billing: {
-        companyName: 'Boulangerie Dupont',
-        lastName: 'Dupont',
-        firstName: 'Jean',
-        address: '1 rue de la Paix',
-        postalCode: '75001',
-        city: 'Paris',
-        country: 'FRA',
-        email: b.email,
-      },
-      terms: { version: '2026-01', accepted: true },
-    },
+    body: licenceOrder(b.baseId, { email: b.email }),
   });
   expect(res.status).toBe(201);
   const body = res.body as {

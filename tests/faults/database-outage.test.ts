@@ -15,7 +15,7 @@ import { bearer, registerMachine } from '../helpers/api';
 import { deliver } from '../helpers/credits';
 import { startDbProxy, type DbProxy } from '../helpers/db-proxy';
 import { paymentIntentEvent, until } from '../helpers/faults';
-import { createHarness, uniqueEmail, workflowBundle, type Harness } from '../helpers/harness';
+import { createHarness, uniqueEmail, workflowBundle, workerDeps, type Harness } from '../helpers/harness';
 
 jest.setTimeout(180_000);
 
@@ -37,14 +37,7 @@ beforeAll(async () => {
     taskQueue: h.taskQueue,
     dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: proxied,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
+    activities: createActivities(workerDeps(h, { prisma: proxied })),
   });
   running = worker.run();
 });

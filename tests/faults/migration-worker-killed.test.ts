@@ -23,7 +23,7 @@ import { licenceMigrationWorkflowId, subscriptionWorkflowId } from '../../workfl
 import { getSubscriptionStateQuery } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
 import { rowLock, terminateWaiting, until, waitingOnLocks, type RowLock } from '../helpers/faults';
-import { createHarness, uniqueEmail, workflowBundle, type Harness } from '../helpers/harness';
+import { createHarness, uniqueEmail, workflowBundle, workerDeps, type Harness } from '../helpers/harness';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(240_000);
@@ -137,14 +137,7 @@ it('three migrations caught at three steps, one SIGKILL: each completes once', a
     taskQueue: h.taskQueue,
     dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
+    activities: createActivities(workerDeps(h)),
   });
   running = worker.run();
 

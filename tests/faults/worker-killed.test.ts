@@ -17,9 +17,7 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { dayOf } from '../../domain/licence';
 import { addDays, nthPeriod } from '../../domain/periods';
 import { createActivities } from '../../worker';
@@ -29,13 +27,13 @@ import {
   subscriptionWorkflow,
   type SubscriptionState,
 } from '../../workflows/subscription';
-import { bearer, registerMachine } from '../helpers/api';
+import { bearer, licenceOrder, registerMachine } from '../helpers/api';
 import { deliver } from '../helpers/credits';
 import {
-  createHarness,
   installTestRuntime,
   uniqueEmail,
   workflowBundle,
+  workerDeps,
   type Harness,
 } from '../helpers/harness';
 import {
@@ -47,7 +45,7 @@ import {
   type RowLock,
 } from '../helpers/faults';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { harnessWithWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(300_000);
 
@@ -75,20 +73,9 @@ beforeAll(async () => {
     { patch: (pi) => ({ ...pi, status: 'succeeded' }) },
     Infinity,
   );
-  h = await createHarness({ stripeApiBase: recorder.url });
-  await h.stopWorker(); // this file's workers are its own
+  // this file's workers are its own: one in a child process, killed; then one here
+  ({ h, app, child } = await harnessWithWorkerProcess(recorder.url, taskQueue));
   temporal = h.temporal;
-  app = createApp({
-    services: { ...h.services, taskQueue },
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
-  });
-  child = await startWorkerProcess(h, {
-    temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!,
-    taskQueue,
-    stripeApiBase: recorder.url,
-  });
 });
 
 afterAll(async () => {
@@ -117,25 +104,7 @@ async function buyer(): Promise<Buyer> {
   return {
     ...machine,
     email,
-    body: {
-      idempotencyKey: `buy-${machine.baseId}`,
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'MONTHLY',
-      paymentMethod: 'ONLINE',
-      billing: {
-        companyName: 'Boulangerie Dupont',
-        lastName: 'Dupont',
-        firstName: 'Jean',
-        address: '1 rue de la Paix',
-        postalCode: '75001',
-        city: 'Paris',
-        country: 'FRA',
-        email,
-      },
-      terms: { version: '2026-01', accepted: true },
-    },
+    body: licenceOrder(machine.baseId, { email }),
   };
 }
 
@@ -264,14 +233,7 @@ it('six bases caught at six steps, one SIGKILL: each purchase and renewal comple
     taskQueue,
     dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
+    activities: createActivities(workerDeps(h)),
   });
   running = worker.run();
   expect((await pay(b, bBought.body as Purchased)).status).toBe(200);

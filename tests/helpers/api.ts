@@ -39,3 +39,34 @@ export async function confirmedAccount(h: Harness, overrides: Record<string, unk
     throw new Error(`confirmation failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
   return { ...machine, email, accountId, details };
 }
+
+/**
+ * The ERP's licence order the fault and workflow tests buy: Enterprise, Local, 1 connection, monthly, by
+ * card, for Boulangerie Dupont (its billing email given or the default), keyed by the base; `overrides`
+ * replace top-level fields.
+ */
+export function licenceOrder(
+  baseId: string,
+  { email = 'compta@dupont.example.fr', ...overrides }: { email?: string } & Record<string, unknown> = {},
+) {
+  return {
+    idempotencyKey: `buy-${baseId}`,
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'MONTHLY',
+    paymentMethod: 'ONLINE',
+    billing: {
+      companyName: 'Boulangerie Dupont',
+      lastName: 'Dupont',
+      firstName: 'Jean',
+      address: '1 rue de la Paix',
+      postalCode: '75001',
+      city: 'Paris',
+      country: 'FRA',
+      email,
+    },
+    terms: { version: '2026-01', accepted: true },
+    ...overrides,
+  };
+}

@@ -35,7 +35,7 @@ import { generateLicenceKey, loadLicenceKeyRing } from '../../infra/licence-keys
 import { createPrisma, type PrismaClient } from '../../infra/prisma';
 import { createStripe } from '../../infra/stripe';
 import type { BillingSettings, ServiceDeps } from '../../services/deps';
-import { createWorker, workflowsPath } from '../../worker';
+import { createWorker, workflowsPath, type WorkerDeps } from '../../worker';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
@@ -263,6 +263,19 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
 }
 
 /** The 6-digit code in a caught message. */
+/** What a worker of this harness is given (another worker taking over, wrapped activities), with overrides. */
+export function workerDeps(h: Harness, overrides: Partial<WorkerDeps> = {}): WorkerDeps {
+  return {
+    prisma: h.prisma,
+    mailer: h.mailer,
+    secret: h.secret,
+    stripe: h.stripe,
+    licenceKeys: h.services.licenceKeys,
+    billing: h.services.billing,
+    ...overrides,
+  };
+}
+
 export function codeIn(mail: CaughtMail): string {
   const match = /\b(\d{6})\b/.exec(mail.text);
   if (!match?.[1]) throw new Error(`no code in mail "${mail.subject}"`);

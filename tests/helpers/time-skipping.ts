@@ -16,6 +16,7 @@ import {
   createHarness,
   installTestRuntime,
   workflowBundle,
+  workerDeps,
   type Harness,
   type HarnessOptions,
 } from './harness';
@@ -46,14 +47,7 @@ export async function startTimeSkippingStack(
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
+    activities: createActivities(workerDeps(h)),
   });
   const running = worker.run();
   return {

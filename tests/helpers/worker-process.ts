@@ -4,7 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { TEST_WEBHOOK_SECRET, type Harness } from './harness';
+import type { Express } from 'express';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { createHarness, TEST_WEBHOOK_SECRET, type Harness } from './harness';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -77,4 +80,28 @@ export async function startWorkerProcess(h: Harness, options: WorkerProcessOptio
       await exited;
     },
   };
+}
+
+/**
+ * A harness without its in-process worker: the app starts workflows on `taskQueue`, served by a worker
+ * process the test may kill; Stripe requests of both go to `stripeApiBase` (a recorder in front of stripe-mock).
+ */
+export async function harnessWithWorkerProcess(
+  stripeApiBase: string,
+  taskQueue: string,
+): Promise<{ h: Harness; app: Express; child: WorkerProcess }> {
+  const h = await createHarness({ stripeApiBase });
+  await h.stopWorker();
+  const app = createApp({
+    services: { ...h.services, taskQueue },
+    logger: pino({ level: 'silent' }),
+    registrationsPerHour: 10_000,
+    readiness: {},
+  });
+  const child = await startWorkerProcess(h, {
+    temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!,
+    taskQueue,
+    stripeApiBase,
+  });
+  return { h, app, child };
 }

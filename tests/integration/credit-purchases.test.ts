@@ -12,7 +12,7 @@ import { createActivities } from '../../worker';
 import { creditPurchaseWorkflowId } from '../../workflows/ids';
 import { bearer, confirmedAccount } from '../helpers/api';
 import { deliver, eventually, paymentSucceededEvent, purchaseReaches } from '../helpers/credits';
-import { createHarness, uniqueEmail, workflowBundle, type Harness } from '../helpers/harness';
+import { createHarness, uniqueEmail, workflowBundle, workerDeps, type Harness } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 
 let h: Harness;
@@ -254,14 +254,7 @@ it('the worker dies after the credit is committed, before Temporal hears of it: 
   const account = await confirmedAccount(h);
   await h.stopWorker();
   const connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-  const real = createActivities({
-    prisma: h.prisma,
-    mailer: h.mailer,
-    secret: h.secret,
-    stripe: h.stripe,
-    licenceKeys: h.services.licenceKeys,
-    billing: h.services.billing,
-  });
+  const real = createActivities(workerDeps(h));
   let committed!: () => void;
   const creditCommitted = new Promise<void>((resolve) => (committed = resolve));
   const doomed = await Worker.create({

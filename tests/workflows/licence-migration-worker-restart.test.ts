@@ -16,7 +16,7 @@ import { createActivities } from '../../worker';
 import { licenceMigrationWorkflowId } from '../../workflows/ids';
 import type { LicenceMigrationOutcome } from '../../workflows/licence-migration';
 import { bearer, registerMachine } from '../helpers/api';
-import { createHarness, uniqueEmail, workflowBundle, type Harness } from '../helpers/harness';
+import { createHarness, uniqueEmail, workflowBundle, workerDeps, type Harness } from '../helpers/harness';
 
 let h: Harness;
 let connection: NativeConnection;
@@ -44,14 +44,7 @@ it('the worker dies between "create A1" and "mark v15": the migration completes 
 
   // a worker whose "create A1" step writes the licence, then never reports back
   await h.stopWorker();
-  const real = createActivities({
-    prisma: h.prisma,
-    mailer: h.mailer,
-    secret: h.secret,
-    stripe: h.stripe,
-    licenceKeys: h.services.licenceKeys,
-    billing: h.services.billing,
-  });
+  const real = createActivities(workerDeps(h));
   let written!: () => void;
   const a1Written = new Promise<void>((resolve) => (written = resolve));
   const doomed = await Worker.create({

@@ -11,7 +11,7 @@ import { creditPurchaseWorkflowId, subscriptionWorkflowId } from '../../workflow
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import { getSubscriptionStateQuery } from '../../workflows/subscription';
 import { getCreditPurchaseStateQuery } from '../../workflows/credit-purchase';
-import { bearer, confirmedAccount, registerMachine } from '../helpers/api';
+import { bearer, confirmedAccount, licenceOrder, registerMachine } from '../helpers/api';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
 import type { Harness } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
@@ -45,25 +45,7 @@ async function buyLicence(): Promise<{ baseId: string; bought: Bought }> {
   const res = await request(app)
     .post(`/bases/${machine.baseId}/subscriptions`)
     .set(bearer(machine.apiKey))
-    .send({
-      idempotencyKey: `buy-${machine.baseId}`,
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'MONTHLY',
-      paymentMethod: 'ONLINE',
-      billing: {
-        companyName: 'Boulangerie Dupont',
-        lastName: 'Dupont',
-        firstName: 'Jean',
-        address: '1 rue de la Paix',
-        postalCode: '75001',
-        city: 'Paris',
-        country: 'FRA',
-        email: 'compta@dupont.example.fr',
-      },
-      terms: { version: '2026-01', accepted: true },
-    });
+    .send(licenceOrder(machine.baseId));
   expect(res.status).toBe(201);
   return { baseId: machine.baseId, bought: res.body as Bought };
 }

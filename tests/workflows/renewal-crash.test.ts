@@ -11,9 +11,7 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { dayOf } from '../../domain/licence';
 import { addDays, nthPeriod } from '../../domain/periods';
 import { createActivities } from '../../worker';
@@ -24,10 +22,10 @@ import {
   subscriptionWorkflow,
   type SubscriptionState,
 } from '../../workflows/subscription';
-import { bearer, registerMachine } from '../helpers/api';
-import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
+import { bearer, licenceOrder, registerMachine } from '../helpers/api';
+import { installTestRuntime, workflowBundle, workerDeps, type Harness } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { harnessWithWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(300_000);
 
@@ -55,20 +53,9 @@ beforeAll(async () => {
     { patch: (pi) => ({ ...pi, status: 'succeeded' }) },
     Infinity,
   );
-  h = await createHarness({ stripeApiBase: recorder.url });
-  await h.stopWorker(); // this test's workers are its own
+  // this file's workers are its own: one in a child process, killed; then one here
+  ({ h, app, child } = await harnessWithWorkerProcess(recorder.url, taskQueue));
   temporal = h.temporal;
-  app = createApp({
-    services: { ...h.services, taskQueue },
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
-  });
-  child = await startWorkerProcess(h, {
-    temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!,
-    taskQueue,
-    stripeApiBase: recorder.url,
-  });
 });
 
 afterAll(async () => {
@@ -98,25 +85,7 @@ it('the worker is killed while the renewal charge is in flight: one charge, one 
   const bought = await request(app)
     .post(`/bases/${machine.baseId}/subscriptions`)
     .set(bearer(machine.apiKey))
-    .send({
-      idempotencyKey: `buy-${machine.baseId}`,
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'MONTHLY',
-      paymentMethod: 'ONLINE',
-      billing: {
-        companyName: 'Boulangerie Dupont',
-        lastName: 'Dupont',
-        firstName: 'Jean',
-        address: '1 rue de la Paix',
-        postalCode: '75001',
-        city: 'Paris',
-        country: 'FRA',
-        email: 'compta@dupont.example.fr',
-      },
-      terms: { version: '2026-01', accepted: true },
-    });
+    .send(licenceOrder(machine.baseId));
   expect(bought.status).toBe(201);
   await temporal.workflow.getHandle(subscriptionWorkflowId(machine.baseId)).signal(paymentResultSignal, {
     paymentIntentId: bought.body.payment.paymentIntentId,
@@ -169,14 +138,7 @@ it('the worker is killed while the renewal charge is in flight: one charge, one 
     taskQueue,
     dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
+    activities: createActivities(workerDeps(h)),
   });
   running = worker.run();
   // (the stalled attempt times out after the payment activities' 60 s)
