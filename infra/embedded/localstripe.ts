@@ -6,10 +6,9 @@
  * webhooks and serves `localstripe-v3.js`, a stand-in for Stripe.js in a page. It is started through
  * `localstripe-server.py`, which adapts it where it departs from Stripe (docs/local-stripe.md).
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { locateLocalstripePython } from './binaries';
-import { isPortOpen, waitForPort } from './ports';
+import { startPortProcess } from './port-process';
 
 export interface LocalstripeOptions {
   port: number;
@@ -39,36 +38,17 @@ export async function startLocalstripe(options: LocalstripeOptions): Promise<Run
         'or set LOCALSTRIPE_PYTHON to a Python that has localstripe 1.15.10 (LOCAL_STRIPE=stripe-mock: the stateless mock)',
     );
   }
-  if (await isPortOpen(options.port)) {
-    throw new Error(`port ${options.port} is already in use (LOCALSTRIPE_PORT chooses another)`);
-  }
   const script = path.join(__dirname, 'localstripe-server.py');
   const args = [script, '--port', String(options.port)];
   if (options.stateFile) args.push('--state-file', options.stateFile);
-  const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-2000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-
-  const exited = new Promise<never>((_, reject) => {
-    child.once('exit', (code, signal) =>
-      reject(new Error(`localstripe exited (${signal ?? code}) while starting: ${output.trim()}`)),
-    );
-    child.once('error', reject);
+  const peer = await startPortProcess({
+    name: 'localstripe',
+    command: python,
+    args,
+    port: options.port,
+    portSetting: 'LOCALSTRIPE_PORT',
+    startTimeoutMs: 20_000,
   });
-  exited.catch(() => {});
-  try {
-    await Promise.race([waitForPort(options.port, '127.0.0.1', 20_000), exited]);
-  } catch (error) {
-    killOnExit();
-    process.off('exit', killOnExit);
-    throw error;
-  }
 
   const apiBase = `http://127.0.0.1:${options.port}`;
   return {
@@ -87,13 +67,6 @@ export async function startLocalstripe(options: LocalstripeOptions): Promise<Run
         );
       }
     },
-    async stop() {
-      process.off('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
-    },
+    stop: () => peer.stop(),
   };
 }
