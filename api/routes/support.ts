@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { actorOf } from '../../services/auth/principal';
-import { getSupportTimeBalance, listCreditEntries } from '../../services/credits/read-ledger';
+import { getSupportTimeBalance } from '../../services/credits/read-ledger';
 import type { ServiceDeps } from '../../services/deps';
 import { recordSupportCall } from '../../services/support/record-support-call';
 import type { RouteKit } from '../route-kit';
 import { accountId, baseId } from '../schemas';
-import { accountParams, entriesPage, entriesQuery, requireAccountAccess } from './wallet';
+import { accountParams, ledgerEntriesRoute, requireAccountAccess } from './wallet';
 
 const supportCall = z.object({
   id: z.string(),
@@ -55,31 +55,12 @@ export function supportRoutes(kit: RouteKit, deps: ServiceDeps): Router {
     },
   );
 
-  kit.route(
-    router,
-    {
-      method: 'get',
-      path: '/accounts/:accountId/support-time/entries',
-      summary: 'Support time bought and used, newest first, by pages',
-      tag: 'support',
-      auth: 'any',
-      params: accountParams,
-      query: entriesQuery,
-      responses: { 200: { description: 'one page of movements', schema: entriesPage } },
-      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND'],
-    },
-    async ({ params, query, principal }) => {
-      requireAccountAccess(principal, params.accountId);
-      return {
-        status: 200,
-        body: await listCreditEntries(deps.prisma, {
-          accountId: params.accountId,
-          ledger: 'SUPPORT_TIME',
-          ...query,
-        }),
-      };
-    },
-  );
+  ledgerEntriesRoute(kit, router, deps, {
+    ledger: 'SUPPORT_TIME',
+    path: '/accounts/:accountId/support-time/entries',
+    summary: 'Support time bought and used, newest first, by pages',
+    tag: 'support',
+  });
 
   kit.route(
     router,

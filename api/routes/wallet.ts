@@ -77,6 +77,40 @@ const walletCharge = z
   .object({ created: z.boolean(), entry: entryView, balanceCents: z.number().int(), credits: z.string() })
   .openapi('WalletCharge');
 
+/** A ledger's movements of an account, newest first, by pages: the support-time and wallet listings. */
+export function ledgerEntriesRoute(
+  kit: RouteKit,
+  router: Router,
+  deps: ServiceDeps,
+  spec: { ledger: 'SUPPORT_TIME' | 'WALLET'; path: string; summary: string; tag: 'support' | 'wallet' },
+): void {
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: spec.path,
+      summary: spec.summary,
+      tag: spec.tag,
+      auth: 'any',
+      params: accountParams,
+      query: entriesQuery,
+      responses: { 200: { description: 'one page of movements', schema: entriesPage } },
+      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND'],
+    },
+    async ({ params, query, principal }) => {
+      requireAccountAccess(principal, params.accountId);
+      return {
+        status: 200,
+        body: await listCreditEntries(deps.prisma, {
+          accountId: params.accountId,
+          ledger: spec.ledger,
+          ...query,
+        }),
+      };
+    },
+  );
+}
+
 export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
 
@@ -98,31 +132,12 @@ export function walletRoutes(kit: RouteKit, deps: ServiceDeps): Router {
     },
   );
 
-  kit.route(
-    router,
-    {
-      method: 'get',
-      path: '/accounts/:accountId/wallet/entries',
-      summary: 'What the credits were spent on (and recharges), newest first, by pages',
-      tag: 'wallet',
-      auth: 'any',
-      params: accountParams,
-      query: entriesQuery,
-      responses: { 200: { description: 'one page of movements', schema: entriesPage } },
-      errors: ['FORBIDDEN', 'ACCOUNT_NOT_FOUND'],
-    },
-    async ({ params, query, principal }) => {
-      requireAccountAccess(principal, params.accountId);
-      return {
-        status: 200,
-        body: await listCreditEntries(deps.prisma, {
-          accountId: params.accountId,
-          ledger: 'WALLET',
-          ...query,
-        }),
-      };
-    },
-  );
+  ledgerEntriesRoute(kit, router, deps, {
+    ledger: 'WALLET',
+    path: '/accounts/:accountId/wallet/entries',
+    summary: 'What the credits were spent on (and recharges), newest first, by pages',
+    tag: 'wallet',
+  });
 
   kit.route(
     router,
