@@ -26,6 +26,7 @@ import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
 import { DEFAULT_CREDIT_SETTINGS, type ServiceDeps } from '../deps';
 import type { BillingDetails } from '../licences/billing-details';
+import { cardPaymentOf } from '../payments/card-payment';
 import { toAppError } from '../subscriptions/workflow-errors';
 import { fingerprintOf } from './post-credit-entry';
 import { requireActiveAccount } from './read-ledger';
@@ -81,19 +82,19 @@ export function creditPurchaseView(p: CreditPurchase) {
 
 async function viewWithPayment(deps: ServiceDeps, purchaseId: string) {
   const p = await deps.prisma.creditPurchase.findUniqueOrThrow({ where: { id: purchaseId } });
-  let payment: { provider: 'STRIPE'; paymentIntentId: string; clientSecret: string } | undefined;
+  let paymentIntentId: string | undefined;
   if (p.status === 'AWAITING_PAYMENT') {
     try {
-      const instructions = await deps.temporal.workflow
+      ({ paymentIntentId } = await deps.temporal.workflow
         .getHandle(p.workflowId)
-        .executeUpdate(creditPaymentInstructionsUpdate);
-      payment = { provider: 'STRIPE', ...instructions };
+        .executeUpdate(creditPaymentInstructionsUpdate));
     } catch (error) {
       const e = toAppError(error, new AppError('PURCHASE_NOT_FOUND', 'This purchase is no longer running'));
       // paid or closed meanwhile: the stored view says what became of it
       if (!(e instanceof AppError && e.code === 'PURCHASE_NOT_AWAITING_PAYMENT')) throw e;
     }
   }
+  const payment = paymentIntentId ? await cardPaymentOf(deps.stripe, paymentIntentId) : undefined;
   const fresh = await deps.prisma.creditPurchase.findUniqueOrThrow({ where: { id: purchaseId } });
   return { ...creditPurchaseView(fresh), payment };
 }

@@ -6,7 +6,7 @@
  */
 import { condition } from '@temporalio/workflow';
 import { subscriptionKeys } from '../idempotency-keys';
-import { settleAtDeadline } from '../payment-deadline';
+import { collectCustomerPayment } from '../customer-payment';
 import { markWaiting } from '../search-attributes';
 import { localPayments, localSubscriptions, payments, subscriptions } from './proxies';
 import type { Subscription } from './state';
@@ -87,44 +87,40 @@ async function buyOnline(sub: Subscription): Promise<void> {
       amountCents: 0,
     });
   }
-  const ordering = localPayments;
-  s.customerId = await ordering.ensureStripeCustomer({
-    licenceId: s.licenceId,
-    baseId: s.baseId,
-    email: p.email,
-    name: p.holderName,
-    idempotencyKey: subscriptionKeys.customer(s.licenceId),
-  });
-  const intent = await ordering.createPaymentIntent({
-    purchaseId: p.purchaseId,
-    baseId: s.baseId,
-    amountCents: p.amountCents,
-    currency: 'eur',
-    customerId: s.customerId,
-    workflowId: sub.workflowId,
-    idempotencyKey: subscriptionKeys.purchaseIntent(p.purchaseId),
-    description: `Licence ${s.terms.edition} ${s.terms.mode} — base ${s.baseId}`,
-  });
-  p.paymentIntentId = intent.paymentIntentId;
-  sub.clientSecret = intent.clientSecret;
-  await localSubscriptions.notePaymentIntent({
-    purchaseId: p.purchaseId,
-    paymentIntentId: intent.paymentIntentId,
-  });
-  markWaiting('PAYMENT');
-  const { onlinePaymentTimeoutHours } = await sub.policy();
-  const arrived = await condition(() => sub.paid !== undefined, onlinePaymentTimeoutHours * 3_600_000);
-  if (!arrived) {
-    // cancelled at Stripe, unless the customer paid at the last moment
-    sub.paid = await settleAtDeadline(payments, {
-      paymentIntentId: intent.paymentIntentId,
-      idempotencyKey: subscriptionKeys.purchaseDeadline(p.purchaseId),
-      delivered: () => sub.paid,
-    });
-  }
-  markWaiting(undefined);
-  const paid = sub.paid;
-  if (!paid) return closePurchase(sub, 'CANCELLED', 'The card payment was not completed in time');
+  const end = await collectCustomerPayment(
+    // local activities for the ordering steps: the ERP waits for the payment instructions
+    { ordering: localPayments, payments },
+    {
+      customer: {
+        licenceId: s.licenceId,
+        baseId: s.baseId,
+        email: p.email,
+        name: p.holderName,
+        idempotencyKey: subscriptionKeys.customer(s.licenceId),
+      },
+      onCustomer: (customerId) => {
+        s.customerId = customerId;
+      },
+      intent: {
+        purchaseId: p.purchaseId,
+        baseId: s.baseId,
+        amountCents: p.amountCents,
+        workflowId: sub.workflowId,
+        idempotencyKey: subscriptionKeys.purchaseIntent(p.purchaseId),
+        description: `Licence ${s.terms.edition} ${s.terms.mode} — base ${s.baseId}`,
+      },
+      onIntent: async (paymentIntentId) => {
+        await localSubscriptions.notePaymentIntent({ purchaseId: p.purchaseId, paymentIntentId });
+        p.paymentIntentId = paymentIntentId;
+      },
+      deadlineKey: subscriptionKeys.purchaseDeadline(p.purchaseId),
+      deadlineHours: async () => (await sub.policy()).onlinePaymentTimeoutHours,
+      paid: () => sub.paid,
+    },
+  );
+  if (end.outcome !== 'PAID')
+    return closePurchase(sub, 'CANCELLED', 'The card payment was not completed in time');
+  const paid = end.payment;
   s.paymentMethodId = paid.paymentMethodId;
   await activate(sub, { provider: 'STRIPE', reference: paid.paymentIntentId, amountCents: paid.amountCents });
 }
