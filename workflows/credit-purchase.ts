@@ -118,7 +118,7 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
   setHandler(creditPaymentInstructionsUpdate, () =>
     paymentInstructions(
       () => s.status === 'AWAITING_PAYMENT',
-      () => s.paymentIntentId,
+      () => s,
       () =>
         refuse('PURCHASE_NOT_AWAITING_PAYMENT', 'This purchase is no longer waiting for a card payment', {
           status: s.status,
@@ -204,32 +204,15 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
   const end = await collectCustomerPayment(
     { ordering: payments, payments },
     {
-      customer: {
-        baseId: s.baseId,
-        email: s.email,
-        name: s.companyName,
-        idempotencyKey: creditPurchaseKeys.customer(s.purchaseId),
-      },
-      intent: {
-        purchaseId: s.purchaseId,
-        baseId: s.baseId,
-        amountCents: s.amountCents,
-        workflowId,
-        idempotencyKey: creditPurchaseKeys.intent(s.purchaseId),
-        description: s.description,
-        saveCard: false,
-      },
-      onIntent: async (paymentIntentId) => {
-        await credits.noteCreditPaymentIntent({ purchaseId: s.purchaseId, paymentIntentId });
-        s.paymentIntentId = paymentIntentId;
-      },
-      deadlineKey: creditPurchaseKeys.deadline(s.purchaseId),
+      order: s,
+      payer: { name: s.companyName, baseId: s.baseId },
+      description: s.description,
+      saveCard: false,
+      keys: creditPurchaseKeys.payment(s.purchaseId),
+      noteIntent: (noted) => credits.noteCreditPaymentIntent(noted),
       deadlineHours: () => Promise.resolve(settings.paymentTimeoutHours),
       paid: () => paid,
-      cancellation: {
-        requested: () => cancel !== undefined,
-        idempotencyKey: creditPurchaseKeys.cancel(s.purchaseId),
-      },
+      cancelRequested: () => cancel !== undefined,
     },
   );
   if (end.outcome !== 'PAID') {

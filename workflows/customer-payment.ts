@@ -3,21 +3,23 @@
  * subscriptionWorkflow, a support pack or wallet recharge in creditPurchaseWorkflow): the other half of
  * the payment layer, beside `collect-payment.ts` (charges of a saved method, without the customer).
  *
- * 1. The Stripe customer and the PaymentIntent are created (keys from the purchase); the caller notes the
- *    PaymentIntent on its purchase, then the payment instructions are answered with its id (the page reads
- *    the client secret from Stripe by that id: it is never kept in the workflow).
- * 2. The webhook's success arrives through the caller's signal handler (`paymentOf`); a failure is only
- *    noted (`failureOf`): the customer may try another card on the same PaymentIntent.
+ * 1. The Stripe customer and the PaymentIntent are created (keys from the purchase, `idempotency-keys.ts`);
+ *    the PaymentIntent is noted on the purchase, then on the order, and only then do the payment
+ *    instructions answer with its id (the page and the ERP's answer read the client secret from Stripe by
+ *    that id: it is never kept in the workflow).
+ * 2. The webhook's success arrives through the caller's signal handler (`paid`); a failure is only noted
+ *    (`failureOf`): the customer may try another card on the same PaymentIntent.
  * 3. Nobody paid by the deadline (read when the wait starts): the PaymentIntent is cancelled at Stripe,
- *    unless the customer paid at the last moment (`settleAtDeadline`). The customer or ops cancelling the
- *    purchase before paying cancels it at Stripe too.
+ *    unless the customer paid at the last moment (`settleAtDeadline`). A purchase cancelled before paying
+ *    is cancelled at Stripe too.
  */
-import { condition } from '@temporalio/workflow';
+import { condition, workflowInfo } from '@temporalio/workflow';
 import type {
   ClosedIntent,
   CreatePaymentIntentInput,
   EnsureStripeCustomerInput,
 } from '../activities/payments';
+import type { CustomerPaymentKeys } from './idempotency-keys';
 import { settleAtDeadline } from './payment-deadline';
 import type { PaymentResult } from './payment-messages';
 import { markWaiting } from './search-attributes';
@@ -39,66 +41,84 @@ export interface CustomerPaymentSteps {
   };
 }
 
+/** The purchase being paid, as the workflow's state holds it: `paymentIntentId` is written once noted. */
+export interface CustomerOrder {
+  purchaseId: string;
+  amountCents: number;
+  email: string;
+  paymentIntentId?: string;
+}
+
 export interface CustomerPaymentInput {
-  customer: EnsureStripeCustomerInput;
-  intent: Omit<CreatePaymentIntentInput, 'customerId' | 'currency'>;
-  /** the key of the deadline's cancellation (`settleAtDeadline` numbers its checks) */
-  deadlineKey: string;
-  /** the customer exists: the caller remembers it (a licence's renewals charge it) */
-  onCustomer?(customerId: string): void;
-  /** the PaymentIntent exists: the caller notes it on its purchase; the instructions are answered after */
-  onIntent(paymentIntentId: string): Promise<void>;
+  order: CustomerOrder;
+  /** who pays (the Stripe customer's name), the licence whose customer it is, the base buying */
+  payer: { name: string; licenceId?: string; baseId?: string };
+  /** the PaymentIntent's description (the customer's bank statement, Stripe's dashboard) */
+  description: string;
+  /** keep the card for off-session charges (a licence's renewals); default true */
+  saveCard?: boolean;
+  keys: CustomerPaymentKeys;
+  /** records the PaymentIntent on the purchase (the webhook and the payment page find it there) */
+  noteIntent(noted: { purchaseId: string; paymentIntentId: string }): Promise<void>;
   /** hours the customer has to pay, read when the wait starts */
   deadlineHours(): Promise<number>;
   /** the webhook's success for this PaymentIntent, once delivered */
   paid(): PaymentResult | undefined;
-  /** a purchase the customer or ops may cancel before paying: whether they asked, and the Stripe key */
-  cancellation?: { requested(): boolean; idempotencyKey: string };
+  /** a purchase the customer or ops may cancel before paying: whether they asked */
+  cancelRequested?(): boolean;
 }
 
 export type CustomerPaymentEnd =
-  | { outcome: 'PAID'; payment: PaymentResult }
+  | { outcome: 'PAID'; payment: PaymentResult; customerId: string }
   /** the deadline passed unpaid: the PaymentIntent is cancelled at Stripe */
-  | { outcome: 'EXPIRED' }
+  | { outcome: 'EXPIRED'; customerId: string }
   /** cancelled before paying: the PaymentIntent is cancelled at Stripe */
-  | { outcome: 'CANCELLED' };
+  | { outcome: 'CANCELLED'; customerId: string };
 
 /** Runs the customer's payment to its end: paid (once), expired or cancelled. */
 export async function collectCustomerPayment(
   steps: CustomerPaymentSteps,
   input: CustomerPaymentInput,
 ): Promise<CustomerPaymentEnd> {
-  const customerId = await steps.ordering.ensureStripeCustomer(input.customer);
-  input.onCustomer?.(customerId);
+  const { order, keys } = input;
+  const customerId = await steps.ordering.ensureStripeCustomer({
+    ...input.payer,
+    email: order.email,
+    idempotencyKey: keys.customer,
+  });
   const { paymentIntentId } = await steps.ordering.createPaymentIntent({
-    ...input.intent,
+    purchaseId: order.purchaseId,
+    baseId: input.payer.baseId,
+    amountCents: order.amountCents,
     currency: 'eur',
     customerId,
+    workflowId: workflowInfo().workflowId,
+    idempotencyKey: keys.intent,
+    description: input.description,
+    saveCard: input.saveCard,
   });
-  await input.onIntent(paymentIntentId);
+  await input.noteIntent({ purchaseId: order.purchaseId, paymentIntentId });
+  order.paymentIntentId = paymentIntentId;
 
   markWaiting('PAYMENT');
   const hours = await input.deadlineHours();
-  const { cancellation } = input;
-  const settled = await condition(
-    () => input.paid() !== undefined || cancellation?.requested() === true,
-    hours * HOUR_MS,
-  );
+  const cancelRequested = () => input.cancelRequested?.() === true;
+  const settled = await condition(() => input.paid() !== undefined || cancelRequested(), hours * HOUR_MS);
   let paid = input.paid();
   if (!settled) {
     // cancelled at Stripe, unless the customer paid at the last moment
     paid = await settleAtDeadline(steps.payments, {
       paymentIntentId,
-      idempotencyKey: input.deadlineKey,
+      idempotencyKey: keys.deadline,
       delivered: () => input.paid(),
     });
   }
   markWaiting(undefined);
-  if (paid) return { outcome: 'PAID', payment: paid };
+  if (paid) return { outcome: 'PAID', payment: paid, customerId };
   // past the deadline the PaymentIntent is already cancelled, even if a cancellation was asked meanwhile
-  if (!settled || !cancellation) return { outcome: 'EXPIRED' };
-  await steps.payments.cancelPaymentIntent({ paymentIntentId, idempotencyKey: cancellation.idempotencyKey });
-  return { outcome: 'CANCELLED' };
+  if (!settled) return { outcome: 'EXPIRED', customerId };
+  await steps.payments.cancelPaymentIntent({ paymentIntentId, idempotencyKey: keys.cancel });
+  return { outcome: 'CANCELLED', customerId };
 }
 
 /** What a failed webhook result leaves on the purchase (the customer may try again). */
@@ -112,11 +132,11 @@ export function failureOf(result: PaymentResult): string {
  */
 export async function paymentInstructions(
   awaiting: () => boolean,
-  paymentIntentId: () => string | undefined,
+  order: () => CustomerOrder | undefined,
   refusal: () => Error,
 ): Promise<{ paymentIntentId: string }> {
-  await condition(() => paymentIntentId() !== undefined || !awaiting());
-  const id = paymentIntentId();
+  await condition(() => order()?.paymentIntentId !== undefined || !awaiting());
+  const id = order()?.paymentIntentId;
   if (!awaiting() || id === undefined) throw refusal();
   return { paymentIntentId: id };
 }

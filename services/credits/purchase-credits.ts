@@ -25,7 +25,7 @@ import type { Actor } from '../actor';
 import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
 import { DEFAULT_CREDIT_SETTINGS, type ServiceDeps } from '../deps';
-import type { BillingDetails } from '../licences/billing-details';
+import { billingDetailsOf, type BillingDetails } from '../../domain/billing-party';
 import { cardPaymentOf } from '../payments/card-payment';
 import { toAppError } from '../subscriptions/workflow-errors';
 import { fingerprintOf } from './post-credit-entry';
@@ -46,20 +46,7 @@ export type CreditPurchaseChannel =
 async function billingFor(deps: ServiceDeps, channel: CreditPurchaseChannel, given?: BillingDetails) {
   if (given) return given;
   if (channel.kind === 'WEBSITE') throw new Error('the website route requires billing details');
-  const a = await requireActiveAccount(deps.prisma, channel.accountId);
-  const billing: BillingDetails = {
-    companyName: a.companyName,
-    lastName: a.lastName,
-    firstName: a.firstName,
-    address: a.address,
-    postalCode: a.postalCode,
-    city: a.city,
-    country: a.country,
-    email: a.email,
-    ...(a.vatNumber ? { vatNumber: a.vatNumber } : {}),
-    ...(a.siren ? { siren: a.siren } : {}),
-  };
-  return billing;
+  return billingDetailsOf(await requireActiveAccount(deps.prisma, channel.accountId));
 }
 
 export function creditPurchaseView(p: CreditPurchase) {

@@ -13,7 +13,7 @@ import type { Actor } from '../actor';
 import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
 import type { ServiceDeps } from '../deps';
-import type { BillingDetails } from '../licences/billing-details';
+import type { BillingDetails } from '../../domain/billing-party';
 import { cardPaymentOf, type CardPayment } from '../payments/card-payment';
 import { lockBasePurchases } from './purchase-lock';
 import { toAppError } from './workflow-errors';

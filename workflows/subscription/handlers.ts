@@ -33,7 +33,7 @@ export function setHandlers(sub: Subscription): void {
   setHandler(paymentInstructionsUpdate, () =>
     paymentInstructions(
       () => s.status === 'AWAITING_PAYMENT',
-      () => s.purchase?.paymentIntentId,
+      () => s.purchase,
       () => refuse('PAYMENT_NOT_NEEDED', 'This purchase is no longer waiting for a card payment'),
     ),
   );

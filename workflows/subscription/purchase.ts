@@ -91,33 +91,16 @@ async function buyOnline(sub: Subscription): Promise<void> {
     // local activities for the ordering steps: the ERP waits for the payment instructions
     { ordering: localPayments, payments },
     {
-      customer: {
-        licenceId: s.licenceId,
-        baseId: s.baseId,
-        email: p.email,
-        name: p.holderName,
-        idempotencyKey: subscriptionKeys.customer(s.licenceId),
-      },
-      onCustomer: (customerId) => {
-        s.customerId = customerId;
-      },
-      intent: {
-        purchaseId: p.purchaseId,
-        baseId: s.baseId,
-        amountCents: p.amountCents,
-        workflowId: sub.workflowId,
-        idempotencyKey: subscriptionKeys.purchaseIntent(p.purchaseId),
-        description: `Licence ${s.terms.edition} ${s.terms.mode} — base ${s.baseId}`,
-      },
-      onIntent: async (paymentIntentId) => {
-        await localSubscriptions.notePaymentIntent({ purchaseId: p.purchaseId, paymentIntentId });
-        p.paymentIntentId = paymentIntentId;
-      },
-      deadlineKey: subscriptionKeys.purchaseDeadline(p.purchaseId),
+      order: p,
+      payer: { name: p.holderName, licenceId: s.licenceId, baseId: s.baseId },
+      description: `Licence ${s.terms.edition} ${s.terms.mode} — base ${s.baseId}`,
+      keys: subscriptionKeys.purchase(s.licenceId, p.purchaseId),
+      noteIntent: (noted) => localSubscriptions.notePaymentIntent(noted),
       deadlineHours: async () => (await sub.policy()).onlinePaymentTimeoutHours,
       paid: () => sub.paid,
     },
   );
+  s.customerId = end.customerId;
   if (end.outcome !== 'PAID')
     return closePurchase(sub, 'CANCELLED', 'The card payment was not completed in time');
   const paid = end.payment;
