@@ -16,7 +16,7 @@ import { readBalance } from '../services/credits/read-ledger';
 import type { BillingSettings, CreditSettings } from '../services/deps';
 import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
 import { issueReceipt } from '../services/receipts/issue-receipt';
-import { billingDetailsSchema, buyerOf } from '../services/licences/billing-details';
+import { billingDetailsSchema, buyerOf } from '../domain/billing-party';
 import { AppError } from '../domain/errors';
 import { classifyFailures } from './failures';
 import { consumptionInvoiceMail, unpaidAppFeesMail } from './consumption-mails';

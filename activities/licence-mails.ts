@@ -4,7 +4,7 @@ import { addDays } from '../domain/periods';
 import type { OutgoingMail } from '../infra/mailer';
 import { customerMail, invoiceLine } from './email-templates';
 import type { Db } from '../infra/prisma';
-import { billingDetailsSchema } from '../services/licences/billing-details';
+import { billingDetailsSchema } from '../domain/billing-party';
 
 export type LicenceMailKind =
   | 'ACTIVATED'

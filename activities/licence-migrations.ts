@@ -2,6 +2,7 @@
  * Side effects of licenceMigrationWorkflow. Every step is idempotent, keyed by the migration (one per base
  * and per v15 licence): a retried or replayed step finds its earlier work and does not do it twice.
  */
+import { billingDetailsOf } from '../domain/billing-party';
 import { dayOf } from '../domain/licence';
 import { exclusiveEnd, migrationRefusal, type MigrationRefusal } from '../domain/migration';
 import { addDays, type LocalDate } from '../domain/periods';
@@ -102,18 +103,7 @@ export function createLicenceMigrationActivities({ prisma, mailer }: LicenceMigr
         // renewals (once the customer saves a card) invoice the account's company; until then the
         // licence only needs an address for its emails
         const billing = account
-          ? {
-              companyName: account.companyName,
-              lastName: account.lastName,
-              firstName: account.firstName,
-              address: account.address,
-              postalCode: account.postalCode,
-              city: account.city,
-              country: account.country,
-              email: migration.email,
-              ...(account.vatNumber ? { vatNumber: account.vatNumber } : {}),
-              ...(account.siren ? { siren: account.siren } : {}),
-            }
+          ? billingDetailsOf(account, migration.email)
           : { companyName: v15.holderName, email: migration.email };
         const a1 = await tx.licence.create({
           data: {

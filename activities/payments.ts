@@ -102,12 +102,12 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
     },
 
     /**
-     * A PaymentIntent the customer confirms in the browser with its client secret. The card is saved for
-     * off-session use (renewals); `metadata.workflowId` routes the webhook's result to the waiting workflow.
+     * A PaymentIntent the customer confirms in the browser. The card is saved for off-session use
+     * (renewals); `metadata.workflowId` routes the webhook's result to the waiting workflow. Only its id is
+     * answered: the client secret is read from Stripe by id where it is handed over (the ERP's answer, the
+     * payment page), so no workflow history carries it.
      */
-    async createPaymentIntent(
-      input: CreatePaymentIntentInput,
-    ): Promise<{ paymentIntentId: string; clientSecret: string }> {
+    async createPaymentIntent(input: CreatePaymentIntentInput): Promise<{ paymentIntentId: string }> {
       requireIdempotencyKey(input.idempotencyKey);
       const intent = await classifyStripeErrors(() =>
         stripe.paymentIntents.create(
@@ -128,14 +128,7 @@ export function createPaymentActivities({ stripe, prisma }: PaymentActivityDeps)
           { idempotencyKey: input.idempotencyKey },
         ),
       );
-      if (!intent.client_secret) {
-        throw ApplicationFailure.create({
-          type: STRIPE_UNEXPECTED_STATUS,
-          nonRetryable: true,
-          message: `PaymentIntent ${intent.id} has no client secret`,
-        });
-      }
-      return { paymentIntentId: intent.id, clientSecret: intent.client_secret };
+      return { paymentIntentId: intent.id };
     },
 
     /**

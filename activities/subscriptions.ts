@@ -17,7 +17,7 @@ import { audit } from '../services/audit';
 import { getCatalog } from '../services/catalog/get-catalog';
 import type { BillingSettings } from '../services/deps';
 import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
-import { billingDetailsSchema, buyerOf, type BillingDetails } from '../services/licences/billing-details';
+import { billingDetailsSchema, buyerOf, type BillingDetails } from '../domain/billing-party';
 import { trimSessionsIn } from '../services/sessions/trim-sessions';
 import { licenceMail, type LicenceMailKind } from './licence-mails';
 

@@ -2,10 +2,10 @@
  * creditPurchaseWorkflow: one per credit purchase (id `credit-purchase:<purchaseId>`), a support-time pack
  * or a wallet recharge paid by card.
  *
- * 1. The Stripe customer and PaymentIntent are created (idempotency keys from the purchase id); the buyer
- *    pays in the page with the client secret (`creditPaymentInstructionsUpdate`).
- * 2. The signed webhook's result arrives as `paymentResultSignal` (a duplicate is ignored). No payment in
- *    time: the purchase expires. The buyer (or ops) may cancel it before paying.
+ * 1-2. The customer's payment (`customer-payment.ts`, shared with the licence purchase): Stripe customer
+ *    and PaymentIntent (keys from the purchase id), its id answered by `creditPaymentInstructionsUpdate`,
+ *    the webhook's result as `paymentResultSignal` (a duplicate is ignored). No payment in time: the
+ *    purchase expires (cancelled at Stripe). The buyer (or ops) may cancel it before paying.
  * 3. Paid, with a known account: the ledger is credited once (key `credit-purchase:<purchaseId>`), the paid
  *    invoice (support pack) or the recharge receipt (wallet) is issued in the same transaction, and mailed.
  * 4. Paid without a known account (bought on the website when the ERP won't open): the purchase waits in
@@ -29,9 +29,9 @@ import {
 } from '@temporalio/workflow';
 import type { CreditActivities } from '../activities/credits';
 import type { PaymentActivities } from '../activities/payments';
+import { collectCustomerPayment, failureOf, paymentInstructions } from './customer-payment';
 import { creditPurchaseKeys } from './idempotency-keys';
 import { paymentResultSignal, type PaymentResult } from './payment-messages';
-import { settleAtDeadline } from './payment-deadline';
 import { refuse } from './refuse';
 import { markWaiting } from './search-attributes';
 
@@ -65,11 +65,10 @@ export interface CreditPurchaseInput {
 }
 
 export const getCreditPurchaseStateQuery = defineQuery<CreditPurchaseState>('getCreditPurchaseState');
-/** Waits until the PaymentIntent exists and returns what the buyer's page needs to pay. */
-export const creditPaymentInstructionsUpdate = defineUpdate<{
-  paymentIntentId: string;
-  clientSecret: string;
-}>('creditPaymentInstructions');
+/** Waits until the PaymentIntent exists and is noted, and answers its id (the page reads its secret from Stripe). */
+export const creditPaymentInstructionsUpdate = defineUpdate<{ paymentIntentId: string }>(
+  'creditPaymentInstructions',
+);
 /** Ops attach an unmatched paid purchase to an account: credited once. */
 export const assignCreditPurchaseUpdate = defineUpdate<
   CreditPurchaseState,
@@ -103,7 +102,6 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
   const s: CreditPurchaseState = { ...input.state };
   const workflowId = workflowInfo().workflowId;
 
-  const intentOf: { clientSecret?: string } = {};
   let paid: PaymentResult | undefined;
   let cancel: { by: string; reason: string } | undefined;
   let action: OpsAction | undefined;
@@ -114,17 +112,19 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
   setHandler(paymentResultSignal, (result) => {
     if (s.status !== 'AWAITING_PAYMENT' || result.paymentIntentId !== s.paymentIntentId || paid) return;
     if (result.status === 'succeeded') paid = result;
-    else s.lastFailure = result.failureCode ?? result.failureMessage ?? 'failed';
+    else s.lastFailure = failureOf(result);
   });
 
-  setHandler(creditPaymentInstructionsUpdate, async () => {
-    await condition(() => intentOf.clientSecret !== undefined || s.status !== 'AWAITING_PAYMENT');
-    if (!intentOf.clientSecret || !s.paymentIntentId || s.status !== 'AWAITING_PAYMENT')
-      throw refuse('PURCHASE_NOT_AWAITING_PAYMENT', 'This purchase is no longer waiting for a card payment', {
-        status: s.status,
-      });
-    return { paymentIntentId: s.paymentIntentId, clientSecret: intentOf.clientSecret };
-  });
+  setHandler(creditPaymentInstructionsUpdate, () =>
+    paymentInstructions(
+      () => s.status === 'AWAITING_PAYMENT',
+      () => s,
+      () =>
+        refuse('PURCHASE_NOT_AWAITING_PAYMENT', 'This purchase is no longer waiting for a card payment', {
+          status: s.status,
+        }),
+    ),
+  );
 
   const requireUnmatched = () => {
     if (s.status !== 'UNMATCHED' || action) {
@@ -201,58 +201,28 @@ export async function creditPurchaseWorkflow(input: CreditPurchaseInput): Promis
   }
 
   // ---- payment ---------------------------------------------------------------------------------------
-  const customerId = await payments.ensureStripeCustomer({
-    baseId: s.baseId,
-    email: s.email,
-    name: s.companyName,
-    idempotencyKey: creditPurchaseKeys.customer(s.purchaseId),
-  });
-  const intent = await payments.createPaymentIntent({
-    purchaseId: s.purchaseId,
-    baseId: s.baseId,
-    amountCents: s.amountCents,
-    currency: 'eur',
-    customerId,
-    workflowId,
-    idempotencyKey: creditPurchaseKeys.intent(s.purchaseId),
-    description: s.description,
-    saveCard: false,
-  });
-  s.paymentIntentId = intent.paymentIntentId;
-  intentOf.clientSecret = intent.clientSecret;
-  await credits.noteCreditPaymentIntent({
-    purchaseId: s.purchaseId,
-    paymentIntentId: intent.paymentIntentId,
-  });
-
-  markWaiting('PAYMENT');
-  const settled = await condition(
-    () => paid !== undefined || cancel !== undefined,
-    settings.paymentTimeoutHours * HOUR_MS,
+  const end = await collectCustomerPayment(
+    { ordering: payments, payments },
+    {
+      order: s,
+      payer: { name: s.companyName, baseId: s.baseId },
+      description: s.description,
+      saveCard: false,
+      keys: creditPurchaseKeys.payment(s.purchaseId),
+      noteIntent: (noted) => credits.noteCreditPaymentIntent(noted),
+      deadlineHours: () => Promise.resolve(settings.paymentTimeoutHours),
+      paid: () => paid,
+      cancelRequested: () => cancel !== undefined,
+    },
   );
-  if (!settled) {
-    // cancelled at Stripe, unless the buyer paid at the last moment
-    paid = await settleAtDeadline(payments, {
-      paymentIntentId: intent.paymentIntentId,
-      idempotencyKey: creditPurchaseKeys.deadline(s.purchaseId),
-      delivered: () => paid,
-    });
-  }
-  markWaiting(undefined);
-  if (!paid) {
-    // past the deadline the PaymentIntent is already cancelled, even if the buyer cancelled meanwhile
-    if (!settled) {
+  if (end.outcome !== 'PAID') {
+    if (end.outcome === 'EXPIRED')
       await close('EXPIRED', 'Le paiement par carte n’a pas été effectué à temps');
-    } else if (cancel) {
-      await payments.cancelPaymentIntent({
-        paymentIntentId: intent.paymentIntentId,
-        idempotencyKey: creditPurchaseKeys.cancel(s.purchaseId),
-      });
-      await close('CANCELLED', cancel.reason, cancel.by);
-    }
+    else await close('CANCELLED', cancel!.reason, cancel!.by);
     await condition(allHandlersFinished);
     return s;
   }
+  paid = end.payment;
 
   if (s.accountId !== undefined) {
     await credit(s.accountId, 'buyer');

@@ -7,14 +7,30 @@
 import type { LicenceTerms } from '../domain/licence';
 import type { LocalDate } from '../domain/periods';
 
+/** The keys of a payment the customer makes in the payment page (`customer-payment.ts`). */
+export interface CustomerPaymentKeys {
+  /** the Stripe customer */
+  customer: string;
+  /** the PaymentIntent */
+  intent: string;
+  /** its cancellation at the deadline (`settleAtDeadline` numbers its checks) */
+  deadline: string;
+  /** its cancellation asked before paying */
+  cancel: string;
+}
+
+const customerPaymentKeys = (customer: string, purchase: string): CustomerPaymentKeys => ({
+  customer,
+  intent: `${purchase}:intent`,
+  deadline: `${purchase}:deadline`,
+  cancel: `${purchase}:cancel`,
+});
+
 /** subscriptionWorkflow: the licence purchase, its renewals and changes. */
 export const subscriptionKeys = {
-  /** the Stripe customer of a licence */
-  customer: (licenceId: string) => `customer:${licenceId}`,
-  /** the purchase's PaymentIntent */
-  purchaseIntent: (purchaseId: string) => `purchase:${purchaseId}:intent`,
-  /** the purchase's PaymentIntent cancelled at its deadline */
-  purchaseDeadline: (purchaseId: string) => `purchase:${purchaseId}:deadline`,
+  /** the purchase by card: the licence's Stripe customer, the purchase's PaymentIntent */
+  purchase: (licenceId: string, purchaseId: string) =>
+    customerPaymentKeys(`customer:${licenceId}`, `purchase:${purchaseId}`),
   /** the purchase's payment recorded at activation */
   purchasePayment: (purchaseId: string) => `purchase:${purchaseId}`,
   /** the reference of a zero-price purchase settled without a provider */
@@ -31,9 +47,7 @@ export const subscriptionKeys = {
 
 /** creditPurchaseWorkflow: a support pack or wallet recharge paid by card. */
 export const creditPurchaseKeys = {
-  customer: (purchaseId: string) => `credit-customer:${purchaseId}`,
-  intent: (purchaseId: string) => `credit-purchase:${purchaseId}:intent`,
-  deadline: (purchaseId: string) => `credit-purchase:${purchaseId}:deadline`,
-  cancel: (purchaseId: string) => `credit-purchase:${purchaseId}:cancel`,
+  payment: (purchaseId: string) =>
+    customerPaymentKeys(`credit-customer:${purchaseId}`, `credit-purchase:${purchaseId}`),
   refund: (purchaseId: string) => `credit-purchase:${purchaseId}:refund`,
 } as const;

@@ -13,7 +13,7 @@ import {
 import { buyCreditsOnWebsite } from '../../services/credits/buy-credits-on-website';
 import { getCreditPurchase, purchaseCredits } from '../../services/credits/purchase-credits';
 import type { ServiceDeps } from '../../services/deps';
-import { billingDetailsSchema } from '../../services/licences/billing-details';
+import { billingDetailsSchema } from '../../domain/billing-party';
 import { withPaymentUrl } from '../../services/payments/payment-link';
 import type { RouteKit } from '../route-kit';
 import { accountId } from '../schemas';

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { actorOf } from '../../services/auth/principal';
 import type { ServiceDeps } from '../../services/deps';
-import { billingDetailsSchema } from '../../services/licences/billing-details';
+import { billingDetailsSchema } from '../../domain/billing-party';
 import { getLicenceHistory, getLicenceScreen } from '../../services/licences/get-licence';
 import {
   changeLicence,

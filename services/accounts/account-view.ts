@@ -1,3 +1,4 @@
+import { billingDetailsOf } from '../../domain/billing-party';
 import type { Account } from '../../generated/prisma/client';
 
 /** The account as shown to its owner (never the password hash). */
@@ -5,14 +6,8 @@ export function accountView(account: Account) {
   return {
     id: account.id,
     status: account.status,
-    companyName: account.companyName,
-    lastName: account.lastName,
-    firstName: account.firstName,
-    address: account.address,
-    postalCode: account.postalCode,
-    city: account.city,
-    country: account.country,
-    email: account.email,
+    // who the account's purchases invoice (domain/billing-party.ts), with its contact and registration
+    ...billingDetailsOf(account),
     phone: account.phone,
     apeCode: account.apeCode,
     siren: account.siren,

@@ -9,7 +9,7 @@ import { priceCreditProduct } from '../../domain/credits';
 import type { Actor } from '../actor';
 import { getCatalog } from '../catalog/get-catalog';
 import type { ServiceDeps } from '../deps';
-import type { BillingDetails } from '../licences/billing-details';
+import type { BillingDetails } from '../../domain/billing-party';
 import { purchaseCredits, type CreditPurchaseRequest } from './purchase-credits';
 
 export async function buyCreditsOnWebsite(

@@ -12,7 +12,8 @@
  * an audit entry. Paid by the voucher: the money was received at recharge time.
  */
 import { consumptionLines, lastDayOf, monthBounds, monthLabelFr } from '../../domain/consumption-invoice';
-import type { InvoiceBuyer, InvoiceSeller } from '../../domain/invoice';
+import { billingDetailsOf, buyerOf } from '../../domain/billing-party';
+import type { InvoiceSeller } from '../../domain/invoice';
 import { dayOf } from '../../domain/licence';
 import { vatRule } from '../../domain/vat';
 import type { Db, PrismaClient } from '../../infra/prisma';
@@ -63,31 +64,6 @@ export async function accountsToInvoice(
   return rows.map((r) => r.accountId);
 }
 
-function buyerOfAccount(account: {
-  companyName: string;
-  firstName: string;
-  lastName: string;
-  address: string;
-  postalCode: string;
-  city: string;
-  country: string;
-  email: string;
-  vatNumber: string | null;
-  siren: string | null;
-}): InvoiceBuyer {
-  return {
-    companyName: account.companyName,
-    name: `${account.firstName} ${account.lastName}`,
-    address: account.address,
-    postalCode: account.postalCode,
-    city: account.city,
-    country: account.country,
-    email: account.email,
-    vatNumber: account.vatNumber ?? undefined,
-    siren: account.siren ?? undefined,
-  };
-}
-
 /**
  * Issues the account's consumption invoice for `month`, once. Returns undefined when there is nothing to
  * invoice (no charge): no invoice, no record, so a charge posted later is still invoiced by a later run.
@@ -130,7 +106,7 @@ export async function issueConsumptionInvoice(
       saleDate: lastDayOf(input.month),
       dueDate: today,
       seller: input.seller,
-      buyer: buyerOfAccount(account),
+      buyer: buyerOf(billingDetailsOf(account)),
       lines,
       vat,
       totals,

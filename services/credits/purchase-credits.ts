@@ -25,7 +25,8 @@ import type { Actor } from '../actor';
 import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
 import { DEFAULT_CREDIT_SETTINGS, type ServiceDeps } from '../deps';
-import type { BillingDetails } from '../licences/billing-details';
+import { billingDetailsOf, type BillingDetails } from '../../domain/billing-party';
+import { cardPaymentOf } from '../payments/card-payment';
 import { toAppError } from '../subscriptions/workflow-errors';
 import { fingerprintOf } from './post-credit-entry';
 import { requireActiveAccount } from './read-ledger';
@@ -45,20 +46,7 @@ export type CreditPurchaseChannel =
 async function billingFor(deps: ServiceDeps, channel: CreditPurchaseChannel, given?: BillingDetails) {
   if (given) return given;
   if (channel.kind === 'WEBSITE') throw new Error('the website route requires billing details');
-  const a = await requireActiveAccount(deps.prisma, channel.accountId);
-  const billing: BillingDetails = {
-    companyName: a.companyName,
-    lastName: a.lastName,
-    firstName: a.firstName,
-    address: a.address,
-    postalCode: a.postalCode,
-    city: a.city,
-    country: a.country,
-    email: a.email,
-    ...(a.vatNumber ? { vatNumber: a.vatNumber } : {}),
-    ...(a.siren ? { siren: a.siren } : {}),
-  };
-  return billing;
+  return billingDetailsOf(await requireActiveAccount(deps.prisma, channel.accountId));
 }
 
 export function creditPurchaseView(p: CreditPurchase) {
@@ -81,19 +69,19 @@ export function creditPurchaseView(p: CreditPurchase) {
 
 async function viewWithPayment(deps: ServiceDeps, purchaseId: string) {
   const p = await deps.prisma.creditPurchase.findUniqueOrThrow({ where: { id: purchaseId } });
-  let payment: { provider: 'STRIPE'; paymentIntentId: string; clientSecret: string } | undefined;
+  let paymentIntentId: string | undefined;
   if (p.status === 'AWAITING_PAYMENT') {
     try {
-      const instructions = await deps.temporal.workflow
+      ({ paymentIntentId } = await deps.temporal.workflow
         .getHandle(p.workflowId)
-        .executeUpdate(creditPaymentInstructionsUpdate);
-      payment = { provider: 'STRIPE', ...instructions };
+        .executeUpdate(creditPaymentInstructionsUpdate));
     } catch (error) {
       const e = toAppError(error, new AppError('PURCHASE_NOT_FOUND', 'This purchase is no longer running'));
       // paid or closed meanwhile: the stored view says what became of it
       if (!(e instanceof AppError && e.code === 'PURCHASE_NOT_AWAITING_PAYMENT')) throw e;
     }
   }
+  const payment = paymentIntentId ? await cardPaymentOf(deps.stripe, paymentIntentId) : undefined;
   const fresh = await deps.prisma.creditPurchase.findUniqueOrThrow({ where: { id: purchaseId } });
   return { ...creditPurchaseView(fresh), payment };
 }

@@ -13,7 +13,8 @@ import type { Actor } from '../actor';
 import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
 import type { ServiceDeps } from '../deps';
-import type { BillingDetails } from '../licences/billing-details';
+import type { BillingDetails } from '../../domain/billing-party';
+import { cardPaymentOf, type CardPayment } from '../payments/card-payment';
 import { lockBasePurchases } from './purchase-lock';
 import { toAppError } from './workflow-errors';
 
@@ -39,20 +40,16 @@ function fingerprint(r: PurchaseRequest): string {
     .digest('hex');
 }
 
-async function purchaseView(
-  deps: ServiceDeps,
-  purchaseId: string,
-  known?: { paymentIntentId: string; clientSecret: string },
-) {
+async function purchaseView(deps: ServiceDeps, purchaseId: string, known?: { paymentIntentId: string }) {
   const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
-  let payment: { provider: 'STRIPE'; paymentIntentId: string; clientSecret: string } | undefined;
-  if (known) payment = { provider: 'STRIPE', ...known };
+  let payment: CardPayment | undefined;
+  if (known) payment = await cardPaymentOf(deps.stripe, known.paymentIntentId);
   else if (p.paymentMethod === 'ONLINE' && p.status === 'AWAITING_PAYMENT' && p.totalInclVatCents > 0) {
     try {
-      const instructions = await deps.temporal.workflow
+      const { paymentIntentId } = await deps.temporal.workflow
         .getHandle(p.workflowId)
         .executeUpdate(paymentInstructionsUpdate);
-      payment = { provider: 'STRIPE', ...instructions };
+      payment = await cardPaymentOf(deps.stripe, paymentIntentId);
     } catch (error) {
       throw toAppError(
         error,
@@ -223,12 +220,12 @@ async function viesConsultationFor(deps: ServiceDeps, vatNumber: string): Promis
 /**
  * Starts the base's workflow for a recorded purchase (a retry joins the running one). A card purchase is
  * started together with its `paymentInstructions` update, in one call (update-with-start): the answer is the
- * PaymentIntent to confirm.
+ * PaymentIntent to confirm (its id; the client secret is read from Stripe for the answer).
  */
 async function startSubscription(
   deps: ServiceDeps,
   purchaseId: string,
-): Promise<{ paymentIntentId: string; clientSecret: string } | undefined> {
+): Promise<{ paymentIntentId: string } | undefined> {
   const p = await deps.prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
   if (p.status !== 'AWAITING_PAYMENT' && p.status !== 'AWAITING_OPS') return;
   const billing = p.billing as unknown as BillingDetails;

@@ -4,6 +4,7 @@
  * time under the state's money lock.
  */
 import { condition, setHandler } from '@temporalio/workflow';
+import { paymentInstructions } from '../customer-payment';
 import { paymentResultSignal } from '../payment-messages';
 import { refuse } from '../refuse';
 import { subscriptions } from './proxies';
@@ -29,12 +30,13 @@ export function setHandlers(sub: Subscription): void {
 
   setHandler(paymentResultSignal, (result) => sub.onPaymentResult(result));
 
-  setHandler(paymentInstructionsUpdate, async () => {
-    await condition(() => sub.clientSecret !== undefined || s.status !== 'AWAITING_PAYMENT');
-    if (!sub.clientSecret || !s.purchase?.paymentIntentId)
-      throw refuse('PAYMENT_NOT_NEEDED', 'This purchase is no longer waiting for a card payment');
-    return { paymentIntentId: s.purchase.paymentIntentId, clientSecret: sub.clientSecret };
-  });
+  setHandler(paymentInstructionsUpdate, () =>
+    paymentInstructions(
+      () => s.status === 'AWAITING_PAYMENT',
+      () => s.purchase,
+      () => refuse('PAYMENT_NOT_NEEDED', 'This purchase is no longer waiting for a card payment'),
+    ),
+  );
 
   setHandler(
     opsDecisionUpdate,

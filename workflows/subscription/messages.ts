@@ -72,10 +72,11 @@ export interface ChargeReceipt {
 }
 
 export const getSubscriptionStateQuery = defineQuery<SubscriptionState>('getSubscriptionState');
-/** ONLINE purchase: waits until the PaymentIntent exists and returns what the client needs to pay. */
-export const paymentInstructionsUpdate = defineUpdate<{ paymentIntentId: string; clientSecret: string }>(
-  'paymentInstructions',
-);
+/**
+ * ONLINE purchase: waits until the PaymentIntent exists and is noted on the purchase, and answers its id
+ * (the client secret is read from Stripe by that id, never kept in the workflow).
+ */
+export const paymentInstructionsUpdate = defineUpdate<{ paymentIntentId: string }>('paymentInstructions');
 export const opsDecisionUpdate = defineUpdate<SubscriptionState, [OpsDecision]>('opsDecision');
 export const setAutoRenewUpdate = defineUpdate<SubscriptionState, [boolean]>('setAutoRenew');
 export const renewNowUpdate = defineUpdate<ChargeReceipt>('renewNow');

@@ -6,7 +6,7 @@
  */
 import { condition } from '@temporalio/workflow';
 import { subscriptionKeys } from '../idempotency-keys';
-import { settleAtDeadline } from '../payment-deadline';
+import { collectCustomerPayment } from '../customer-payment';
 import { markWaiting } from '../search-attributes';
 import { localPayments, localSubscriptions, payments, subscriptions } from './proxies';
 import type { Subscription } from './state';
@@ -87,44 +87,23 @@ async function buyOnline(sub: Subscription): Promise<void> {
       amountCents: 0,
     });
   }
-  const ordering = localPayments;
-  s.customerId = await ordering.ensureStripeCustomer({
-    licenceId: s.licenceId,
-    baseId: s.baseId,
-    email: p.email,
-    name: p.holderName,
-    idempotencyKey: subscriptionKeys.customer(s.licenceId),
-  });
-  const intent = await ordering.createPaymentIntent({
-    purchaseId: p.purchaseId,
-    baseId: s.baseId,
-    amountCents: p.amountCents,
-    currency: 'eur',
-    customerId: s.customerId,
-    workflowId: sub.workflowId,
-    idempotencyKey: subscriptionKeys.purchaseIntent(p.purchaseId),
-    description: `Licence ${s.terms.edition} ${s.terms.mode} — base ${s.baseId}`,
-  });
-  p.paymentIntentId = intent.paymentIntentId;
-  sub.clientSecret = intent.clientSecret;
-  await localSubscriptions.notePaymentIntent({
-    purchaseId: p.purchaseId,
-    paymentIntentId: intent.paymentIntentId,
-  });
-  markWaiting('PAYMENT');
-  const { onlinePaymentTimeoutHours } = await sub.policy();
-  const arrived = await condition(() => sub.paid !== undefined, onlinePaymentTimeoutHours * 3_600_000);
-  if (!arrived) {
-    // cancelled at Stripe, unless the customer paid at the last moment
-    sub.paid = await settleAtDeadline(payments, {
-      paymentIntentId: intent.paymentIntentId,
-      idempotencyKey: subscriptionKeys.purchaseDeadline(p.purchaseId),
-      delivered: () => sub.paid,
-    });
-  }
-  markWaiting(undefined);
-  const paid = sub.paid;
-  if (!paid) return closePurchase(sub, 'CANCELLED', 'The card payment was not completed in time');
+  const end = await collectCustomerPayment(
+    // local activities for the ordering steps: the ERP waits for the payment instructions
+    { ordering: localPayments, payments },
+    {
+      order: p,
+      payer: { name: p.holderName, licenceId: s.licenceId, baseId: s.baseId },
+      description: `Licence ${s.terms.edition} ${s.terms.mode} — base ${s.baseId}`,
+      keys: subscriptionKeys.purchase(s.licenceId, p.purchaseId),
+      noteIntent: (noted) => localSubscriptions.notePaymentIntent(noted),
+      deadlineHours: async () => (await sub.policy()).onlinePaymentTimeoutHours,
+      paid: () => sub.paid,
+    },
+  );
+  s.customerId = end.customerId;
+  if (end.outcome !== 'PAID')
+    return closePurchase(sub, 'CANCELLED', 'The card payment was not completed in time');
+  const paid = end.payment;
   s.paymentMethodId = paid.paymentMethodId;
   await activate(sub, { provider: 'STRIPE', reference: paid.paymentIntentId, amountCents: paid.amountCents });
 }

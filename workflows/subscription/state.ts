@@ -1,6 +1,6 @@
 /**
  * One run of a subscriptionWorkflow: its state, what its message handlers hand to the main loop (the card
- * payment's client secret and result, the ops decision, a replay request), the one-charge-at-a-time lock,
+ * payment's result, the ops decision, a replay request), the one-charge-at-a-time lock,
  * and the checks and transitions every part shares (as Temporal's `safe-message-handlers` sample keeps its
  * cluster in one class). The parts (purchase, renewal, dunning, handlers) take it as their first argument.
  */
@@ -9,6 +9,7 @@ import type { SubscriptionSettings } from '../../domain/licence';
 import { dayOf } from '../../domain/licence';
 import { nthPeriod, type LocalDate } from '../../domain/periods';
 import { Settlements } from '../collect-payment';
+import { failureOf } from '../customer-payment';
 import type { PaymentResult } from '../payment-messages';
 import { refuse } from '../refuse';
 import { localSubscriptions } from './proxies';
@@ -19,8 +20,6 @@ export class Subscription {
   readonly workflowId = workflowInfo().workflowId;
   /** the webhook's results, for charges waiting on them */
   readonly settlements = new Settlements();
-  /** ONLINE purchase: the PaymentIntent's client secret, once created */
-  clientSecret: string | undefined;
   /** ONLINE purchase: the webhook's success */
   paid: PaymentResult | undefined;
   /** CHEQUE / TRANSFER / FREE purchase: what ops decided */
@@ -93,7 +92,7 @@ export class Subscription {
     this.settlements.deliver(result);
     if (s.status !== 'AWAITING_PAYMENT' || result.paymentIntentId !== s.purchase?.paymentIntentId) return;
     if (result.status === 'succeeded') this.paid = result;
-    else s.purchase.lastFailure = result.failureCode ?? result.failureMessage ?? 'failed';
+    else s.purchase.lastFailure = failureOf(result);
   }
 
   /** The next period is paid: the licence ACTIVE again, no dunning. */
