@@ -8,6 +8,8 @@ import { paymentResultSignal } from '../payment-messages';
 import { refuse } from '../refuse';
 import { subscriptions } from './proxies';
 import { changeLicence } from './change';
+import { onDisputeLost } from './dispute';
+import { disputeLostSignal } from './dispute-messages';
 import {
   changeLicenceUpdate,
   getSubscriptionStateQuery,
@@ -28,6 +30,8 @@ export function setHandlers(sub: Subscription): void {
   setHandler(getSubscriptionStateQuery, () => s);
 
   setHandler(paymentResultSignal, (result) => sub.onPaymentResult(result));
+
+  setHandler(disputeLostSignal, (lost) => onDisputeLost(sub, lost));
 
   setHandler(paymentInstructionsUpdate, async () => {
     await condition(() => sub.clientSecret !== undefined || s.status !== 'AWAITING_PAYMENT');
