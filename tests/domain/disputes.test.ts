@@ -58,8 +58,8 @@ describe('which event wins', () => {
         fc.constantFrom<DisputeOutcome>('WON', 'LOST', 'CLOSED'),
         fc.integer({ min: 0, max: 1000 }),
         (opens, final, seed) => {
-          const events = [
-            ...Array.from({ length: opens }, (_, i) => ({ outcome: 'OPEN', eventAt: i })),
+          const events: { outcome: DisputeOutcome; eventAt: number }[] = [
+            ...Array.from({ length: opens }, (_, i) => ({ outcome: 'OPEN' as const, eventAt: i })),
             { outcome: final, eventAt: opens },
           ];
           const order = events
