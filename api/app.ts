@@ -30,6 +30,7 @@ import { walletRoutes } from './routes/wallet';
 import { opsConsoleRoutes } from './routes/ops-console';
 import { paymentPageRoutes } from './routes/payment-page';
 import { opsQueueRoutes } from './routes/ops-queues';
+import { opsDisputeRoutes } from './routes/ops-disputes';
 import { sessionRoutes } from './routes/sessions';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { readBusinessFigures } from '../services/metrics/read-business-figures';
@@ -124,6 +125,7 @@ export function createApp(deps: AppDeps): Express {
   );
   // ops tools: queues, failed payments, stuck workflows, the console page
   app.use(opsQueueRoutes(kit, deps.services));
+  app.use(opsDisputeRoutes(kit, deps.services));
   app.use(opsConsoleRoutes());
   app.use(paymentPageRoutes(kit, registry, deps.services));
 

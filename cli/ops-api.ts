@@ -23,6 +23,10 @@ export const apiUsage = `Over the HTTP API (ops token: --token or OPS_TOKEN; API
   free-licences:approve <purchaseId> [--reason <why>]
   free-licences:reject <purchaseId> --reason <why>   (the reason is emailed to the requester)
   workflows:stuck [--older-than <hours>] [--waiting-on ops|payment]
+  disputes:list [--outcome open|won|lost|closed] [--base <id>]
+                                                 card disputes and fraud warnings (open: by evidence deadline)
+  disputes:show <disputeId>                      one dispute, with its reversal if lost
+  disputes:acknowledge <disputeId> --reason <why>  an early fraud warning dealt with: out of the queue
 
   --json     machine-readable output on stdout (progress and messages go to stderr)
 Exit codes: 0 done, 1 failed, 2 usage, 3 partial (some payments of a bulk replay not paid, or declined again).`;
@@ -342,6 +346,49 @@ const commands: Record<string, Command> = {
       string
     >;
     print(o, r, () => `base ${r.baseId}: free licence request ${r.status}`);
+    return EXIT.OK;
+  },
+
+  async 'disputes:list'(o) {
+    const query = new URLSearchParams();
+    if (o.values.outcome) query.set('outcome', String(o.values.outcome).toUpperCase());
+    if (o.values.base) query.set('baseId', String(o.values.base));
+    const rows = (await call(o, 'GET', `/ops/disputes?${query.toString()}`)) as Record<string, unknown>[];
+    print(o, rows, () =>
+      table(
+        rows.map((r) => ({ ...r, amount: euros(r.amountCents) })),
+        ['id', 'kind', 'baseId', 'accountId', 'amount', 'reason', 'stripeStatus', 'outcome', 'evidenceDueBy'],
+      ),
+    );
+    return EXIT.OK;
+  },
+
+  async 'disputes:show'(o, [disputeId]) {
+    const id = need(disputeId, 'disputes:show needs the dispute id');
+    const d = (await call(o, 'GET', `/ops/disputes/${id}`)) as Record<string, unknown> & {
+      reversal: Record<string, unknown> | null;
+    };
+    print(o, d, () =>
+      [
+        `${d.kind as string} ${d.stripeId as string}: ${d.outcome as string} (${d.stripeStatus as string}), ${euros(d.amountCents)} ${d.currency as string}`,
+        `base ${(d.baseId as string) ?? '-'}, account ${(d.accountId as number) ?? '-'}, payment ${(d.paymentId as string) ?? '-'}`,
+        `evidence due by ${(d.evidenceDueBy as string) ?? '-'}`,
+        d.reversal
+          ? `reversed ${euros(d.reversal.amountCents)} on ${d.reversal.reversedAt as string}; credit note ${(d.reversal.creditNoteNumber as string) ?? '-'}; licence ${(d.reversal.licenceAction as string) ?? '-'}; credit debited ${(d.reversal.creditDebited as number) ?? '-'}`
+          : 'not reversed',
+      ].join('\n'),
+    );
+    return EXIT.OK;
+  },
+
+  async 'disputes:acknowledge'(o, [disputeId]) {
+    const id = need(disputeId, 'disputes:acknowledge needs the dispute id');
+    const reason = need(o.values.reason, 'disputes:acknowledge needs --reason (kept in the audit log)');
+    const d = (await call(o, 'POST', `/ops/disputes/${id}/acknowledge`, { reason })) as Record<
+      string,
+      string
+    >;
+    print(o, d, () => `${d.stripeId}: ${d.outcome}`);
     return EXIT.OK;
   },
 

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       'dry-run': { type: 'boolean' },
       'older-than': { type: 'string' },
       'waiting-on': { type: 'string' },
+      outcome: { type: 'string' },
     },
   });
   const [command, arg] = positionals;

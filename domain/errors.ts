@@ -25,6 +25,7 @@ export const errorStatus = {
   INVOICE_NOT_FOUND: 404,
   CREDIT_NOTE_NOT_FOUND: 404,
   RECEIPT_NOT_FOUND: 404,
+  DISPUTE_NOT_FOUND: 404,
   ACCOUNT_EXISTS: 409,
   BASE_ALREADY_CLAIMED: 409,
   BASE_OWNED_BY_OTHER_ACCOUNT: 409,
@@ -80,6 +81,7 @@ export const errorStatus = {
   // ops tools
   PAYMENT_NOT_FOUND: 404,
   PAYMENT_NOT_REPLAYABLE: 409,
+  DISPUTE_NOT_ACKNOWLEDGEABLE: 409,
   // brute-force limits
   TOO_MANY_ATTEMPTS: 429,
   // payment page

@@ -41,6 +41,7 @@ import globalSetup from '../tests/setup/global-setup';
 import globalTeardown from '../tests/setup/global-teardown';
 import { bearer, confirmedAccount, registerMachine } from '../tests/helpers/api';
 import { deliver, paymentSucceededEvent } from '../tests/helpers/credits';
+import { disputeEvent, newDisputeId } from '../tests/helpers/disputes';
 import {
   createHarness,
   installTestRuntime,
@@ -157,6 +158,41 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
         'card activation',
       );
       await save('subscription-card-purchase', sub(machine.baseId));
+    }
+
+    // subscription, card, then a dispute lost: the webhook's disputeLost signal ends the licence at once
+    if (wanted('subscription-dispute-lost')) {
+      const machine = await registerMachine(h);
+      const res = await buy(h, h.app, machine, {});
+      if (res.status !== 201) throw new Error(`card purchase: ${res.status} ${JSON.stringify(res.body)}`);
+      await sub(machine.baseId).signal(paymentResultSignal, {
+        paymentIntentId: bought(res).payment.paymentIntentId,
+        status: 'succeeded',
+        amountCents: bought(res).quote.totalInclVatCents,
+        paymentMethodId: 'pm_card_visa',
+      });
+      await until(
+        () => stateOf(h.temporal, machine.baseId),
+        (s) => s.status === 'ACTIVE',
+        'card activation',
+      );
+      const lost = await deliver(
+        h,
+        disputeEvent('charge.dispute.closed', {
+          disputeId: newDisputeId(),
+          paymentIntentId: bought(res).payment.paymentIntentId,
+          amountCents: bought(res).quote.totalInclVatCents,
+          status: 'lost',
+          createdAt: Math.floor(Date.now() / 1000),
+        }),
+      );
+      if (lost.status !== 200) throw new Error(`dispute: ${lost.status} ${JSON.stringify(lost.body)}`);
+      await until(
+        async () => (await sub(machine.baseId).describe()).status.name,
+        (s) => s !== 'RUNNING',
+        'end after the lost dispute',
+      );
+      await save('subscription-dispute-lost', sub(machine.baseId));
     }
 
     // subscription, cheque: waits for ops, who confirm the payment

@@ -12,12 +12,15 @@
  * 3. Messages at any time (subscription/messages.ts, subscription/handlers.ts): stop/resume auto-renew,
  *    renew now, add connections / upgrade (prorated, charged at once, subscription/change.ts), ops decisions
  *    and payment replay; `getSubscriptionStateQuery` returns the state.
+ * 4. A lost card dispute (`disputeLostSignal`, subscription/dispute.ts) ends or suspends the licence at once,
+ *    wherever the run waits.
  *
  * The state and its shared transitions are one `Subscription` (subscription/state.ts). Every charge carries
  * an idempotency key built from the licence, the period and the attempt (idempotency-keys.ts), so a
  * retried activity never charges twice. The workflow continues-as-new at each period.
  */
 import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
+import { disputeLost, endAfterLostDispute } from './subscription/dispute';
 import { endLicence, renewOrDun } from './subscription/dunning';
 import { setHandlers } from './subscription/handlers';
 import type { SubscriptionState, SubscriptionWorkflowInput } from './subscription/messages';
@@ -26,6 +29,7 @@ import { awaitPeriodEnd } from './subscription/renewal';
 import { Subscription } from './subscription/state';
 
 export * from './subscription/messages';
+export * from './subscription/dispute-messages';
 
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
   const sub = new Subscription(input.state);
@@ -40,6 +44,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   sub.setPeriod();
   await awaitPeriodEnd(sub);
   await renewOrDun(sub);
+
+  if (disputeLost(sub)) {
+    // a lost dispute took the money back: the licence ends now (subscription/dispute.ts)
+    await endAfterLostDispute(sub);
+    await condition(allHandlersFinished);
+    return sub.s;
+  }
 
   if (sub.renewedAhead()) {
     // the next period is paid: carry on in a fresh run so the history stays small

@@ -188,15 +188,49 @@
     );
   }
 
+  function disputeRow(d) {
+    // a chargeback leaves the queue with Stripe's outcome; ops answer it in Stripe's dashboard by the deadline
+    const action =
+      d.kind === 'EARLY_FRAUD_WARNING'
+        ? el(
+            'button',
+            {
+              'data-action': 'acknowledge',
+              onclick: () =>
+                act(async () => {
+                  const r = await api('POST', `/ops/disputes/${d.id}/acknowledge`, { reason: reason() });
+                  return `Warning ${r.stripeId}: ${r.outcome}`;
+                }),
+            },
+            'Acknowledge',
+          )
+        : el('span', { className: 'hint' }, 'evidence in Stripe');
+    return el(
+      'tr',
+      { 'data-id': d.id },
+      el('td', {}, d.kind === 'DISPUTE' ? 'dispute' : 'fraud warning'),
+      el('td', {}, d.baseId ?? ''),
+      el('td', {}, d.accountId ?? ''),
+      el('td', { className: 'num' }, euros(d.amountCents)),
+      el('td', {}, d.reason ?? ''),
+      el('td', {}, d.stripeStatus),
+      el('td', {}, d.evidenceDueBy ? day(d.evidenceDueBy) : ''),
+      el('td', {}, day(d.openedAt)),
+      el('td', {}, action),
+    );
+  }
+
   async function load() {
-    const [failed, unmatched, manual] = await Promise.all([
+    const [failed, unmatched, manual, disputes] = await Promise.all([
       api('GET', '/ops/payments/failed'),
       api('GET', '/ops/purchases/unmatched'),
       api('GET', '/ops/manual-payments'),
+      api('GET', '/ops/disputes'),
     ]);
     fill('failed', 'failed-count', failed, failedRow, 10);
     fill('unmatched', 'unmatched-count', unmatched, unmatchedRow, 7);
     fill('manual', 'manual-count', manual, manualRow, 7);
+    fill('disputes', 'disputes-count', disputes, disputeRow, 9);
     document.body.dataset.loaded = String(Date.now());
   }
 

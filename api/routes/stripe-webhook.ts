@@ -14,14 +14,18 @@ export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 const received = z.object({
   received: z.literal(true),
   duplicate: z.boolean().openapi({ description: 'this event was delivered before: nothing was done' }),
-  outcome: z.enum(['signalled', 'workflow-not-found', 'no-workflow', 'ignored']).optional(),
+  outcome: z
+    .enum(['signalled', 'workflow-not-found', 'no-workflow', 'ignored', 'recorded'])
+    .optional()
+    .openapi({ description: 'recorded: a dispute or early fraud warning, in the ops queue' }),
 });
 
 function document(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'post',
     path: STRIPE_WEBHOOK_PATH,
-    summary: 'Stripe events (signed): PaymentIntent outcomes are passed to the waiting workflow',
+    summary:
+      'Stripe events (signed): PaymentIntent outcomes are passed to the waiting workflow; disputes and early fraud warnings are recorded for ops',
     tags: ['webhooks'],
     security: [],
     request: {

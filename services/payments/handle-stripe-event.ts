@@ -1,6 +1,8 @@
 /**
  * A Stripe webhook delivery: verify its signature, drop a delivery seen before, and hand a PaymentIntent's
- * outcome to the workflow named in its `metadata.workflowId` (paymentResultSignal).
+ * outcome to the workflow named in its `metadata.workflowId` (paymentResultSignal). Disputes and early
+ * fraud warnings are recorded for ops (services/disputes/record-dispute-event.ts); a lost dispute on a
+ * licence payment is signalled to the base's subscriptionWorkflow (disputeLostSignal).
  *
  * Order: signal first, then record the event id. A crash between the two leaves no record, so Stripe's
  * redelivery signals again — harmless, the workflow ignores a result it is not waiting for. The other order
@@ -9,8 +11,11 @@
  */
 import type Stripe from 'stripe';
 import { AppError } from '../../domain/errors';
+import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal, type PaymentResult } from '../../workflows/payment-messages';
+import { disputeLostSignal } from '../../workflows/subscription/dispute-messages';
 import type { ServiceDeps } from '../deps';
+import { isDisputeEvent, recordDisputeEvent } from '../disputes/record-dispute-event';
 
 export type StripeEventDeps = Pick<ServiceDeps, 'stripe' | 'stripeWebhookSecret' | 'temporal' | 'prisma'>;
 
@@ -21,8 +26,11 @@ export interface StripeDelivery {
   signature: string | undefined;
 }
 
-/** what was done: signalled the workflow, it no longer exists, no workflow named, or not our event */
-export type StripeEventAction = 'signalled' | 'workflow-not-found' | 'no-workflow' | 'ignored';
+/**
+ * what was done: signalled the workflow, it no longer exists, no workflow named, not our event, or a
+ * dispute / early fraud warning recorded (a lost one on a licence payment also signals: 'signalled')
+ */
+export type StripeEventAction = 'signalled' | 'workflow-not-found' | 'no-workflow' | 'ignored' | 'recorded';
 
 export type StripeEventOutcome =
   | { eventId: string; type: string; duplicate: true }
@@ -87,11 +95,22 @@ export async function handleStripeEvent(
   if (seen) return { eventId: event.id, type: event.type, duplicate: true };
 
   const payment = paymentResultOf(event);
-  const workflowId = payment?.workflowId;
+  let workflowId = payment?.workflowId;
   let outcome: StripeEventAction = payment ? 'no-workflow' : 'ignored';
-  if (payment && workflowId) {
+  let send: ((handle: ReturnType<typeof deps.temporal.workflow.getHandle>) => Promise<void>) | undefined;
+  if (payment && workflowId) send = (handle) => handle.signal(paymentResultSignal, payment.result);
+  if (isDisputeEvent(event.type)) {
+    // recorded first (its own transaction, idempotent); a lost licence payment then ends the licence
+    const dispute = await recordDisputeEvent(deps, event);
+    outcome = 'recorded';
+    if (dispute.licenceBaseId) {
+      workflowId = subscriptionWorkflowId(dispute.licenceBaseId);
+      send = (handle) => handle.signal(disputeLostSignal, { disputeId: dispute.disputeId });
+    }
+  }
+  if (send && workflowId) {
     try {
-      await deps.temporal.workflow.getHandle(workflowId).signal(paymentResultSignal, payment.result);
+      await send(deps.temporal.workflow.getHandle(workflowId));
       outcome = 'signalled';
     } catch (error) {
       // Stripe would redeliver for days to a workflow that is gone: acknowledge it (the route logs it)

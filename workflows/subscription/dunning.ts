@@ -9,6 +9,7 @@ import { afterLastFailure, nextRetryOn } from '../../domain/dunning';
 import { startOfDayMs } from '../../domain/licence';
 import { collectedOf } from '../collect-payment';
 import { markWaiting } from '../search-attributes';
+import { disputeLost } from './dispute';
 import { subscriptions } from './proxies';
 import { chargeRenewal, recordRenewal } from './renewal';
 import type { Subscription } from './state';
@@ -16,7 +17,8 @@ import type { Subscription } from './state';
 /** Renews at the period's end when auto-renew is on, dunning until paid, stopped or out of retries. */
 export async function renewOrDun(sub: Subscription): Promise<void> {
   const { s } = sub;
-  if (!(s.paidThroughIndex === s.periodIndex && s.autoRenew && s.status === 'ACTIVE')) return;
+  if (!(s.paidThroughIndex === s.periodIndex && s.autoRenew && s.status === 'ACTIVE') || disputeLost(sub))
+    return;
   let attempt = 0;
   for (;;) {
     const receipt = await sub.withMoneyLock(() => chargeRenewal(sub, String(attempt)));
@@ -48,6 +50,7 @@ export async function renewOrDun(sub: Subscription): Promise<void> {
       () =>
         sub.replayRequested ||
         !s.autoRenew ||
+        disputeLost(sub) ||
         sub.renewedAhead() ||
         sub.settlements.succeeded(awaiting?.paymentIntentId) !== undefined,
       Math.max(startOfDayMs(retryOn) - Date.now(), 1),
@@ -61,7 +64,7 @@ export async function renewOrDun(sub: Subscription): Promise<void> {
       );
       break;
     }
-    if (sub.renewedAhead()) break; // paid meanwhile by a manual renewal
+    if (sub.renewedAhead() || disputeLost(sub)) break; // paid meanwhile by a manual renewal; or a lost dispute
     if (!s.autoRenew) break;
     sub.replayRequested = false;
     attempt += 1;

@@ -9,6 +9,8 @@ import { paymentResultSignal } from '../payment-messages';
 import { refuse } from '../refuse';
 import { subscriptions } from './proxies';
 import { changeLicence } from './change';
+import { onDisputeLost } from './dispute';
+import { disputeLostSignal } from './dispute-messages';
 import {
   changeLicenceUpdate,
   getSubscriptionStateQuery,
@@ -29,6 +31,8 @@ export function setHandlers(sub: Subscription): void {
   setHandler(getSubscriptionStateQuery, () => s);
 
   setHandler(paymentResultSignal, (result) => sub.onPaymentResult(result));
+
+  setHandler(disputeLostSignal, (lost) => onDisputeLost(sub, lost));
 
   setHandler(paymentInstructionsUpdate, () =>
     paymentInstructions(

@@ -6,6 +6,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { PaymentMethodKind, LicenceTerms } from '../../domain/licence';
 import type { LocalDate } from '../../domain/periods';
 import type { Quote } from '../../domain/quote';
+import type { DisputeLost } from './dispute-messages';
 
 export type SubscriptionStatus =
   | 'AWAITING_PAYMENT'
@@ -52,6 +53,8 @@ export interface SubscriptionState {
     /** the last attempt needs the customer (authentication) on this PaymentIntent; its success renews */
     awaitingCustomer?: { paymentIntentId: string; idempotencyKey: string; quote: Quote };
   };
+  /** a dispute on one of its payments was lost: the licence ends now (subscription/dispute.ts) */
+  disputeLost?: DisputeLost;
 }
 
 export interface SubscriptionWorkflowInput {

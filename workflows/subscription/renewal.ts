@@ -9,6 +9,7 @@ import type { Quote } from '../../domain/quote';
 import { collectPayment, type Collected } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
+import { disputeLost } from './dispute';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt } from './messages';
 import type { Subscription } from './state';
@@ -22,8 +23,8 @@ export async function awaitPeriodEnd(sub: Subscription): Promise<void> {
   const endMs = () => startOfDayMs(s.periodEnd!);
   const reminderMs = startOfDayMs(addDays(s.periodEnd!, -(await sub.policy()).renewalReminderDays));
   if (s.status === 'ACTIVE' && Date.now() < reminderMs) {
-    await condition(() => sub.renewedAhead(), reminderMs - Date.now());
-    if (s.paidThroughIndex === s.periodIndex) {
+    await condition(() => sub.renewedAhead() || disputeLost(sub), reminderMs - Date.now());
+    if (s.paidThroughIndex === s.periodIndex && !disputeLost(sub)) {
       await subscriptions.sendLicenceMail({
         licenceId: s.licenceId,
         kind: s.autoRenew ? 'RENEWAL_REMINDER' : 'END_REMINDER',
@@ -31,7 +32,8 @@ export async function awaitPeriodEnd(sub: Subscription): Promise<void> {
       });
     }
   }
-  if (Date.now() < endMs()) await condition(() => false, endMs() - Date.now());
+  if (Date.now() < endMs() && !disputeLost(sub))
+    await condition(() => disputeLost(sub), endMs() - Date.now());
   await sub.moneyIdle();
 }
 
