@@ -11,6 +11,7 @@ import type Stripe from 'stripe';
 import { AppError } from '../../domain/errors';
 import { paymentResultSignal, type PaymentResult } from '../../workflows/payment-messages';
 import type { ServiceDeps } from '../deps';
+import { saveCard } from './licence-payment-page';
 
 export type StripeEventDeps = Pick<ServiceDeps, 'stripe' | 'stripeWebhookSecret' | 'temporal' | 'prisma'>;
 
@@ -78,6 +79,28 @@ function isWorkflowGone(error: unknown): boolean {
   return e?.name === 'WorkflowNotFoundError' || e?.code === 5 || e?.cause?.code === 5;
 }
 
+/**
+ * A card saved on the card-change page, as Stripe reports it (`setup_intent.succeeded`; localstripe sends
+ * none, the page reads the SetupIntent back on return): the card goes to the licence's workflow, which
+ * ignores a card it already has.
+ */
+async function savedCardOf(deps: StripeEventDeps, event: Stripe.Event): Promise<StripeEventAction> {
+  const setup = event.data.object as Stripe.SetupIntent;
+  const licenceId = setup.metadata?.licenceId;
+  const licence = licenceId
+    ? await deps.prisma.licence.findUnique({ where: { id: licenceId }, select: { baseId: true } })
+    : null;
+  if (!licence) return 'no-workflow';
+  try {
+    await saveCard(deps, licence.baseId, setup);
+    return 'signalled';
+  } catch (error) {
+    // the licence ended meanwhile: nothing to save the card for
+    if (error instanceof AppError && error.code === 'NO_PAID_LICENCE') return 'workflow-not-found';
+    throw error;
+  }
+}
+
 export async function handleStripeEvent(
   deps: StripeEventDeps,
   delivery: StripeDelivery,
@@ -89,6 +112,7 @@ export async function handleStripeEvent(
   const payment = paymentResultOf(event);
   const workflowId = payment?.workflowId;
   let outcome: StripeEventAction = payment ? 'no-workflow' : 'ignored';
+  if (event.type === 'setup_intent.succeeded') outcome = await savedCardOf(deps, event);
   if (payment && workflowId) {
     try {
       await deps.temporal.workflow.getHandle(workflowId).signal(paymentResultSignal, payment.result);

@@ -175,8 +175,12 @@ export async function cardChangeState(
 }
 
 /** A succeeded SetupIntent's card, to the licence's workflow. */
-export async function saveCard(deps: PaymentPageDeps, baseId: string, setupIntent: Stripe.SetupIntent) {
-  const idOf = (v: string | { id: string } | null) => (typeof v === 'string' ? v : v?.id);
+export async function saveCard(
+  deps: Pick<PaymentPageDeps, 'temporal'>,
+  baseId: string,
+  setupIntent: Pick<Stripe.SetupIntent, 'id' | 'payment_method' | 'customer'>,
+) {
+  const idOf = (v: string | { id: string } | null | undefined) => (typeof v === 'string' ? v : v?.id);
   const paymentMethodId = idOf(setupIntent.payment_method);
   const customerId = idOf(setupIntent.customer);
   if (!paymentMethodId || !customerId) throw notFound();

@@ -25,7 +25,8 @@ import {
 import { bearer, registerMachine } from '../helpers/api';
 import { launchChromium } from '../helpers/browser';
 import { until } from '../helpers/faults';
-import { createHarness, uniqueEmail, type Harness } from '../helpers/harness';
+import { deliver } from '../helpers/credits';
+import { createHarness, TEST_WEBHOOK_SECRET, uniqueEmail, type Harness } from '../helpers/harness';
 import { pdfText } from '../helpers/pdf-text';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
@@ -350,6 +351,41 @@ describe('changing the saved card (SetupIntent)', () => {
     );
     const [payment] = await renewalPayments(licenceId);
     expect(payment).toMatchObject({ method: 'ONLINE', provider: 'STRIPE', status: 'SUCCEEDED' });
+  });
+
+  it('a real Stripe’s setup_intent.succeeded webhook saves the card as the page’s return does', async () => {
+    const b = await buy('ONLINE');
+    await payPurchase(b, '4242424242424242');
+    const link = await request(h.app).post(`/bases/${b.baseId}/licence/card-change`).set(bearer(b.apiKey));
+    // the page opens (its SetupIntent is created), the card is confirmed, the browser never comes back
+    const page = await request(h.app).get(new URL(link.body.cardChangeUrl as string).pathname);
+    const setupIntentId = /"setupIntentId":"(seti_\w+)"/.exec(page.text)?.[1];
+    expect(setupIntentId).toBeDefined();
+    const method = await h.stripe.paymentMethods.create({
+      type: 'card',
+      card: { number: '4000056655665556', exp_month: 12, exp_year: 2035, cvc: '123' },
+    });
+    const setup = await h.stripe.setupIntents.confirm(setupIntentId!, { payment_method: method.id });
+    expect(setup.status).toBe('succeeded');
+    const payload = JSON.stringify({
+      id: `evt_setup_${setupIntentId}`,
+      object: 'event',
+      type: 'setup_intent.succeeded',
+      data: { object: setup },
+    });
+    const signature = h.stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET });
+    const delivered = await deliver(h, { payload, signature });
+    expect(delivered.status).toBe(200);
+    expect(await stateOf(b.baseId)).toMatchObject({ paymentMethodId: method.id, autoRenew: true });
+    // delivered again, and the page's return after all: the same card, nothing more
+    expect((await deliver(h, { payload, signature })).status).toBe(200);
+    const token = new URL(link.body.cardChangeUrl as string).pathname.split('/pay/')[1]!;
+    const status = await request(h.app).get(`/pay/${token}/status?setupIntent=${setupIntentId}`);
+    expect(status.body).toMatchObject({ state: 'PAID', status: 'CARD_SAVED' });
+    const audits = await h.prisma.auditLog.count({
+      where: { action: 'licence.payment_method_changed', entityId: (await stateOf(b.baseId)).licenceId },
+    });
+    expect(audits).toBe(1);
   });
 
   it('bad input: 400 and nothing changed', async () => {
