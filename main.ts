@@ -17,6 +17,7 @@ import {
   emailCodeSettings,
   loadConfig,
   paymentPageSettings,
+  emailLinkSettings,
   sessionSettings,
   temporalMetricsSettings,
 } from './infra/config';
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
         credits: services.credits,
         sessions: services.sessions,
         vies: viesDeps,
+        emailLinks: emailLinkSettings(config),
       },
       tuning: workerTuningOf(config),
       identity: workerIdentityOf(config),

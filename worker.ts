@@ -15,6 +15,7 @@ import type { Mailer } from './infra/mailer';
 import type Stripe from 'stripe';
 import type { LicenceKeyRing } from './infra/licence-keys';
 import type { PrismaClient } from './infra/prisma';
+import type { EmailLinkSettings } from './services/payments/payment-link';
 import { DEFAULT_CREDIT_SETTINGS, type BillingSettings, type CreditSettings } from './services/deps';
 import { defaultSessionSettings, type SessionSettings } from './services/sessions/settings';
 
@@ -29,6 +30,8 @@ export interface WorkerDeps {
   credits?: CreditSettings;
   /** concurrent sessions (heartbeat timeout); defaults when absent */
   sessions?: SessionSettings;
+  /** signs the links of the licence mails (EMAIL_LINK_TTL_DAYS, PUBLIC_BASE_URL); none: mails without links */
+  emailLinks?: EmailLinkSettings;
   /** VIES (VIES_URL): registers `checkVatNumberWithVies` when given */
   vies?: ViesDeps;
 }
@@ -37,7 +40,13 @@ export function createActivities(deps: WorkerDeps) {
   return {
     ...createEmailCodeActivities({ prisma: deps.prisma, mailer: deps.mailer, secret: deps.secret }),
     ...createPaymentActivities({ stripe: deps.stripe, prisma: deps.prisma }),
-    ...createSubscriptionActivities({ prisma: deps.prisma, mailer: deps.mailer, billing: deps.billing }),
+    ...createSubscriptionActivities({
+      prisma: deps.prisma,
+      mailer: deps.mailer,
+      billing: deps.billing,
+      stripe: deps.stripe,
+      ...(deps.emailLinks ? { emailLinks: deps.emailLinks } : {}),
+    }),
     ...createLicenceMigrationActivities({ prisma: deps.prisma, mailer: deps.mailer }),
     ...createCreditActivities({
       prisma: deps.prisma,

@@ -5,6 +5,7 @@ import type { OutgoingMail } from '../infra/mailer';
 import { customerMail, invoiceLine } from './email-templates';
 import type { Db } from '../infra/prisma';
 import { billingDetailsSchema } from '../domain/billing-party';
+import { cardChangeUrl, renewalPaymentUrl, type EmailLinkSettings } from '../services/payments/payment-link';
 
 export type LicenceMailKind =
   | 'ACTIVATED'
@@ -28,11 +29,30 @@ export interface LicenceMailFacts {
   reason?: string;
   /** PAYMENT_ACTION_REQUIRED: the PaymentIntent the customer confirms (its client secret is read from Stripe) */
   paymentIntentId?: string;
+  /** RENEWAL_REMINDER: the saved card expires before the renewal (`MM/YYYY`) */
+  cardExpiresBeforeRenewal?: string;
 }
+
+/** the mails that offer to change the saved card (or to start renewing by card) */
+const CARD_CHANGE_KINDS: ReadonlySet<LicenceMailKind> = new Set([
+  'RENEWAL_REMINDER',
+  'END_REMINDER',
+  'PAYMENT_FAILED',
+  'PAYMENT_ACTION_REQUIRED',
+]);
 
 const lastDay = (end?: LocalDate) => (end ? addDays(end, -1) : '');
 
-export async function licenceMail(db: Db, licenceId: string, facts: LicenceMailFacts): Promise<OutgoingMail> {
+/**
+ * A licence mail. With `links` (every worker; some tests have none), the mails that need the customer carry
+ * signed links to the payment page: the renewal to authenticate, the page changing the saved card.
+ */
+export async function licenceMail(
+  db: Db,
+  licenceId: string,
+  facts: LicenceMailFacts,
+  links?: EmailLinkSettings,
+): Promise<OutgoingMail> {
   const licence = await db.licence.findUniqueOrThrow({ where: { id: licenceId } });
   // only the address: a licence migrated from v15 may have no full billing details
   const to = billingDetailsSchema.pick({ email: true }).parse(licence.billing).email;
@@ -86,5 +106,18 @@ export async function licenceMail(db: Db, licenceId: string, facts: LicenceMailF
     ],
   };
   const [subject, body] = texts[facts.kind];
-  return customerMail(to, subject, [body]);
+  const blocks = [body];
+  if (facts.kind === 'RENEWAL_REMINDER' && facts.cardExpiresBeforeRenewal)
+    blocks.push(
+      `Votre carte enregistrée expire (${facts.cardExpiresBeforeRenewal}) avant cette date : enregistrez une nouvelle carte pour que le renouvellement aboutisse.`,
+    );
+  if (links && facts.kind === 'PAYMENT_ACTION_REQUIRED' && facts.paymentIntentId)
+    blocks.push(
+      `Confirmer le paiement (3-D Secure) : ${renewalPaymentUrl(links, licenceId, facts.paymentIntentId)}`,
+    );
+  if (links && CARD_CHANGE_KINDS.has(facts.kind))
+    blocks.push(
+      `${facts.kind === 'END_REMINDER' ? 'Renouveler automatiquement par carte bancaire' : 'Changer de carte bancaire'} : ${cardChangeUrl(links, licenceId)}`,
+    );
+  return customerMail(to, subject, blocks);
 }

@@ -19,12 +19,19 @@ import type { BillingSettings } from '../services/deps';
 import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
 import { billingDetailsSchema, buyerOf, type BillingDetails } from '../domain/billing-party';
 import { trimSessionsIn } from '../services/sessions/trim-sessions';
+import type Stripe from 'stripe';
+import { type EmailLinkSettings } from '../services/payments/payment-link';
 import { licenceMail, type LicenceMailKind } from './licence-mails';
+import { classifyStripeErrors } from './stripe-failures';
 
 export interface SubscriptionActivityDeps {
   prisma: PrismaClient;
   mailer: Mailer;
   billing: BillingSettings;
+  /** signs the links of the licence mails (3-D Secure of a renewal, card change); none: mails without links */
+  emailLinks?: EmailLinkSettings;
+  /** reads the saved card's expiry for the renewal reminder; none: not checked */
+  stripe?: Stripe;
 }
 
 export interface PaymentRecord {
@@ -37,7 +44,34 @@ export interface PaymentRecord {
 
 const actor = systemActor('subscriptionWorkflow');
 
-export function createSubscriptionActivities({ prisma, mailer, billing }: SubscriptionActivityDeps) {
+export function createSubscriptionActivities({
+  prisma,
+  mailer,
+  billing,
+  emailLinks,
+  stripe,
+}: SubscriptionActivityDeps) {
+  /** `MM/YYYY` when the licence's saved card expires before `day` (the renewal); undefined otherwise */
+  async function cardExpiringBefore(
+    licenceId: string,
+    day: LocalDate | undefined,
+  ): Promise<string | undefined> {
+    if (!stripe || !day) return undefined;
+    const licence = await prisma.licence.findUnique({
+      where: { id: licenceId },
+      select: { stripePaymentMethodId: true },
+    });
+    if (!licence?.stripePaymentMethodId) return undefined;
+    const method = await classifyStripeErrors(() =>
+      stripe.paymentMethods.retrieve(licence.stripePaymentMethodId!),
+    );
+    const card = method.card;
+    if (!card) return undefined;
+    // a card is valid through the last day of its expiry month
+    const firstDayAfter = `${card.exp_month === 12 ? card.exp_year + 1 : card.exp_year}-${String((card.exp_month % 12) + 1).padStart(2, '0')}-01`;
+    return firstDayAfter <= day ? `${String(card.exp_month).padStart(2, '0')}/${card.exp_year}` : undefined;
+  }
+
   async function licenceWithBilling(db: Db, licenceId: string) {
     const licence = await db.licence.findUniqueOrThrow({ where: { id: licenceId } });
     return { licence, billing: billingDetailsSchema.parse(licence.billing) };
@@ -397,6 +431,35 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       });
     },
 
+    /**
+     * A card saved on the card-change page (SetupIntent) becomes the licence's payment method: paid by card
+     * from now on, renewed automatically.
+     */
+    async savePaymentMethod(input: {
+      licenceId: string;
+      customerId: string;
+      paymentMethodId: string;
+      setupIntentId: string;
+    }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await tx.licence.update({
+          where: { id: input.licenceId },
+          data: {
+            stripeCustomerId: input.customerId,
+            stripePaymentMethodId: input.paymentMethodId,
+            paymentMethod: 'ONLINE',
+            autoRenew: true,
+          },
+        });
+        await audit(tx, actor, {
+          action: 'licence.payment_method_changed',
+          entityType: 'LICENCE',
+          entityId: input.licenceId,
+          data: { setupIntentId: input.setupIntentId, paymentMethodId: input.paymentMethodId },
+        });
+      });
+    },
+
     async saveAutoRenew(input: { licenceId: string; autoRenew: boolean }): Promise<void> {
       await prisma.$transaction(async (tx) => {
         await tx.licence.update({ where: { id: input.licenceId }, data: { autoRenew: input.autoRenew } });
@@ -417,7 +480,18 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       reason?: string;
       paymentIntentId?: string;
     }): Promise<void> {
-      await mailer.send(await licenceMail(prisma, input.licenceId, input));
+      const cardExpiresBeforeRenewal =
+        input.kind === 'RENEWAL_REMINDER'
+          ? await cardExpiringBefore(input.licenceId, input.periodEnd)
+          : undefined;
+      await mailer.send(
+        await licenceMail(
+          prisma,
+          input.licenceId,
+          { ...input, ...(cardExpiresBeforeRenewal ? { cardExpiresBeforeRenewal } : {}) },
+          emailLinks,
+        ),
+      );
     },
   };
 }

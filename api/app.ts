@@ -29,6 +29,7 @@ import { supportRoutes } from './routes/support';
 import { walletRoutes } from './routes/wallet';
 import { opsConsoleRoutes } from './routes/ops-console';
 import { paymentPageRoutes } from './routes/payment-page';
+import { cardChangeRoutes } from './routes/card-change';
 import { opsQueueRoutes } from './routes/ops-queues';
 import { opsDisputeRoutes } from './routes/ops-disputes';
 import { sessionRoutes } from './routes/sessions';
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsRoutes(kit, deps.services));
   app.use(catalogRoutes(kit, deps.services));
   app.use(subscriptionRoutes(kit, deps.services));
+  app.use(cardChangeRoutes(kit, deps.services));
   app.use(invoiceRoutes(kit, deps.services));
   app.use(licenceFileRoutes(kit, deps.services));
   app.use(stripeWebhookRoutes(registry, deps.services));

@@ -100,6 +100,8 @@ export const configSchema = z.object({
   VIES_URL: z.url().default('https://ec.europa.eu/taxation_customs/vies/rest-api'),
   /** how long a payment link stays valid */
   PAYMENT_LINK_TTL_HOURS: z.coerce.number().int().positive().default(48),
+  /** how long the links of the licence emails stay valid (3-D Secure of a renewal, card change) */
+  EMAIL_LINK_TTL_DAYS: z.coerce.number().int().positive().default(10),
 
   /** folder of Ed25519 private keys `<key id>.pem` signing licence files; all of them verify */
   LICENCE_KEYS_DIR: z.string().min(1),
@@ -279,6 +281,15 @@ export function paymentPageSettings(config: Config) {
     publishableKey: config.STRIPE_PUBLISHABLE_KEY,
     stripeJsUrl: config.STRIPE_JS_URL,
     linkTtlSeconds: config.PAYMENT_LINK_TTL_HOURS * 3600,
+  };
+}
+
+/** What signs the links of the licence emails (the worker's side). */
+export function emailLinkSettings(config: Config) {
+  return {
+    publicUrl: config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`,
+    secret: config.APP_SECRET,
+    linkTtlSeconds: config.EMAIL_LINK_TTL_DAYS * 86_400,
   };
 }
 

@@ -36,7 +36,11 @@ import {
 import { consumptionInvoicesWorkflow, monthlyFeesWorkflow } from '../workflows/monthly-fees';
 import { paymentResultSignal } from '../workflows/payment-messages';
 import { sessionExpiryWorkflow } from '../workflows/session-expiry';
-import { getSubscriptionStateQuery, type SubscriptionState } from '../workflows/subscription';
+import {
+  getSubscriptionStateQuery,
+  savePaymentMethodUpdate,
+  type SubscriptionState,
+} from '../workflows/subscription';
 import globalSetup from '../tests/setup/global-setup';
 import globalTeardown from '../tests/setup/global-teardown';
 import { bearer, confirmedAccount, registerMachine } from '../tests/helpers/api';
@@ -208,6 +212,23 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
       await save('subscription-cheque-purchase', sub(machine.baseId));
     }
 
+    // subscription, cheque, then a card saved on the card-change page: automatic card renewal from then on
+    if (wanted('subscription-card-change')) {
+      const machine = await registerMachine(h);
+      const res = await buy(h, h.app, machine, { paymentMethod: 'CHEQUE', period: 'ANNUAL' });
+      const decided = await request(h.app)
+        .post(`/ops/purchases/${bought(res).purchaseId}/decision`)
+        .set(bearer(ops))
+        .send({ decision: 'CONFIRM_PAYMENT', reference: 'Chèque n° 7654321' });
+      if (decided.status !== 200)
+        throw new Error(`card change: ${decided.status} ${JSON.stringify(decided.body)}`);
+      const saved = await sub(machine.baseId).executeUpdate(savePaymentMethodUpdate, {
+        args: [{ customerId: 'cus_history', paymentMethodId: 'pm_card_visa', setupIntentId: 'seti_history' }],
+      });
+      if (!saved.autoRenew) throw new Error('card change: auto-renew not on');
+      await save('subscription-card-change', sub(machine.baseId));
+    }
+
     // subscription, transfer: the deadline passes unpaid? no: ops reject it (the other decision path)
     if (wanted('subscription-transfer-rejected')) {
       const machine = await registerMachine(h);
@@ -368,7 +389,12 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
 
 /** Renewal and dunning on the time-skipping server (a month of timers); the bank declines one charge. */
 async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<void> {
-  if (!wanted('subscription-renewal') && !wanted('subscription-dunning')) return;
+  const scenarios = [
+    'subscription-renewal',
+    'subscription-dunning',
+    'subscription-authentication-retry',
+  ] as const;
+  if (!scenarios.some(wanted)) return;
   const h = await createHarness({ stripeApiBase: recorder.url });
   await h.stopWorker();
   const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
@@ -389,7 +415,18 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
   });
   const declined = new Set<string>();
   const decline = new Set<string>();
+  // the first renewal attempt of these licences needs the customer, who never confirms: the retry renews
+  const authenticate = new Set<string>();
   const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
+    const asked = [...authenticate].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
+    if (asked) {
+      authenticate.delete(asked);
+      return {
+        outcome: 'NEEDS_CUSTOMER',
+        paymentIntentId: 'pi_needs_customer_history',
+        action: 'AUTHENTICATE',
+      };
+    }
     const licence = [...decline].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
     if (licence && !declined.has(licence)) {
       declined.add(licence);
@@ -406,7 +443,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
   const running = worker.run();
   const tick = () => env.sleep(60_000);
   try {
-    for (const name of ['subscription-renewal', 'subscription-dunning'] as const) {
+    for (const name of scenarios) {
       if (!wanted(name)) continue;
       const machine = await registerMachine(h);
       const res = await buy(h, app, machine, {});
@@ -425,6 +462,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
         tick,
       );
       if (name === 'subscription-dunning') decline.add(active.licenceId);
+      if (name === 'subscription-authentication-retry') authenticate.add(active.licenceId);
       const target = startOfDayMs(active.periodEnd!) + 2 * 3_600_000;
       await env.sleep(Math.max(target - (await env.currentTimeMs()), 1000));
       await until(
@@ -432,7 +470,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
         (s) => s.periodIndex === 1 && s.status === 'ACTIVE',
         'the renewal',
         // dunning retries a day later: larger steps
-        name === 'subscription-dunning' ? () => env.sleep(600_000) : tick,
+        name === 'subscription-renewal' ? tick : () => env.sleep(600_000),
       );
       // the run that renewed (it continued as new with the next period)
       await save(name, env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun));

@@ -38,6 +38,8 @@ export const subscriptionKeys = {
   /** one attempt at paying the period starting on `periodStart`: `attempt` is the dunning attempt or `manual:<index>` */
   renewal: (licenceId: string, periodStart: LocalDate, attempt: string) =>
     `renewal:${licenceId}:${periodStart}:${attempt}`,
+  /** an attempt's PaymentIntent left waiting for the customer (3-D Secure), cancelled before the next one */
+  closeAwaitingCharge: (attemptKey: string) => `${attemptKey}:close`,
   /** the attempt part of a manual renewal of the period after `periodIndex` */
   manualRenewalAttempt: (periodIndex: number) => `manual:${periodIndex + 1}`,
   /** a change of edition, mode or connections on a day, charged at once */

@@ -24,16 +24,19 @@ import { disputeLost, endAfterLostDispute } from './subscription/dispute';
 import { endLicence, renewOrDun } from './subscription/dunning';
 import { setHandlers } from './subscription/handlers';
 import type { SubscriptionState, SubscriptionWorkflowInput } from './subscription/messages';
+import { setPaymentMethodHandler } from './subscription/payment-method';
 import { purchase } from './subscription/purchase';
 import { awaitPeriodEnd } from './subscription/renewal';
 import { Subscription } from './subscription/state';
 
 export * from './subscription/messages';
 export * from './subscription/dispute-messages';
+export { savePaymentMethodUpdate, type SavedPaymentMethod } from './subscription/payment-method';
 
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
   const sub = new Subscription(input.state);
   setHandlers(sub);
+  setPaymentMethodHandler(sub);
 
   await purchase(sub);
   if (!sub.usable()) {

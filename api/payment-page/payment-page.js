@@ -40,13 +40,17 @@
   /** Production: Stripe.js and the Payment Element (cards with 3-D Secure, wallets). */
   function stripeJsAdapter() {
     var stripe = window.Stripe(config.publishableKey, { locale: 'fr' });
-    var elements = stripe.elements({
-      mode: 'payment',
-      amount: config.amount,
-      currency: config.currency,
-      paymentMethodCreation: 'manual',
-      ...(config.saveCard ? { setupFutureUsage: 'off_session' } : {}),
-    });
+    var elements = stripe.elements(
+      config.mode === 'setup'
+        ? { mode: 'setup', currency: config.currency, paymentMethodCreation: 'manual' }
+        : {
+            mode: 'payment',
+            amount: config.amount,
+            currency: config.currency,
+            paymentMethodCreation: 'manual',
+            ...(config.saveCard ? { setupFutureUsage: 'off_session' } : {}),
+          },
+    );
     elements.create('payment', { layout: 'tabs' }).mount('#card-element');
     return {
       async createPaymentMethod() {
@@ -59,7 +63,7 @@
       async authenticate() {
         var result = await stripe.handleNextAction({ clientSecret: config.clientSecret });
         if (result.error) throw new Error(result.error.message);
-        return result.paymentIntent.status;
+        return (result.paymentIntent || result.setupIntent).status;
       },
     };
   }
@@ -97,6 +101,8 @@
         return data.id;
       },
       async authenticate() {
+        if (config.mode === 'setup')
+          throw new Error('Cette carte demande 3-D Secure : essayez-en une autre (paiement de test).');
         var result = await stripe.confirmCardPayment(config.clientSecret);
         if (result.error) throw new Error(result.error.message || 'Authentification refusée.');
         return result.paymentIntent.status;
@@ -113,20 +119,24 @@
     }
     var adapter = config.local ? localstripeAdapter() : stripeJsAdapter();
     var button = document.getElementById('pay-button');
-    form.addEventListener('submit', async function (event) {
-      event.preventDefault();
+    var savedButton = document.getElementById('saved-card-button');
+    /** our server confirms the order with the card, then 3-D Secure in the page if the bank asks */
+    async function pay(paymentMethodOf) {
       button.disabled = true;
-      say('Paiement en cours…');
+      if (savedButton) savedButton.disabled = true;
+      say(config.mode === 'setup' ? 'Enregistrement de la carte…' : 'Paiement en cours…');
       try {
-        var paymentMethodId = await adapter.createPaymentMethod();
-        var outcome = await postJson(config.confirmUrl, { paymentMethodId: paymentMethodId });
+        var paymentMethodId = await paymentMethodOf();
+        var body = { paymentMethodId: paymentMethodId };
+        if (config.setupIntentId) body.setupIntentId = config.setupIntentId;
+        var outcome = await postJson(config.confirmUrl, body);
         var status = outcome.status;
         if (status === 'requires_action') {
           say('Votre banque demande une confirmation (3-D Secure)…');
           status = await adapter.authenticate();
         }
         if (status === 'succeeded' || status === 'processing') {
-          say('Paiement accepté. Confirmation en cours…', 'ok');
+          say(config.mode === 'setup' ? 'Carte acceptée…' : 'Paiement accepté. Confirmation en cours…', 'ok');
           window.location.assign(config.doneUrl);
           return;
         }
@@ -134,8 +144,19 @@
       } catch (error) {
         say(error.message, 'error');
         button.disabled = false;
+        if (savedButton) savedButton.disabled = false;
       }
+    }
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      pay(adapter.createPaymentMethod);
     });
+    if (savedButton)
+      savedButton.addEventListener('click', function () {
+        pay(async function () {
+          return config.savedPaymentMethodId;
+        });
+      });
   }
 
   function donePage() {
@@ -148,6 +169,16 @@
         var outcome = await response.json();
         if (!response.ok)
           throw new Error((outcome.error && outcome.error.message) || 'Erreur ' + response.status);
+        if (outcome.state === 'PAID' && config.cardChange) {
+          say(
+            'Votre nouvelle carte est enregistrée : elle sera débitée aux prochains renouvellements.',
+            'ok',
+          );
+          document.querySelector('h1').textContent = 'Carte enregistrée';
+          document.getElementById('pending').hidden = true;
+          document.body.dataset.state = 'PAID';
+          return;
+        }
         if (outcome.state === 'PAID') {
           say('Paiement reçu. Merci !', 'ok');
           document.querySelector('h1').textContent = 'Paiement reçu';

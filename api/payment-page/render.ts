@@ -103,8 +103,10 @@ ${terms}
 
 /** The page that takes the payment (or says why it can't). */
 export function renderPaymentPage(view: PaymentPageView, token: string): string {
+  if (view.order.kind === 'CARD') return renderCardChangePage(view, token);
   const { order, intent } = view;
-  const title = 'Procéder au règlement';
+  const renewal = order.kind === 'RENEWAL';
+  const title = renewal ? 'Confirmer le paiement' : 'Procéder au règlement';
   const base = `/pay/${token}`;
   if (order.state === 'PAID') {
     return layout(
@@ -139,10 +141,16 @@ export function renderPaymentPage(view: PaymentPageView, token: string): string 
     stripeApiOrigin: origins.api,
     confirmUrl: `${base}/confirm`,
     doneUrl: `${base}/done`,
+    ...(view.savedCard ? { savedPaymentMethodId: view.savedCard.paymentMethodId } : {}),
   };
   // development: localstripe takes Stripe's test cards only; say which
   const testCards = origins.local
     ? '<p class="note" id="test-cards">Paiement de test (localstripe) : 4242 4242 4242 4242 est acceptée, 4000 0027 6000 3184 demande 3-D Secure, 4000 0000 0000 0341 est refusée. Date future, CVC 3 chiffres.</p>'
+    : '';
+  const savedCard = view.savedCard
+    ? `<p>Votre banque demande que vous confirmiez ce paiement avec votre carte enregistrée.</p>
+<button id="saved-card-button" type="button">Confirmer avec ma carte ${esc(view.savedCard.label)}</button>
+<p class="note">Ou payez avec une autre carte :</p>`
     : '';
   const saveNote =
     order.kind === 'LICENCE'
@@ -154,6 +162,7 @@ export function renderPaymentPage(view: PaymentPageView, token: string): string 
     `${orderSection(order)}
 <section>
 <h2>Carte bancaire</h2>
+${savedCard}
 <form id="payment-form">
 <div id="card-element"></div>
 <button id="pay-button" type="submit">Payer ${esc(euros(order.totalInclVatCents, order.currency))}</button>
@@ -168,10 +177,80 @@ ${testCards}
   );
 }
 
-/** The confirmation page: polls the outcome, then links the paid invoice. */
-export function renderConfirmationPage(order: PaymentOrder, token: string): string {
+/** The card-change page: a new card saved for the licence's renewals (a SetupIntent). */
+function renderCardChangePage(view: PaymentPageView, token: string): string {
+  const { order, setup } = view;
+  const title = 'Changer de carte bancaire';
   const base = `/pay/${token}`;
-  const config = { statusUrl: `${base}/status` };
+  const intro = `<section id="order"><h2>${esc(order.title)}</h2><p class="note">Titulaire : ${esc(order.buyer.companyName)}${order.buyer.email ? ` — ${esc(order.buyer.email)}` : ''}</p></section>`;
+  if (order.state !== 'AWAITING_PAYMENT' || !setup)
+    return layout(
+      title,
+      'error',
+      `${intro}<section><p class="message error">Cette licence n’est plus en cours : sa carte ne peut plus être changée.</p></section>`,
+    );
+  if (!view.publishableKey)
+    return layout(
+      title,
+      'error',
+      `${intro}<section><p class="message error">L’enregistrement de carte n’est pas disponible pour le moment. Contactez-nous.</p></section>`,
+    );
+  const origins = stripeOrigins(view.stripeJsUrl);
+  const config = {
+    mode: 'setup',
+    publishableKey: view.publishableKey,
+    clientSecret: setup.clientSecret,
+    setupIntentId: setup.id,
+    currency: 'eur',
+    local: origins.local,
+    stripeApiOrigin: origins.api,
+    confirmUrl: `${base}/confirm`,
+    doneUrl: `${base}/done?setupIntent=${encodeURIComponent(setup.id)}`,
+  };
+  const testCards = origins.local
+    ? '<p class="note" id="test-cards">Carte de test (localstripe) : 4242 4242 4242 4242. Date future, CVC 3 chiffres.</p>'
+    : '';
+  return layout(
+    title,
+    'pay',
+    `${intro}
+<section>
+<h2>Nouvelle carte</h2>
+<form id="payment-form">
+<div id="card-element"></div>
+<button id="pay-button" type="submit">Enregistrer cette carte</button>
+<p id="payment-message" class="message" role="alert" aria-live="polite"></p>
+</form>
+<p class="note">Cette carte sera débitée aux prochains renouvellements de la licence, automatiquement (modifiable dans Gestan). Rien n’est débité aujourd’hui.</p>
+${testCards}
+</section>`,
+    `<script type="application/json" id="payment-config">${jsonForScript(config)}</script>
+<script src="${esc(view.stripeJsUrl)}"></script>
+<script src="/pay/assets/payment-page.js"></script>`,
+  );
+}
+
+/** The confirmation page: polls the outcome, then links the paid invoice (a card change: says it is saved). */
+export function renderConfirmationPage(order: PaymentOrder, token: string, setupIntent?: string): string {
+  const base = `/pay/${token}`;
+  const config = {
+    statusUrl: `${base}/status${setupIntent ? `?setupIntent=${encodeURIComponent(setupIntent)}` : ''}`,
+    cardChange: order.kind === 'CARD',
+  };
+  if (order.kind === 'CARD')
+    return layout(
+      'Enregistrement de la carte',
+      'done',
+      `<section id="order"><h2>${esc(order.title)}</h2></section>
+<section>
+<p id="pending">Nous attendons la confirmation de votre banque… Cette page se met à jour toute seule.</p>
+<p id="payment-message" class="message" role="status" aria-live="polite"></p>
+<p id="licence-state" hidden></p>
+<a id="invoice-link" class="button" hidden download>Télécharger la facture acquittée</a>
+</section>`,
+      `<script type="application/json" id="payment-config">${jsonForScript(config)}</script>
+<script src="/pay/assets/payment-page.js"></script>`,
+    );
   return layout(
     order.state === 'PAID' ? 'Paiement reçu' : 'Confirmation du paiement',
     'done',

@@ -13,6 +13,7 @@ import type { ServiceDeps } from '../../services/deps';
 import {
   confirmPagePayment,
   getPaymentInvoicePdf,
+  getPaymentOrder,
   getPaymentOutcome,
   getPaymentPage,
   type PaymentPageDeps,
@@ -36,6 +37,11 @@ const tokenParams = z.object({
     .regex(/^[\w-]+\.[\w-]+$/, 'a payment link token')
     .openapi({ description: 'the signed token of the payment URL' }),
 });
+const setupIntentId = z
+  .string()
+  .max(255)
+  .regex(/^seti_\w+$/, 'a Stripe SetupIntent id');
+const setupQuery = z.object({ setupIntent: setupIntentId.optional() });
 /** `/achat?minutes=30` (the manual's links), `/achat?produit=credits`; anything else: the default choice */
 const purchasePageQuery = z.object({
   produit: z.enum(['support', 'credits']).optional(),
@@ -90,7 +96,12 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
   const router = Router();
   const settings = deps.paymentPage;
   if (!settings) return router;
-  const pageDeps: PaymentPageDeps = { prisma: deps.prisma, stripe: deps.stripe, paymentPage: settings };
+  const pageDeps: PaymentPageDeps = {
+    prisma: deps.prisma,
+    stripe: deps.stripe,
+    temporal: deps.temporal,
+    paymentPage: settings,
+  };
   const csp = paymentPageCsp(settings.stripeJsUrl);
   router.use('/pay', (_req, res, next) => {
     res.setHeader('Content-Security-Policy', csp);
@@ -121,10 +132,13 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
   });
   router.get('/pay/:token/done', async (req, res) => {
     const token = req.params.token;
+    // a card change comes back naming the SetupIntent its page created
+    const setup = setupQuery.safeParse(req.query);
+    const setupIntent = setup.success ? setup.data.setupIntent : undefined;
     send(
       res,
       await htmlPage(async () =>
-        renderConfirmationPage((await getPaymentPage(pageDeps, token)).order, token),
+        renderConfirmationPage(await getPaymentOrder(pageDeps, token), token, setupIntent),
       ),
     );
   });
@@ -144,6 +158,9 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
           .string()
           .regex(/^(pm|card|src)_\w+$/, 'a Stripe PaymentMethod id')
           .openapi({ example: 'pm_1Pq...' }),
+        setupIntentId: setupIntentId
+          .optional()
+          .openapi({ description: 'a card change: the SetupIntent its page created (required then)' }),
       }),
       responses: {
         200: {
@@ -155,7 +172,7 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
     },
     async ({ params, body }) => ({
       status: 200,
-      body: await confirmPagePayment(pageDeps, params.token, body.paymentMethodId),
+      body: await confirmPagePayment(pageDeps, params.token, body.paymentMethodId, body.setupIntentId),
     }),
   );
 
@@ -164,10 +181,12 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
     {
       method: 'get',
       path: '/pay/:token/status',
-      summary: "What the order's workflow recorded (the confirmation page polls it)",
+      summary:
+        "What the order's workflow recorded (the confirmation page polls it); a card change: its SetupIntent read back, the card then saved on the licence",
       tag: 'payment page',
       auth: 'none',
       params: tokenParams,
+      query: setupQuery,
       responses: {
         200: {
           description: 'the outcome',
@@ -181,9 +200,12 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
           }),
         },
       },
-      errors: [...linkErrors],
+      errors: [...linkErrors, 'NO_PAID_LICENCE'],
     },
-    async ({ params }) => ({ status: 200, body: await getPaymentOutcome(pageDeps, params.token) }),
+    async ({ params, query }) => ({
+      status: 200,
+      body: await getPaymentOutcome(pageDeps, params.token, query.setupIntent),
+    }),
   );
 
   kit.route(

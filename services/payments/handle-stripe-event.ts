@@ -16,6 +16,7 @@ import { paymentResultSignal, type PaymentResult } from '../../workflows/payment
 import { disputeLostSignal } from '../../workflows/subscription/dispute-messages';
 import type { ServiceDeps } from '../deps';
 import { isDisputeEvent, recordDisputeEvent } from '../disputes/record-dispute-event';
+import { saveCard } from './licence-payment-page';
 
 export type StripeEventDeps = Pick<ServiceDeps, 'stripe' | 'stripeWebhookSecret' | 'temporal' | 'prisma'>;
 
@@ -86,6 +87,28 @@ function isWorkflowGone(error: unknown): boolean {
   return e?.name === 'WorkflowNotFoundError' || e?.code === 5 || e?.cause?.code === 5;
 }
 
+/**
+ * A card saved on the card-change page, as Stripe reports it (`setup_intent.succeeded`; localstripe sends
+ * none, the page reads the SetupIntent back on return): the card goes to the licence's workflow, which
+ * ignores a card it already has.
+ */
+async function savedCardOf(deps: StripeEventDeps, event: Stripe.Event): Promise<StripeEventAction> {
+  const setup = event.data.object as Stripe.SetupIntent;
+  const licenceId = setup.metadata?.licenceId;
+  const licence = licenceId
+    ? await deps.prisma.licence.findUnique({ where: { id: licenceId }, select: { baseId: true } })
+    : null;
+  if (!licence) return 'no-workflow';
+  try {
+    await saveCard(deps, licence.baseId, setup);
+    return 'signalled';
+  } catch (error) {
+    // the licence ended meanwhile: nothing to save the card for
+    if (error instanceof AppError && error.code === 'NO_PAID_LICENCE') return 'workflow-not-found';
+    throw error;
+  }
+}
+
 export async function handleStripeEvent(
   deps: StripeEventDeps,
   delivery: StripeDelivery,
@@ -97,6 +120,7 @@ export async function handleStripeEvent(
   const payment = paymentResultOf(event);
   let workflowId = payment?.workflowId;
   let outcome: StripeEventAction = payment ? 'no-workflow' : 'ignored';
+  if (event.type === 'setup_intent.succeeded') outcome = await savedCardOf(deps, event);
   let send: ((handle: ReturnType<typeof deps.temporal.workflow.getHandle>) => Promise<void>) | undefined;
   if (payment && workflowId) send = (handle) => handle.signal(paymentResultSignal, payment.result);
   if (isDisputeEvent(event.type)) {

@@ -7,12 +7,21 @@
 import crypto from 'node:crypto';
 import { AppError } from '../../domain/errors';
 
-/** What a link pays: a licence purchase (`Purchase`) or a support pack / wallet recharge (`CreditPurchase`). */
-export type PaymentOrderKind = 'LICENCE' | 'CREDIT';
+/**
+ * What a link pays: a licence purchase (`Purchase`), a support pack / wallet recharge (`CreditPurchase`),
+ * a licence's renewal or change charged off-session that the bank wants the customer to authenticate
+ * (`RENEWAL`: the order is the licence, the PaymentIntent the charge), or a change of the licence's saved
+ * card (`CARD`: the order is the licence, no PaymentIntent: a SetupIntent is created when the page opens).
+ */
+export type PaymentOrderKind = 'LICENCE' | 'CREDIT' | 'RENEWAL' | 'CARD';
+
+/** the PaymentIntent slot of a CARD link: nothing to pay */
+export const CARD_CHANGE_INTENT = 'setup';
 
 export interface PaymentLink {
   kind: PaymentOrderKind;
   orderId: string;
+  /** the PaymentIntent paid (CARD_CHANGE_INTENT for a CARD link) */
   paymentIntentId: string;
   /** unix seconds */
   expiresAt: number;
@@ -30,8 +39,8 @@ export interface PaymentPageSettings {
   linkTtlSeconds: number;
 }
 
-const KIND_CODE: Record<PaymentOrderKind, string> = { LICENCE: 'L', CREDIT: 'C' };
-const CODE_KIND: Record<string, PaymentOrderKind> = { L: 'LICENCE', C: 'CREDIT' };
+const KIND_CODE: Record<PaymentOrderKind, string> = { LICENCE: 'L', CREDIT: 'C', RENEWAL: 'R', CARD: 'S' };
+const CODE_KIND: Record<string, PaymentOrderKind> = { L: 'LICENCE', C: 'CREDIT', R: 'RENEWAL', S: 'CARD' };
 
 function signature(secret: string, payload: string): Buffer {
   // a key of its own, derived from the app secret (which also keys the emailed codes' HMAC)
@@ -82,6 +91,25 @@ export function verifyPaymentLink(
 
 export function paymentUrlOf(settings: Pick<PaymentPageSettings, 'publicUrl'>, token: string): string {
   return `${settings.publicUrl}/pay/${token}`;
+}
+
+/** What signs the links the emails carry (the worker's side of PaymentPageSettings). */
+export type EmailLinkSettings = Pick<PaymentPageSettings, 'publicUrl' | 'secret' | 'linkTtlSeconds'>;
+
+/** The signed URL of a licence's renewal charge waiting for the customer (3-D Secure). */
+export function renewalPaymentUrl(settings: EmailLinkSettings, licenceId: string, paymentIntentId: string) {
+  return paymentUrlOf(
+    settings,
+    signPaymentLink(settings, { kind: 'RENEWAL', orderId: licenceId, paymentIntentId }),
+  );
+}
+
+/** The signed URL of the page changing a licence's saved card. */
+export function cardChangeUrl(settings: EmailLinkSettings, licenceId: string) {
+  return paymentUrlOf(
+    settings,
+    signPaymentLink(settings, { kind: 'CARD', orderId: licenceId, paymentIntentId: CARD_CHANGE_INTENT }),
+  );
 }
 
 /**

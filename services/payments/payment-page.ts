@@ -14,8 +14,16 @@ import type { ServiceDeps } from '../deps';
 import { renderInvoicePdf } from '../invoices/render-invoice-pdf';
 import { toInvoiceDocument } from '../invoices/invoice-document';
 import { verifyPaymentLink, type PaymentLink, type PaymentPageSettings } from './payment-link';
+import {
+  cardChangeState,
+  licenceChargeOrder,
+  licenceCardOrder,
+  openCardChange,
+} from './licence-payment-page';
 
-export type PaymentPageDeps = Pick<ServiceDeps, 'prisma' | 'stripe'> & { paymentPage: PaymentPageSettings };
+export type PaymentPageDeps = Pick<ServiceDeps, 'prisma' | 'stripe' | 'temporal'> & {
+  paymentPage: PaymentPageSettings;
+};
 
 /** Where the order stands, as recorded: waiting for the card, paid (invoice issued), or closed unpaid. */
 export type OrderState = 'AWAITING_PAYMENT' | 'PAID' | 'CLOSED';
@@ -48,6 +56,8 @@ const WALLET_VAT_MENTION = 'Bon polyvalent : TVA exigible lors de l’utilisatio
 
 async function orderOf(deps: PaymentPageDeps, link: PaymentLink): Promise<PaymentOrder> {
   const notFound = () => new AppError('PURCHASE_NOT_FOUND', 'This payment link names no purchase');
+  if (link.kind === 'RENEWAL') return licenceChargeOrder(deps, link);
+  if (link.kind === 'CARD') return licenceCardOrder(deps, link);
   if (link.kind === 'LICENCE') {
     const p = await deps.prisma.purchase.findUnique({ where: { id: link.orderId } });
     if (!p || p.paymentMethod !== 'ONLINE') throw notFound();
@@ -134,8 +144,17 @@ export interface PaymentPageView {
     amount: number;
     currency: string;
   };
+  /** CARD links: the SetupIntent created for this visit of the card-change page */
+  setup?: { id: string; clientSecret: string };
+  /** RENEWAL links: the card saved on the licence, which the customer may confirm the charge with */
+  savedCard?: { paymentMethodId: string; label: string };
   publishableKey?: string;
   stripeJsUrl: string;
+}
+
+/** The order a valid link names (the confirmation page's content). */
+export async function getPaymentOrder(deps: PaymentPageDeps, token: string): Promise<PaymentOrder> {
+  return orderOf(deps, verifyPaymentLink(deps.paymentPage, token));
 }
 
 /** Everything the page shows and needs, for a valid link. */
@@ -148,10 +167,13 @@ export async function getPaymentPage(deps: PaymentPageDeps, token: string): Prom
     stripeJsUrl: deps.paymentPage.stripeJsUrl,
   };
   if (order.state !== 'AWAITING_PAYMENT') return view;
+  if (link.kind === 'CARD') return { ...view, setup: await openCardChange(deps, link.orderId) };
   const intent = await deps.stripe.paymentIntents.retrieve(link.paymentIntentId);
   if (!intent.client_secret) return view;
+  const savedCard = link.kind === 'RENEWAL' ? await savedCardOf(deps, intent) : undefined;
   return {
     ...view,
+    ...(savedCard ? { savedCard } : {}),
     intent: {
       id: intent.id,
       status: intent.status,
@@ -159,6 +181,21 @@ export async function getPaymentPage(deps: PaymentPageDeps, token: string): Prom
       amount: intent.amount,
       currency: intent.currency,
     },
+  };
+}
+
+/** The card an off-session charge was attempted with (the licence's saved card), as the page names it. */
+async function savedCardOf(
+  deps: PaymentPageDeps,
+  intent: Stripe.PaymentIntent,
+): Promise<PaymentPageView['savedCard']> {
+  const method = intent.payment_method ?? intent.last_payment_error?.payment_method;
+  const id = typeof method === 'string' ? method : method?.id;
+  if (!id) return undefined;
+  const card = (await deps.stripe.paymentMethods.retrieve(id)).card;
+  return {
+    paymentMethodId: id,
+    label: card ? `${card.brand ?? 'carte'} •••• ${card.last4}` : 'carte enregistrée',
   };
 }
 
@@ -177,6 +214,7 @@ export async function confirmPagePayment(
   deps: PaymentPageDeps,
   token: string,
   paymentMethodId: string,
+  setupIntentId?: string,
 ): Promise<ConfirmOutcome> {
   const link = verifyPaymentLink(deps.paymentPage, token);
   const order = await orderOf(deps, link);
@@ -185,13 +223,24 @@ export async function confirmPagePayment(
       status: order.status,
     });
   }
-  let intent: Stripe.PaymentIntent;
+  if (link.kind === 'CARD' && !setupIntentId)
+    throw new AppError('VALIDATION_FAILED', 'A card change names the SetupIntent of its page', {
+      field: 'setupIntentId',
+    });
+  let intent: Stripe.PaymentIntent | Stripe.SetupIntent;
   try {
-    intent = await deps.stripe.paymentIntents.confirm(
-      link.paymentIntentId,
-      { payment_method: paymentMethodId },
-      { idempotencyKey: `page-confirm:${link.paymentIntentId}:${paymentMethodId}` },
-    );
+    intent =
+      link.kind === 'CARD'
+        ? await deps.stripe.setupIntents.confirm(
+            (await cardChangeState(deps, link.orderId, setupIntentId!)).setupIntent.id,
+            { payment_method: paymentMethodId },
+            { idempotencyKey: `page-setup:${setupIntentId}:${paymentMethodId}` },
+          )
+        : await deps.stripe.paymentIntents.confirm(
+            link.paymentIntentId,
+            { payment_method: paymentMethodId },
+            { idempotencyKey: `page-confirm:${link.paymentIntentId}:${paymentMethodId}` },
+          );
   } catch (error) {
     const e = error as { type?: string; message?: string; code?: string; decline_code?: string };
     if (e.type === 'StripeCardError') {
@@ -211,7 +260,7 @@ export async function confirmPagePayment(
   if (intent.status === 'succeeded') return { status: 'succeeded' };
   if (intent.status === 'processing') return { status: 'processing' };
   if (intent.status === 'requires_action') return { status: 'requires_action' };
-  const last = intent.last_payment_error;
+  const last = 'last_payment_error' in intent ? intent.last_payment_error : intent.last_setup_error;
   throw new AppError('PAYMENT_DECLINED', last?.message ?? 'The card was declined', {
     code: last?.code,
     declineCode: last?.decline_code,
@@ -228,9 +277,22 @@ export interface PaymentOutcome {
   invoiceUrl?: string;
 }
 
-/** What the order's workflow recorded: the confirmation page polls this. */
-export async function getPaymentOutcome(deps: PaymentPageDeps, token: string): Promise<PaymentOutcome> {
-  const order = await orderOf(deps, verifyPaymentLink(deps.paymentPage, token));
+/**
+ * What the order's workflow recorded: the confirmation page polls this. A card change names its
+ * SetupIntent: once Stripe says it succeeded, the card is handed to the licence's workflow here (a
+ * SetupIntent's webhook does the same when Stripe sends one).
+ */
+export async function getPaymentOutcome(
+  deps: PaymentPageDeps,
+  token: string,
+  setupIntentId?: string,
+): Promise<PaymentOutcome> {
+  const link = verifyPaymentLink(deps.paymentPage, token);
+  if (link.kind === 'CARD' && setupIntentId) {
+    const { state, licence } = await cardChangeState(deps, link.orderId, setupIntentId, { apply: true });
+    return { state, status: state === 'PAID' ? 'CARD_SAVED' : state, licence };
+  }
+  const order = await orderOf(deps, link);
   return {
     state: order.state,
     status: order.status,

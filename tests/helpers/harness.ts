@@ -232,7 +232,15 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         connection: nativeConnection,
         namespace: 'default',
         taskQueue,
-        deps: { prisma, mailer, secret, stripe, licenceKeys, billing },
+        deps: {
+          prisma,
+          mailer,
+          secret,
+          stripe,
+          licenceKeys,
+          billing,
+          emailLinks: { publicUrl: baseUrl ?? 'http://127.0.0.1', secret, linkTtlSeconds: 10 * 86_400 },
+        },
         workflowBundle: await workflowBundle(),
         dataConverter,
       });

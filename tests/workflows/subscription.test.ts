@@ -529,6 +529,28 @@ it('payment layer NEEDS the CUSTOMER: PAST_DUE and usable, the action email, the
   expect((await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } })).status).toBe('ACTIVE');
 });
 
+it('NEEDS the CUSTOMER, never confirmed: its PaymentIntent is cancelled at Stripe before the retry, which renews', async () => {
+  const { baseId, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  answering.set(licenceId, 'NEEDS_CUSTOMER');
+  await skipPastPeriodEnd(state);
+  const pastDue = await whenState(baseId, (s) => s.status === 'PAST_DUE', 'past due');
+  const waiting = pastDue.dunning!.awaitingCustomer!.paymentIntentId;
+  await env.sleep('1 day'); // the retry: the saved card is charged again (and succeeds this time)
+  await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'renewal by the retry');
+  // the old emailed link can no longer take money for a period paid otherwise
+  const cancels = recorder.requests.filter((r) => r.path === `/v1/payment_intents/${waiting}/cancel`);
+  expect(cancels).toHaveLength(1);
+  expect(cancels[0]!.idempotencyKey).toBe(`${pastDue.dunning!.awaitingCustomer!.idempotencyKey}:close`);
+  const renewals = (await paymentsOf(licenceId)).slice(1);
+  expect(renewals).toHaveLength(1);
+  expect(renewals[0]!.providerRef).not.toBe(waiting);
+});
+
 it('a dunning schedule changed while a subscription is in dunning applies from its next failure', async () => {
   const { baseId, licenceId, state } = await buyOnline({
     edition: 'ENTERPRISE',

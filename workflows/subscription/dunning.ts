@@ -10,7 +10,8 @@ import { startOfDayMs } from '../../domain/licence';
 import { collectedOf } from '../collect-payment';
 import { markWaiting } from '../search-attributes';
 import { disputeLost } from './dispute';
-import { subscriptions } from './proxies';
+import { subscriptionKeys } from '../idempotency-keys';
+import { payments, subscriptions } from './proxies';
 import { chargeRenewal, recordRenewal } from './renewal';
 import type { Subscription } from './state';
 
@@ -27,7 +28,12 @@ export async function renewOrDun(sub: Subscription): Promise<void> {
     if (!s.autoRenew) break;
     // the schedule in force now: a changed DUNNING_RETRY_DAYS reaches this subscription at this failure
     const retryOn = nextRetryOn(await sub.policy(), s.periodEnd!, failures);
-    if (!retryOn) break;
+    if (!retryOn) {
+      // the last attempt: its PaymentIntent can't be confirmed after the licence ends
+      const last = s.dunning!.awaitingCustomer;
+      if (last) await closeAwaitingCharge(sub, last);
+      break;
+    }
     s.dunning!.nextAttemptOn = retryOn;
     s.status = 'PAST_DUE';
     await subscriptions.markPastDue({
@@ -64,11 +70,42 @@ export async function renewOrDun(sub: Subscription): Promise<void> {
       );
       break;
     }
+    if (awaiting && !confirmed && (await closeAwaitingCharge(sub, awaiting))) break;
     if (sub.renewedAhead() || disputeLost(sub)) break; // paid meanwhile by a manual renewal; or a lost dispute
     if (!s.autoRenew) break;
     sub.replayRequested = false;
     attempt += 1;
   }
+}
+
+/**
+ * Before another attempt (or the end), the PaymentIntent the customer was asked to confirm is cancelled at
+ * Stripe, so that an old emailed link can't take money for a period paid otherwise. Confirmed at the last
+ * moment: it pays the period (true).
+ */
+async function closeAwaitingCharge(
+  sub: Subscription,
+  awaiting: NonNullable<NonNullable<Subscription['s']['dunning']>['awaitingCustomer']>,
+): Promise<boolean> {
+  const closed = await payments.closeUnpaidPaymentIntent({
+    paymentIntentId: awaiting.paymentIntentId,
+    idempotencyKey: subscriptionKeys.closeAwaitingCharge(awaiting.idempotencyKey),
+  });
+  if (closed.outcome !== 'PAID' || sub.s.paidThroughIndex !== sub.s.periodIndex) return false;
+  await sub.withMoneyLock(() =>
+    recordRenewal(
+      sub,
+      {
+        paid: true,
+        provider: 'STRIPE',
+        reference: awaiting.paymentIntentId,
+        amountCents: closed.amountCents,
+      },
+      awaiting.idempotencyKey,
+      awaiting.quote,
+    ),
+  );
+  return true;
 }
 
 /** No renewal: the licence ends (CLOUD after failed payments: suspended); the base falls back to STANDARD LOCAL. */

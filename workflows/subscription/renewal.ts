@@ -63,7 +63,16 @@ export async function chargeRenewal(
     amountCents: priced.totalInclVatCents,
     currency: 'eur',
     idempotencyKey,
-    metadata: { workflowId: sub.workflowId, licenceId: s.licenceId, kind: 'renewal' },
+    metadata: {
+      workflowId: sub.workflowId,
+      licenceId: s.licenceId,
+      kind: 'renewal',
+      // what the payment page shows when the bank wants the customer to confirm this charge
+      periodStart: next.start,
+      periodEnd: next.end,
+      totalExclVatCents: String(priced.totalExclVatCents),
+      vatCents: String(priced.vatCents),
+    },
   });
   if (!charged.paid) {
     // a payment waiting for the customer is not a decline: no failed payment; its success renews
