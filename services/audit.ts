@@ -18,7 +18,8 @@ export interface AuditEntry {
     | 'CREDIT_PURCHASE'
     | 'SUPPORT_CALL'
     | 'ACCOUNT_APP'
-    | 'CREDIT_NOTE';
+    | 'CREDIT_NOTE'
+    | 'REFUND';
   entityId: string | number;
   data?: Record<string, unknown>;
 }
