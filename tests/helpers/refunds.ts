@@ -1,19 +1,20 @@
-/** Helpers for refund tests: Stripe refunds answered as Stripe would, one per idempotency key. */
+/** Helpers for refund tests: Stripe refunds answered with an id of their own, as Stripe does. */
 import type { StripeRecorder } from './stripe-recorder';
 
 /**
- * stripe-mock answers every refund with the same fixture id; Stripe gives one id per refund (and the same
- * answer again for the same idempotency key). The refund's id here comes from the metadata our refund
- * request carries (our Refund row's id), so it is one per refund, as at Stripe.
+ * stripe-mock answers every refund with the same fixture id (and does not echo the request's metadata);
+ * Stripe gives each refund its own id, which our Refund rows keep as unique. Each answer here gets a fresh
+ * id and `succeeded`. (A request repeated under one idempotency key would get another id here, where
+ * Stripe would answer the first refund again: the tests check the keys sent, not the ids.)
  */
 export function answerRefundsLikeStripe(recorder: StripeRecorder): void {
+  let n = 0;
   recorder.answer(
     { method: 'POST', path: '/v1/refunds' },
     {
       patch: (refund) => {
-        const metadata = (refund.metadata ?? {}) as Record<string, string>;
-        const id = metadata.refundId ?? Math.random().toString(36).slice(2);
-        return { ...refund, id: `re_${id.replace(/-/g, '')}`, status: 'succeeded' };
+        n += 1;
+        return { ...refund, id: `re_test${Date.now().toString(36)}${n}`, status: 'succeeded' };
       },
     },
     Infinity,

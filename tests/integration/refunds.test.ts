@@ -4,6 +4,11 @@
  * refund, once each), refusals that write nothing, a wallet recharge refunded in part (no credit note: a
  * receipt), and the purchase's refund history.
  */
+import { execFile } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { createOpsToken } from '../../services/ops/ops-tokens';
 import { bearer, confirmedAccount } from '../helpers/api';
@@ -222,4 +227,68 @@ it('an unpaid purchase is not refundable, an unknown one is not found: nothing w
   expect(unknown.status).toBe(404);
   expect(unknown.body.error.code).toBe('PURCHASE_NOT_FOUND');
   expect(await footprint(account.accountId)).toEqual(before);
+});
+
+it('the CLI refunds a pack (printing its key), lists its refunds, and exits 1 on a refusal', async () => {
+  const account = await confirmedAccount(h);
+  const pack = await buy(account, { kind: 'SUPPORT_PACK', minutes: 15 });
+  const server = await new Promise<Server>((resolve) => {
+    const s = h.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const root = path.resolve(__dirname, '..', '..');
+  const cli = (args: string[]) =>
+    promisify(execFile)(path.join(root, 'node_modules', '.bin', 'tsx'), ['cli/ops.ts', ...args], {
+      cwd: root,
+      env: {
+        ...process.env,
+        OPS_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        OPS_TOKEN: ops,
+      },
+    }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => ({
+        code: e.code,
+        stdout: e.stdout,
+        stderr: e.stderr,
+      }),
+    );
+  try {
+    const created = await cli([
+      'refunds:create',
+      pack.purchaseId,
+      '--amount',
+      '1000',
+      '--reason',
+      'Geste client',
+    ]);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(
+      /refunded 10\.00 EUR \(SUCCEEDED\): credit note AV-\d{4}-\d{6}, Stripe re_/,
+    );
+    const key = /refund key (\S+)/.exec(created.stderr)?.[1];
+    expect(key).toMatch(/^cli-/);
+    // the same key again: the same refund, not a second one
+    const again = await cli([
+      'refunds:create',
+      pack.purchaseId,
+      '--amount',
+      '1000',
+      '--reason',
+      'Geste client',
+      '--key',
+      key!,
+      '--json',
+    ]);
+    expect(again.code).toBe(0);
+    expect(await h.prisma.refund.count({ where: { creditPurchaseId: pack.purchaseId } })).toBe(1);
+    const refused = await cli(['refunds:create', pack.purchaseId, '--amount', '999999', '--reason', 'Trop']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('REFUND_EXCEEDS_UNUSED');
+    const listed = await cli(['refunds:list', pack.purchaseId]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/paid 36\.00 EUR, 26\.00 EUR left to refund/);
+    expect(listed.stdout).toMatch(/SUCCEEDED\s+10\.00\s+250/);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
