@@ -119,7 +119,7 @@ export function createRefundActivities({ prisma }: RefundActivityDeps) {
     },
 
     /**
-     * Step 2: the credit note (kind REFUND) correcting the purchase's invoice for the amount paid back, noted
+     * Step 2: the credit note (kind REFUND, or DISPUTE for a lost dispute's row) correcting the purchase's invoice for the amount paid back, noted
      * on the Refund row in the same transaction. A wallet recharge has a receipt, not an invoice: no note.
      */
     async issueRefundCreditNote(input: {
@@ -138,7 +138,8 @@ export function createRefundActivities({ prisma }: RefundActivityDeps) {
           const now = new Date();
           const note = await issueCreditNote(tx, input.actor, {
             invoiceNumber: purchase.invoiceNumber,
-            kind: 'REFUND',
+            // a refund's note, or a lost dispute's: the row says which
+            kind: refund.kind,
             reason: refund.reason,
             amountInclVatCents: refund.amountCents,
             idempotencyKey: input.idempotencyKey,
