@@ -4,6 +4,7 @@
  * the workflow's keys, so a retried activity or a replayed workflow finds its earlier work.
  */
 import { AppError } from '../domain/errors';
+import { REFUND_ENTRY_TYPE } from '../domain/refund';
 import type { PrismaClient } from '../infra/prisma';
 import type { Actor } from '../services/actor';
 import { audit } from '../services/audit';
@@ -90,7 +91,7 @@ export function createRefundActivities({ prisma }: RefundActivityDeps) {
             ledger,
             idempotencyKey: input.debitKey,
             amount: -decision.debitCredit,
-            type: 'refund',
+            type: REFUND_ENTRY_TYPE,
             description: `Remboursement achat n° ${purchase.number}`,
             baseId: purchase.baseId ?? undefined,
             occurredAt: new Date(),

@@ -84,7 +84,10 @@ async function partlyUsedPack(account: { accountId: number; apiKey: string }): P
   const bought = await request(app)
     .post(`/accounts/${account.accountId}/credit-purchases`)
     .set(bearer(account.apiKey))
-    .send({ idempotencyKey: `support-pack-${account.accountId}`, product: { kind: 'SUPPORT_PACK', minutes: 30 } });
+    .send({
+      idempotencyKey: `support-pack-${account.accountId}`,
+      product: { kind: 'SUPPORT_PACK', minutes: 30 },
+    });
   expect(bought.status).toBe(201);
   expect((await deliver(h, paymentSucceededEvent(bought.body))).status).toBe(200);
   const purchase = await until(

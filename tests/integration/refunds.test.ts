@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { accountsToInvoice, issueConsumptionInvoice } from '../../services/credits/issue-consumption-invoice';
 import { createOpsToken } from '../../services/ops/ops-tokens';
 import { bearer, confirmedAccount } from '../helpers/api';
 import { deliver, paymentSucceededEvent, purchaseReaches } from '../helpers/credits';
@@ -199,7 +200,31 @@ it('a wallet recharge refunded in part: the wallet debited, Stripe refunded, no 
     .get(`/ops/credit-purchases/${recharge.purchaseId}/refunds`)
     .set(bearer(ops));
   expect(history.body.refundableCents).toBe(20000);
+
+  // the credit taken back is money paid back, not consumption: never on a consumption invoice
+  const month = new Date().toISOString().slice(0, 7);
+  expect(await accountsToInvoice(h.prisma, { month: nextMonth(month), limit: 1000 })).not.toContain(
+    account.accountId,
+  );
+  expect(
+    await issueConsumptionInvoice(
+      h.prisma,
+      { type: 'SYSTEM', id: 'test' },
+      {
+        accountId: account.accountId,
+        month: nextMonth(month),
+        seller: h.services.billing.seller,
+        now: new Date(),
+      },
+    ),
+  ).toBeUndefined();
 });
+
+/** "2026-12" → "2027-01": the month whose run would sweep this month's entries. */
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+}
 
 it('an unpaid purchase is not refundable, an unknown one is not found: nothing written', async () => {
   const account = await confirmedAccount(h);
