@@ -8,6 +8,7 @@ import { createCreditActivities } from './activities/credits';
 import { createEmailCodeActivities } from './activities/email-code';
 import { createLicenceMigrationActivities } from './activities/licence-migrations';
 import { createPaymentActivities } from './activities/payments';
+import { createRefundActivities } from './activities/refunds';
 import { createSubscriptionActivities } from './activities/subscriptions';
 import { createSessionActivities } from './activities/sessions';
 import { createViesActivities, type ViesDeps } from './activities/vies';
@@ -54,6 +55,7 @@ export function createActivities(deps: WorkerDeps) {
       billing: deps.billing,
       credits: deps.credits ?? DEFAULT_CREDIT_SETTINGS,
     }),
+    ...createRefundActivities({ prisma: deps.prisma }),
     ...createSessionActivities({ prisma: deps.prisma, sessions: deps.sessions ?? defaultSessionSettings }),
     ...(deps.vies ? { checkVatNumberWithVies: createViesActivities(deps.vies).checkVatNumberWithVies } : {}),
   };

@@ -24,6 +24,7 @@ import { opsRoutes } from './routes/ops';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './routes/stripe-webhook';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { migrationRoutes } from './routes/migrations';
+import { refundRoutes } from './routes/refunds';
 import { creditRoutes } from './routes/credits';
 import { supportRoutes } from './routes/support';
 import { walletRoutes } from './routes/wallet';
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(walletRoutes(kit, deps.services));
   app.use(supportRoutes(kit, deps.services));
   app.use(creditRoutes(kit, deps.services));
+  app.use(refundRoutes(kit, deps.services));
   app.use(sessionRoutes(kit, deps.services));
   const figures = cachedLoader(
     () => readBusinessFigures(deps.services.prisma, sessionSettingsOf(deps.services)),

@@ -4,6 +4,7 @@
  * `--json` for scripts. Exit codes: 0 done, 1 failed (refused by the API, or unreachable), 2 usage,
  * 3 partial (a bulk replay where some payments were not paid, or a single replay declined again).
  */
+import crypto from 'node:crypto';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, PARTIAL: 3 } as const;
 
@@ -16,6 +17,10 @@ export const apiUsage = `Over the HTTP API (ops token: --token or OPS_TOKEN; API
                                                  replay every matching renewal, one progress line each
   purchases:unmatched                            paid credit purchases waiting for an account
   purchases:assign <purchaseId> <accountId>      credit an unmatched purchase to an account
+  refunds:list <creditPurchaseId>                a support pack's or recharge's refunds, and what is left to refund
+  refunds:create <creditPurchaseId> --amount <cents> --reason <why> [--key <idempotency key>]
+                                                 refund (debit entry, credit note, Stripe refund, once each);
+                                                 run again with the printed --key after an error: never twice
   manual-payments:list                           cheques/transfers waiting for confirmation
   manual-payments:confirm <purchaseId> --reference <cheque/transfer ref> [--reason <why>]
   manual-payments:cancel <purchaseId> --reason <why>
@@ -257,6 +262,60 @@ const commands: Record<string, Command> = {
       throw new UsageError('the account id is a positive integer');
     const r = (await call(o, 'POST', `/ops/purchases/${id}/assign`, { accountId })) as { number: number };
     print(o, r, () => `purchase no. ${r.number} credited to account ${accountId}`);
+    return EXIT.OK;
+  },
+
+  async 'refunds:list'(o, [purchaseId]) {
+    const id = need(purchaseId, 'refunds:list needs the credit purchase id');
+    const r = (await call(o, 'GET', `/ops/credit-purchases/${id}/refunds`)) as {
+      number: number;
+      amountCents: number;
+      refundableCents: number;
+      refunds: Record<string, unknown>[];
+    };
+    print(o, r, () =>
+      [
+        `purchase no. ${r.number}: paid ${euros(r.amountCents)} EUR, ${euros(r.refundableCents)} EUR left to refund`,
+        table(
+          r.refunds.map((x) => ({ ...x, amount: euros(x.amountCents) })),
+          [
+            'refundId',
+            'status',
+            'amount',
+            'debitedCredit',
+            'creditNoteNumber',
+            'providerRefundId',
+            'createdAt',
+          ],
+        ),
+      ].join('\n'),
+    );
+    return EXIT.OK;
+  },
+
+  async 'refunds:create'(o, [purchaseId]) {
+    const id = need(purchaseId, 'refunds:create needs the credit purchase id');
+    const amountCents = Number(need(o.values.amount, 'refunds:create needs --amount (cents, VAT included)'));
+    if (!Number.isSafeInteger(amountCents) || amountCents < 1)
+      throw new UsageError('--amount is a positive whole number of cents');
+    const reason = need(
+      o.values.reason,
+      'refunds:create needs --reason (on the credit note, in the audit log)',
+    );
+    const idempotencyKey =
+      typeof o.values.key === 'string' && o.values.key !== '' ? o.values.key : `cli-${crypto.randomUUID()}`;
+    o.err(`refund key ${idempotencyKey} (run again with --key ${idempotencyKey} to retry the same refund)`);
+    const r = (await call(o, 'POST', `/ops/credit-purchases/${id}/refunds`, {
+      amountCents,
+      reason,
+      idempotencyKey,
+    })) as { amountCents: number; status: string; creditNoteNumber: string | null; providerRefundId: string };
+    print(
+      o,
+      r,
+      () =>
+        `refunded ${euros(r.amountCents)} EUR (${r.status}): credit note ${r.creditNoteNumber ?? '(none: receipt)'}, Stripe ${r.providerRefundId}`,
+    );
     return EXIT.OK;
   },
 

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
       json: { type: 'boolean' },
       reason: { type: 'string' },
       reference: { type: 'string' },
+      amount: { type: 'string' },
+      key: { type: 'string' },
       kind: { type: 'string' },
       replayable: { type: 'boolean' },
       filter: { type: 'string', multiple: true },

@@ -4,6 +4,12 @@
  * account's ledger nor than what the purchase brought: a refund never pays back time or credits already used.
  */
 
+/**
+ * The ledger entry type of a refund's debit: credit taken back because its money was paid back, not
+ * consumption (a consumption invoice never bills it).
+ */
+export const REFUND_ENTRY_TYPE = 'refund';
+
 export interface RefundablePurchase {
   /** what the card was charged, VAT included */
   amountCents: number;

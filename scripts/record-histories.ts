@@ -28,6 +28,7 @@ import { createOpsToken } from '../services/ops/ops-tokens';
 import { createActivities } from '../worker';
 import {
   creditPurchaseWorkflowId,
+  refundWorkflowId,
   licenceMigrationWorkflowId,
   subscriptionWorkflowId,
   supportCallReportWorkflowId,
@@ -53,6 +54,7 @@ import {
   workflowBundle,
   type Harness,
 } from '../tests/helpers/harness';
+import { answerRefundsLikeStripe } from '../tests/helpers/refunds';
 import { startStripeRecorder, type StripeRecorder } from '../tests/helpers/stripe-recorder';
 
 const outDir = path.resolve(__dirname, '..', 'tests', 'histories');
@@ -317,7 +319,11 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
     }
 
     // creditPurchase: a support pack paid by card, credited on the webhook
-    if (wanted('creditPurchase-support-pack') || wanted('supportCallReport')) {
+    if (
+      wanted('creditPurchase-support-pack') ||
+      wanted('supportCallReport') ||
+      wanted('refund-support-pack')
+    ) {
       const pack = await request(h.app)
         .post(`/accounts/${account.accountId}/credit-purchases`)
         .set(bearer(account.apiKey))
@@ -342,6 +348,20 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
       );
       await report.result();
       if (wanted('supportCallReport')) await save('supportCallReport', report);
+
+      // refund: the 5 minutes left of the pack paid back (debit entry, credit note, Stripe refund)
+      if (wanted('refund-support-pack')) {
+        const refunded = await request(h.app)
+          .post(`/ops/credit-purchases/${bought(pack).purchaseId}/refunds`)
+          .set(bearer(ops))
+          .send({ amountCents: 1100, reason: 'Client mécontent', idempotencyKey: 'refund-histories' });
+        if (refunded.status !== 201)
+          throw new Error(`refund: ${refunded.status} ${JSON.stringify(refunded.body)}`);
+        await save(
+          'refund-support-pack',
+          h.temporal.workflow.getHandle(refundWorkflowId(bought(pack).purchaseId, 'refund-histories')),
+        );
+      }
     }
 
     // monthlyFees: one subscribed app charged on the wallet for a month
@@ -488,6 +508,8 @@ async function main(): Promise<void> {
   installTestRuntime();
   await globalSetup();
   const recorder = await startStripeRecorder();
+  // stripe-mock answers every refund with one fixture id: each gets its own, as at Stripe
+  answerRefundsLikeStripe(recorder);
   // stripe-mock can't take money: created PaymentIntents look succeeded (off-session renewals)
   recorder.answer(
     { method: 'POST', path: '/v1/payment_intents' },

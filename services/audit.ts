@@ -19,7 +19,8 @@ export interface AuditEntry {
     | 'SUPPORT_CALL'
     | 'ACCOUNT_APP'
     | 'CREDIT_NOTE'
-    | 'DISPUTE';
+    | 'DISPUTE'
+    | 'REFUND';
   entityId: string | number;
   data?: Record<string, unknown>;
 }

@@ -53,3 +53,13 @@ export const creditPurchaseKeys = {
     customerPaymentKeys(`credit-customer:${purchaseId}`, `credit-purchase:${purchaseId}`),
   refund: (purchaseId: string) => `credit-purchase:${purchaseId}:refund`,
 } as const;
+
+/** refundWorkflow: money paid back on a payment, each step once. */
+export const refundKeys = {
+  /** the debit entry taking the unused credit back from the ledger */
+  debit: (workflowKey: string) => `${workflowKey}:debit`,
+  /** the credit note (avoir) of the refund */
+  creditNote: (workflowKey: string) => `${workflowKey}:credit-note`,
+  /** the provider's refund, keyed from our Refund row */
+  provider: (refundId: string) => `refund:${refundId}:provider`,
+} as const;

@@ -28,3 +28,6 @@ export const monthlyFeesWorkflowId = (month: string) => `monthly-app-fees:${mont
 export const sessionExpiryScheduleId = (taskQueue: string) => `session-expiry:${taskQueue}`;
 /** A month's wallet consumption invoices run by hand (ops): one run per month at a time. */
 export const consumptionInvoicesWorkflowId = (month: string) => `consumption-invoices:${month}`;
+/** One refundWorkflow per refund asked: the client's key makes a retried request the same refund. */
+export const refundWorkflowId = (creditPurchaseId: string, clientKey: string) =>
+  `refund:${creditPurchaseId}:${clientKey}`;

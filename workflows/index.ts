@@ -6,3 +6,4 @@ export { supportCallReportWorkflow } from './support-call-report';
 export { creditPurchaseWorkflow } from './credit-purchase';
 export { consumptionInvoicesWorkflow, monthlyFeesWorkflow } from './monthly-fees';
 export { sessionExpiryWorkflow } from './session-expiry';
+export { refundWorkflow } from './refund';

@@ -1,5 +1,5 @@
 // Ops console: a static page over the ops API. The ops token stays in this tab (sessionStorage).
-/* global document, sessionStorage, fetch, Node */
+/* global document, sessionStorage, fetch, Node, crypto */
 'use strict';
 (function () {
   const TOKEN_KEY = 'opsToken';
@@ -252,6 +252,63 @@
     sessionStorage.removeItem(TOKEN_KEY);
     say('');
     show();
+  });
+  // ---- refunds: one key per refund asked, so a click repeated after an error never refunds twice
+  // (a new key when the purchase or the amount changes)
+  const newKey = () =>
+    typeof crypto.randomUUID === 'function'
+      ? crypto.randomUUID()
+      : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  let refundKey = newKey();
+  for (const field of ['refund-purchase', 'refund-amount'])
+    $(field).addEventListener('input', () => (refundKey = newKey()));
+  async function lookupRefunds() {
+    const id = $('refund-purchase').value.trim();
+    if (!id) throw new Error('Give the credit purchase id');
+    const r = await api('GET', `/ops/credit-purchases/${id}/refunds`);
+    $('refund-summary').textContent =
+      `Purchase no. ${r.number} (${r.product === 'SUPPORT_PACK' ? 'support pack' : 'wallet'}, ${r.status}): ` +
+      `paid ${euros(r.amountCents)}, ${euros(r.refundableCents)} can still be refunded`;
+    const body = $('refunds').querySelector('tbody');
+    body.replaceChildren(
+      ...r.refunds.map((x) =>
+        el(
+          'tr',
+          { 'data-id': x.refundId },
+          el('td', {}, x.refundId.slice(0, 8)),
+          el('td', {}, x.status),
+          el('td', { className: 'num' }, euros(x.amountCents)),
+          el('td', { className: 'num' }, x.debitedCredit),
+          el('td', {}, x.creditNoteNumber ?? '(receipt)'),
+          el('td', {}, x.providerRefundId ?? ''),
+          el('td', {}, x.reason),
+          el('td', {}, day(x.createdAt)),
+        ),
+      ),
+    );
+    return r;
+  }
+  $('refund-lookup').addEventListener('click', () =>
+    act(async () => {
+      const r = await lookupRefunds();
+      return `Purchase no. ${r.number}: ${r.refunds.length} refund(s)`;
+    }),
+  );
+  $('refund-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(async () => {
+      const id = $('refund-purchase').value.trim();
+      const amountCents = Number($('refund-amount').value);
+      if (!Number.isInteger(amountCents) || amountCents < 1) throw new Error('Give the amount in cents');
+      const r = await api('POST', `/ops/credit-purchases/${id}/refunds`, {
+        amountCents,
+        reason: reason(),
+        idempotencyKey: `console-${refundKey}`,
+      });
+      refundKey = newKey();
+      await lookupRefunds();
+      return `Refunded ${euros(r.amountCents)}: credit note ${r.creditNoteNumber ?? '(none: receipt)'}, ${r.status}`;
+    });
   });
   $('refresh').addEventListener('click', () =>
     act(async () => {

@@ -11,6 +11,7 @@
  * invoice takes its number (issuePaidInvoice: gapless), the record and the covered charges are written, with
  * an audit entry. Paid by the voucher: the money was received at recharge time.
  */
+import { REFUND_ENTRY_TYPE } from '../../domain/refund';
 import { consumptionLines, lastDayOf, monthBounds, monthLabelFr } from '../../domain/consumption-invoice';
 import { billingDetailsOf, buyerOf } from '../../domain/billing-party';
 import type { InvoiceSeller } from '../../domain/invoice';
@@ -41,6 +42,7 @@ async function uninvoicedCharges(db: Db, accountId: number, end: Date): Promise<
   return db.$queryRaw<Charge[]>`
     SELECT e."id", e."type", e."amount" FROM "CreditEntry" e
     WHERE e."accountId" = ${accountId} AND e."ledger" = 'WALLET' AND e."amount" < 0 AND e."occurredAt" < ${end}
+      AND e."type" <> ${REFUND_ENTRY_TYPE}
       AND NOT EXISTS (SELECT 1 FROM "ConsumptionInvoiceEntry" c WHERE c."creditEntryId" = e."id")
     ORDER BY e."occurredAt", e."id"`;
 }
@@ -58,6 +60,7 @@ export async function accountsToInvoice(
   const rows = await db.$queryRaw<{ accountId: number }[]>`
     SELECT DISTINCT e."accountId" FROM "CreditEntry" e
     WHERE e."ledger" = 'WALLET' AND e."amount" < 0 AND e."occurredAt" < ${end}
+      AND e."type" <> ${REFUND_ENTRY_TYPE}
       AND e."accountId" > ${input.afterId ?? 0}
       AND NOT EXISTS (SELECT 1 FROM "ConsumptionInvoiceEntry" c WHERE c."creditEntryId" = e."id")
     ORDER BY e."accountId" LIMIT ${input.limit}`;

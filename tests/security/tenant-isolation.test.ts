@@ -79,6 +79,11 @@ function sampleBody(operation: string, victim: { baseId: string; accountId: numb
     },
     'POST /ops/purchases/{purchaseId}/assign': { accountId: victim.accountId },
     'POST /ops/purchases/{purchaseId}/refund': { reason: 'intrusion' },
+    'POST /ops/credit-purchases/{purchaseId}/refunds': {
+      amountCents: 100,
+      reason: 'intrusion',
+      idempotencyKey: 'intrusion-refund',
+    },
     'POST /ops/purchases/{purchaseId}/cancel': { reason: 'intrusion' },
     'POST /ops/manual-payments/{purchaseId}/confirm': { reference: 'CHQ-0000001', reason: 'intrusion' },
     'POST /ops/manual-payments/{purchaseId}/cancel': { reason: 'intrusion' },
