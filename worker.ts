@@ -9,6 +9,7 @@ import { createEmailCodeActivities } from './activities/email-code';
 import { createLicenceMigrationActivities } from './activities/licence-migrations';
 import { createPaymentActivities } from './activities/payments';
 import { createSubscriptionActivities } from './activities/subscriptions';
+import { createLicenceChangeActivities } from './activities/licence-changes';
 import { createSessionActivities } from './activities/sessions';
 import { createViesActivities, type ViesDeps } from './activities/vies';
 import type { Mailer } from './infra/mailer';
@@ -38,6 +39,7 @@ export function createActivities(deps: WorkerDeps) {
     ...createEmailCodeActivities({ prisma: deps.prisma, mailer: deps.mailer, secret: deps.secret }),
     ...createPaymentActivities({ stripe: deps.stripe, prisma: deps.prisma }),
     ...createSubscriptionActivities({ prisma: deps.prisma, mailer: deps.mailer, billing: deps.billing }),
+    ...createLicenceChangeActivities({ prisma: deps.prisma }),
     ...createLicenceMigrationActivities({ prisma: deps.prisma, mailer: deps.mailer }),
     ...createCreditActivities({
       prisma: deps.prisma,

@@ -10,8 +10,9 @@
  *    dunning: retries on a schedule with an email each time, the licence usable meanwhile (PAST_DUE); after
  *    the last failure LOCAL licences end and CLOUD ones are suspended. Ops can replay a failed payment.
  * 3. Messages at any time (subscription/messages.ts, subscription/handlers.ts): stop/resume auto-renew,
- *    renew now, add connections / upgrade (prorated, charged at once, subscription/change.ts), ops decisions
- *    and payment replay; `getSubscriptionStateQuery` returns the state.
+ *    renew now, add connections / upgrade / extensions (prorated, charged at once, subscription/change.ts),
+ *    changes at the period end (recorded now, applied by the renewal, subscription/scheduled-change.ts),
+ *    ops decisions and payment replay; `getSubscriptionStateQuery` returns the state.
  *
  * The state and its shared transitions are one `Subscription` (subscription/state.ts). Every charge carries
  * an idempotency key built from the licence, the period and the attempt (idempotency-keys.ts), so a
@@ -20,6 +21,7 @@
 import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
 import { endLicence, renewOrDun } from './subscription/dunning';
 import { setHandlers } from './subscription/handlers';
+import { setScheduledChangeHandlers } from './subscription/scheduled-change';
 import type { SubscriptionState, SubscriptionWorkflowInput } from './subscription/messages';
 import { purchase } from './subscription/purchase';
 import { awaitPeriodEnd } from './subscription/renewal';
@@ -30,6 +32,7 @@ export * from './subscription/messages';
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
   const sub = new Subscription(input.state);
   setHandlers(sub);
+  setScheduledChangeHandlers(sub);
 
   await purchase(sub);
   if (!sub.usable()) {
