@@ -23,7 +23,9 @@ export function createLicenceChangeActivities({ prisma }: LicenceChangeActivityD
         await tx.licence.update({
           where: { id: input.licenceId },
           data: {
-            scheduledChange: input.change ? (input.change as unknown as Prisma.InputJsonObject) : Prisma.DbNull,
+            scheduledChange: input.change
+              ? (input.change as unknown as Prisma.InputJsonObject)
+              : Prisma.DbNull,
           },
         });
         await audit(tx, actor, {

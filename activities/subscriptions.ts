@@ -174,7 +174,10 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       const { extensions, ...licence } = input.terms;
       const q = quoteOf(catalog, { ...licence, country: buyer.country, vatNumber: buyer.vatNumber });
       // an extension the catalogue no longer sells is not charged (docs/extensions-todo.md)
-      const sold = { ...input.terms, extensions: (extensions ?? []).filter((c) => findExtension(catalog, c)) };
+      const sold = {
+        ...input.terms,
+        extensions: (extensions ?? []).filter((c) => findExtension(catalog, c)),
+      };
       const lines = [...q.lines, ...extensionLines(catalog, sold, q.vat)].map((l) => ({
         ...l,
         description: `${l.description} — du ${input.periodStart} au ${addDays(input.periodEnd, -1)}`,

@@ -48,8 +48,5 @@ const NO_VAT: VatRule = { kind: 'OUTSIDE_EU', rateBasisPoints: 0 };
 
 /** What the extensions of `terms` cost for one full period, excl. VAT. */
 export function extensionsPriceCents(catalog: Catalog, terms: ExtensionTerms): number {
-  return extensionLines(catalog, terms, NO_VAT).reduce(
-    (sum, line) => sum + line.totalExclVatCents,
-    0,
-  );
+  return extensionLines(catalog, terms, NO_VAT).reduce((sum, line) => sum + line.totalExclVatCents, 0);
 }

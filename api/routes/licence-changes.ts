@@ -33,7 +33,9 @@ export function licenceChangeRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           removeExtensions: z.array(extensionCode).min(1).max(20).optional(),
         })
         .refine((c) => Object.keys(c).length > 0, 'nothing to change'),
-      responses: { 200: { description: 'the subscription with its scheduled change', schema: subscriptionView } },
+      responses: {
+        200: { description: 'the subscription with its scheduled change', schema: subscriptionView },
+      },
       errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED'],
     },
     async ({ params, body }) => ({ status: 200, body: await scheduleChange(deps, params.baseId, body) }),

@@ -72,8 +72,13 @@ const purchaseAnswer = z.object({
 
 const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 /** a catalogue extension's code (GET /catalog: `extensions`) */
-export const extensionCode = z.string().regex(/^[A-Z0-9_]{2,32}$/).openapi({ example: 'STOCKS' });
-const extensions = z.array(z.string()).openapi({ description: 'extension codes the licence carries, sorted' });
+export const extensionCode = z
+  .string()
+  .regex(/^[A-Z0-9_]{2,32}$/)
+  .openapi({ example: 'STOCKS' });
+const extensions = z
+  .array(z.string())
+  .openapi({ description: 'extension codes the licence carries, sorted' });
 /** a change recorded for the period end (docs/licence-changes.md) */
 const scheduledChange = z
   .object({
@@ -87,7 +92,9 @@ const scheduledChange = z
     requestedOn: localDate,
   })
   .nullable()
-  .openapi({ description: 'applied by the next renewal (null: none); DELETE .../scheduled-change cancels it' });
+  .openapi({
+    description: 'applied by the next renewal (null: none); DELETE .../scheduled-change cancels it',
+  });
 /** services/subscriptions/subscription-view.ts: no Stripe ids, no internal indexes */
 export const subscriptionView = z.object({
   baseId: z.string(),

@@ -56,7 +56,10 @@ export function toSubscriptionView(s: SubscriptionState): SubscriptionView {
     extensions: normaliseExtensions(s.terms.extensions),
     scheduledChange: s.scheduledChange
       ? {
-          terms: { ...s.scheduledChange.terms, extensions: normaliseExtensions(s.scheduledChange.terms.extensions) },
+          terms: {
+            ...s.scheduledChange.terms,
+            extensions: normaliseExtensions(s.scheduledChange.terms.extensions),
+          },
           requestedOn: s.scheduledChange.requestedOn,
         }
       : null,

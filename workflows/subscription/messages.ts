@@ -90,7 +90,9 @@ export type LicenceChange = Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'con
 export const changeLicenceUpdate = defineUpdate<ChargeReceipt, [LicenceChange]>('changeLicence');
 export const replayPaymentUpdate = defineUpdate<SubscriptionState, [string]>('replayPayment');
 /** Records a change for the period end (replacing any earlier one); answers the state with it. */
-export const scheduleChangeUpdate = defineUpdate<SubscriptionState, [PeriodEndChangeRequest]>('scheduleChange');
+export const scheduleChangeUpdate = defineUpdate<SubscriptionState, [PeriodEndChangeRequest]>(
+  'scheduleChange',
+);
 /** Cancels the change recorded for the period end, until the renewal applies it. */
 export const cancelScheduledChangeUpdate = defineUpdate<SubscriptionState>('cancelScheduledChange');
 

@@ -29,7 +29,10 @@ export function nextPeriodTerms(sub: Subscription): {
     const anchorDate = s.periodEnd!;
     return { terms: change.terms, ...nthPeriod(anchorDate, change.terms.period, 0), anchorDate };
   }
-  return { terms: change?.terms ?? s.terms, ...nthPeriod(s.anchorDate!, s.terms.period, s.paidThroughIndex + 1) };
+  return {
+    terms: change?.terms ?? s.terms,
+    ...nthPeriod(s.anchorDate!, s.terms.period, s.paidThroughIndex + 1),
+  };
 }
 
 /**
@@ -57,7 +60,10 @@ function checkSchedulable(sub: Subscription): void {
   if (!s.customerId || !s.paymentMethodId)
     throw refused('NO_SAVED_CARD', 'A change at the period end applies at a renewal charged to a saved card');
   if (s.status === 'PAST_DUE' || s.dunning)
-    throw refused('RENEWAL_IN_PROGRESS', 'The renewal of this period is under way: the change would come too late');
+    throw refused(
+      'RENEWAL_IN_PROGRESS',
+      'The renewal of this period is under way: the change would come too late',
+    );
   if (sub.renewedAhead())
     throw refused('RENEWED_AHEAD', 'The next period is already paid at the current terms');
 }
@@ -65,7 +71,9 @@ function checkSchedulable(sub: Subscription): void {
 function termsOf(sub: Subscription, request: PeriodEndChangeRequest): LicenceTerms {
   const next = periodEndTerms(sub.s.terms, request);
   if (!next.ok)
-    throw refuse('CHANGE_REFUSED', `This change can't be scheduled (${next.reason})`, { reason: next.reason });
+    throw refuse('CHANGE_REFUSED', `This change can't be scheduled (${next.reason})`, {
+      reason: next.reason,
+    });
   return next.terms;
 }
 
