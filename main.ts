@@ -18,6 +18,7 @@ import {
   loadConfig,
   paymentPageSettings,
   sessionSettings,
+  licenceFileSettings,
   temporalMetricsSettings,
 } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
     vies: createViesActivities(viesDeps).checkVatNumber,
     credits: creditSettings(config),
     sessions: sessionSettings(config),
+    licenceFiles: licenceFileSettings(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
     paymentPage: paymentPageSettings(config),
   };
