@@ -170,7 +170,7 @@ function parsePayload(bytes: Buffer): LicenceFilePayload | undefined {
     validUntil,
     status,
     issuedAt,
-    refreshAfter: refreshAfter as string | null,
+    refreshAfter: refreshAfter,
   };
 }
 
