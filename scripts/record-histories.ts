@@ -332,7 +332,8 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
 
 /** Renewal and dunning on the time-skipping server (a month of timers); the bank declines one charge. */
 async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<void> {
-  if (!wanted('subscription-renewal') && !wanted('subscription-dunning')) return;
+  const names = ['subscription-renewal', 'subscription-dunning', 'subscription-scheduled-change'] as const;
+  if (!names.some(wanted)) return;
   const h = await createHarness({ stripeApiBase: recorder.url });
   await h.stopWorker();
   const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
@@ -370,10 +371,15 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
   const running = worker.run();
   const tick = () => env.sleep(60_000);
   try {
-    for (const name of ['subscription-renewal', 'subscription-dunning'] as const) {
+    for (const name of names) {
       if (!wanted(name)) continue;
       const machine = await registerMachine(h);
-      const res = await buy(h, app, machine, {});
+      const res = await buy(
+        h,
+        app,
+        machine,
+        name === 'subscription-scheduled-change' ? { connections: 3 } : {},
+      );
       const handle = env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
       const firstRun = (await handle.describe()).runId;
       await handle.signal(paymentResultSignal, {
@@ -389,6 +395,19 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
         tick,
       );
       if (name === 'subscription-dunning') decline.add(active.licenceId);
+      if (name === 'subscription-scheduled-change') {
+        // fewer connections from the next period on, scheduled, cancelled, scheduled again: the renewal applies it
+        const path = `/bases/${machine.baseId}/licence/scheduled-change`;
+        const auth = bearer(machine.apiKey);
+        for (const step of [
+          () => request(app).post(path).set(auth).send({ connections: 1, period: 'ANNUAL' }),
+          () => request(app).delete(path).set(auth),
+          () => request(app).post(path).set(auth).send({ connections: 1 }),
+        ]) {
+          const answer = await step();
+          if (answer.status !== 200) throw new Error(`scheduled change: ${answer.status} ${answer.text}`);
+        }
+      }
       const target = startOfDayMs(active.periodEnd!) + 2 * 3_600_000;
       await env.sleep(Math.max(target - (await env.currentTimeMs()), 1000));
       await until(
