@@ -34,6 +34,8 @@ let app: Express;
 let worker: Worker;
 let running: Promise<void>;
 let recorder: StripeRecorder;
+/** licences whose renewal charges the "bank" declines (stripe-mock can't): the stub at the payment boundary */
+const declining = new Set<string>();
 
 beforeAll(async () => {
   installTestRuntime();
@@ -54,18 +56,23 @@ beforeAll(async () => {
     registrationsPerHour: 10_000,
     readiness: {},
   });
+  const real = createActivities({
+    prisma: h.prisma,
+    mailer: h.mailer,
+    secret: h.secret,
+    stripe: h.stripe,
+    licenceKeys: h.services.licenceKeys,
+    billing: h.services.billing,
+  });
+  const collectPayment: typeof real.collectPayment = async (input) =>
+    [...declining].some((id) => input.idempotencyKey.startsWith(`renewal:${id}:`))
+      ? { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' }
+      : real.collectPayment(input);
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
+    activities: { ...real, collectPayment },
   });
   running = worker.run();
 });
@@ -306,5 +313,35 @@ it('another billing period: the renewal sells the new period and the calendar re
     anchorDate: state.periodEnd,
     periodStart: year.start,
     periodEnd: year.end,
+  });
+});
+
+it('after the last dunning failure the extensions go with the licence; the file falls back to the free licence', async () => {
+  const { baseId, apiKey, licenceId, state } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    connections: 1,
+    period: 'MONTHLY',
+  });
+  const added = await request(app)
+    .post(`/bases/${baseId}/licence/changes`)
+    .set(bearer(apiKey))
+    .send({ addExtensions: ['STOCKS'] });
+  expect(added.status).toBe(200);
+  declining.add(licenceId);
+  await skipPastPeriodEnd(state);
+  // the retries are days apart (DUNNING_RETRY_DAYS): a day of server time between reads
+  for (let day = 0; day < 20 && (await stateOf(baseId)).status !== 'ENDED'; day += 1)
+    await env.sleep('1 day');
+  expect((await stateOf(baseId)).status).toBe('ENDED');
+  const licence = await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } });
+  expect(licence).toMatchObject({ status: 'ENDED', extensions: [] });
+  const ended = await h.prisma.auditLog.findFirstOrThrow({
+    where: { entityId: licenceId, action: 'licence.ended' },
+  });
+  expect(ended.data).toMatchObject({ reason: 'PAYMENT_FAILED', extensionsRemoved: ['STOCKS'] });
+  expect(await licenceFile(baseId, apiKey)).toMatchObject({
+    valid: true,
+    licence: { licenceId: null, extensions: [] },
   });
 });
