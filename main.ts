@@ -19,6 +19,7 @@ import {
   paymentPageSettings,
   emailLinkSettings,
   sessionSettings,
+  licenceFileSettings,
   temporalMetricsSettings,
 } from './infra/config';
 import { PROJECT_ROOT } from './infra/embedded/binaries';
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
     vies: createViesActivities(viesDeps).checkVatNumber,
     credits: creditSettings(config),
     sessions: sessionSettings(config),
+    licenceFiles: licenceFileSettings(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
     paymentPage: paymentPageSettings(config),
   };

@@ -10,6 +10,7 @@ import { createLicenceMigrationActivities } from './activities/licence-migration
 import { createPaymentActivities } from './activities/payments';
 import { createRefundActivities } from './activities/refunds';
 import { createSubscriptionActivities } from './activities/subscriptions';
+import { createLicenceChangeActivities } from './activities/licence-changes';
 import { createSessionActivities } from './activities/sessions';
 import { createViesActivities, type ViesDeps } from './activities/vies';
 import type { Mailer } from './infra/mailer';
@@ -48,6 +49,7 @@ export function createActivities(deps: WorkerDeps) {
       stripe: deps.stripe,
       ...(deps.emailLinks ? { emailLinks: deps.emailLinks } : {}),
     }),
+    ...createLicenceChangeActivities({ prisma: deps.prisma }),
     ...createLicenceMigrationActivities({ prisma: deps.prisma, mailer: deps.mailer }),
     ...createCreditActivities({
       prisma: deps.prisma,

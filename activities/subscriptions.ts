@@ -7,7 +7,10 @@
 import { dayOf, type LicenceTerms, type SubscriptionSettings } from '../domain/licence';
 import { addDays, type LocalDate } from '../domain/periods';
 import { changeQuote, type ChangeRefusalReason } from '../domain/proration';
+import { findExtension } from '../domain/catalog';
+import { extensionLines, normaliseExtensions, unknownExtensions } from '../domain/extensions';
 import { buildLine, buildTotals, licenceLine, quote as quoteOf, type Quote } from '../domain/quote';
+import { Prisma, type Licence } from '../generated/prisma/client';
 import { vatRule } from '../domain/vat';
 import type { ViesConsultation } from '../domain/vies';
 import type { Mailer } from '../infra/mailer';
@@ -43,6 +46,22 @@ export interface PaymentRecord {
 }
 
 const actor = systemActor('subscriptionWorkflow');
+
+/** The licence row's columns for its terms. */
+const termsColumns = (t: LicenceTerms) => ({
+  edition: t.edition,
+  mode: t.mode,
+  connections: t.connections,
+  period: t.period,
+  extensions: normaliseExtensions(t.extensions),
+});
+const termsOfRow = (l: Licence) => ({
+  edition: l.edition,
+  mode: l.mode,
+  connections: l.connections,
+  period: l.period,
+  extensions: l.extensions,
+});
 
 export function createSubscriptionActivities({
   prisma,
@@ -186,14 +205,18 @@ export function createSubscriptionActivities({
     }): Promise<Quote> {
       const { billing: buyer } = await licenceWithBilling(prisma, input.licenceId);
       const catalog = await getCatalog(prisma);
-      const q = quoteOf(catalog, { ...input.terms, country: buyer.country, vatNumber: buyer.vatNumber });
-      return {
-        ...q,
-        lines: q.lines.map((l) => ({
-          ...l,
-          description: `${l.description} — du ${input.periodStart} au ${addDays(input.periodEnd, -1)}`,
-        })),
+      const { extensions, ...licence } = input.terms;
+      const q = quoteOf(catalog, { ...licence, country: buyer.country, vatNumber: buyer.vatNumber });
+      // an extension the catalogue no longer sells is not charged (docs/extensions-todo.md)
+      const sold = {
+        ...input.terms,
+        extensions: (extensions ?? []).filter((c) => findExtension(catalog, c)),
       };
+      const lines = [...q.lines, ...extensionLines(catalog, sold, q.vat)].map((l) => ({
+        ...l,
+        description: `${l.description} — du ${input.periodStart} au ${addDays(input.periodEnd, -1)}`,
+      }));
+      return { ...q, lines, ...buildTotals(lines) };
     },
 
     /** The prorated price of adding connections or upgrading, as an invoice quote; or why it can't be done. */
@@ -205,15 +228,23 @@ export function createSubscriptionActivities({
       periodEnd: LocalDate;
       changeDate: LocalDate;
       renewedAhead: boolean;
-    }): Promise<{ ok: true; quote: Quote } | { ok: false; reason: ChangeRefusalReason | 'RENEWED_AHEAD' }> {
+    }): Promise<
+      | { ok: true; quote: Quote }
+      | { ok: false; reason: ChangeRefusalReason | 'RENEWED_AHEAD' | 'UNKNOWN_EXTENSION' }
+    > {
       // a period paid ahead was priced at the old terms: changing now would need a second proration
       if (input.renewedAhead) return { ok: false, reason: 'RENEWED_AHEAD' };
       const { billing: buyer } = await licenceWithBilling(prisma, input.licenceId);
       const catalog = await getCatalog(prisma);
+      const added = (input.next.extensions ?? []).filter((c) => !input.current.extensions?.includes(c));
+      if (unknownExtensions(catalog, added).length > 0) return { ok: false, reason: 'UNKNOWN_EXTENSION' };
       const change = changeQuote(catalog, input);
       if (!change.ok) return change;
       const vat = vatRule({ country: buyer.country, vatNumber: buyer.vatNumber });
-      const what = licenceLine(catalog, input.next, vat).description.replace(/^Licence /, '');
+      const what = [
+        licenceLine(catalog, input.next, vat).description.replace(/^Licence /, ''),
+        ...(input.next.extensions ?? []).map((code) => findExtension(catalog, code)?.name ?? code),
+      ].join(', ');
       const line = buildLine(
         {
           description: `Changement de licence vers ${what} — prorata ${change.remainingDays}/${change.daysInPeriod} jours jusqu'au ${addDays(input.periodEnd, -1)}`,
@@ -292,13 +323,37 @@ export function createSubscriptionActivities({
       periodStart: LocalDate;
       periodEnd: LocalDate;
       saleDate: LocalDate;
+      /** a change scheduled for the period end, applied with this period (anchorDate: a new billing period) */
+      terms?: LicenceTerms;
+      anchorDate?: LocalDate;
     }): Promise<{ invoiceNumber: string }> {
       return prisma.$transaction(async (tx) => {
         const { licence, invoiceNumber } = await recordCardCharge(tx, input);
         await tx.licence.update({
           where: { id: licence.id },
-          data: { status: 'ACTIVE', periodStart: input.periodStart, periodEnd: input.periodEnd },
+          data: {
+            status: 'ACTIVE',
+            periodStart: input.periodStart,
+            periodEnd: input.periodEnd,
+            ...(input.terms
+              ? {
+                  ...termsColumns(input.terms),
+                  ...(input.anchorDate ? { anchorDate: input.anchorDate } : {}),
+                  scheduledChange: Prisma.DbNull,
+                }
+              : {}),
+          },
         });
+        if (input.terms) {
+          await audit(tx, actor, {
+            action: 'licence.scheduled_change_applied',
+            entityType: 'LICENCE',
+            entityId: licence.id,
+            data: { before: termsOfRow(licence), after: input.terms, invoiceNumber },
+          });
+          // fewer connections from this period on: the oldest extra sessions are closed
+          await trimSessionsIn(tx, licence.baseId, actor, 'Licence modifiée à l’échéance');
+        }
         await audit(tx, actor, {
           action: 'licence.renewed',
           entityType: 'LICENCE',
@@ -321,15 +376,8 @@ export function createSubscriptionActivities({
     }): Promise<{ invoiceNumber: string }> {
       return prisma.$transaction(async (tx) => {
         const { licence, invoiceNumber } = await recordCardCharge(tx, input);
-        const before = { edition: licence.edition, mode: licence.mode, connections: licence.connections };
-        await tx.licence.update({
-          where: { id: licence.id },
-          data: {
-            edition: input.terms.edition,
-            mode: input.terms.mode,
-            connections: input.terms.connections,
-          },
-        });
+        const before = termsOfRow(licence);
+        await tx.licence.update({ where: { id: licence.id }, data: termsColumns(input.terms) });
         await audit(tx, actor, {
           action: 'licence.changed',
           entityType: 'LICENCE',
@@ -389,9 +437,11 @@ export function createSubscriptionActivities({
       reason: string;
     }): Promise<void> {
       await prisma.$transaction(async (tx) => {
+        const before = await tx.licence.findUniqueOrThrow({ where: { id: input.licenceId } });
         const ended = await tx.licence.update({
           where: { id: input.licenceId },
-          data: { status: input.status, autoRenew: false },
+          // extensions go with the paid licence (after the last dunning failure too)
+          data: { status: input.status, autoRenew: false, extensions: [] },
         });
         // back to the free edition's connections (or none when suspended): extra sessions are closed
         await trimSessionsIn(
@@ -404,7 +454,7 @@ export function createSubscriptionActivities({
           action: `licence.${input.status.toLowerCase()}`,
           entityType: 'LICENCE',
           entityId: input.licenceId,
-          data: { reason: input.reason },
+          data: { reason: input.reason, extensionsRemoved: before.extensions },
         });
       });
     },

@@ -20,6 +20,7 @@ import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { installationRoutes } from './routes/installations';
 import { invoiceRoutes } from './routes/invoices';
 import { licenceFileRoutes } from './routes/licence-files';
+import { licenceChangeRoutes } from './routes/licence-changes';
 import { opsRoutes } from './routes/ops';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './routes/stripe-webhook';
 import { subscriptionRoutes } from './routes/subscriptions';
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(catalogRoutes(kit, deps.services));
   app.use(subscriptionRoutes(kit, deps.services));
   app.use(cardChangeRoutes(kit, deps.services));
+  app.use(licenceChangeRoutes(kit, deps.services));
   app.use(invoiceRoutes(kit, deps.services));
   app.use(licenceFileRoutes(kit, deps.services));
   app.use(stripeWebhookRoutes(registry, deps.services));

@@ -24,6 +24,20 @@ export interface SupportPack {
   readonly priceCents: number;
 }
 
+/** How an extension is counted: once per base, or once per concurrent connection. */
+export const EXTENSION_BASES = ['PER_BASE', 'PER_CONNECTION'] as const;
+export type ExtensionBasis = (typeof EXTENSION_BASES)[number];
+
+/** An add-on module sold per base ("Extensions Gestan"), priced per month by billing period. */
+export interface CatalogExtension {
+  /** what the licence file carries and the ERP checks: `[A-Z0-9_]{2,32}` */
+  readonly code: string;
+  readonly name: string;
+  readonly basis: ExtensionBasis;
+  /** cents excl. VAT per month (per connection for PER_CONNECTION), by billing period */
+  readonly monthlyPrices: Readonly<Record<BillingPeriod, number>>;
+}
+
 export interface Catalog {
   readonly currency: 'EUR';
   /** Cents excl. VAT per concurrent connection per month, by edition, mode and billing period. */
@@ -33,6 +47,8 @@ export interface Catalog {
   /** Support-time packs, cents excl. VAT. */
   readonly supportPacks: readonly SupportPack[];
   readonly walletMinimumRechargeCents: number;
+  /** extensions a base may add to its paid licence */
+  readonly extensions: readonly CatalogExtension[];
 }
 
 export const DEFAULT_CATALOG: Catalog = {
@@ -53,6 +69,20 @@ export const DEFAULT_CATALOG: Catalog = {
     { minutes: 60, priceCents: 10000 },
   ],
   walletMinimumRechargeCents: 1000,
+  extensions: [
+    {
+      code: 'STOCKS',
+      name: 'Extension Gestan Stocks',
+      basis: 'PER_BASE',
+      monthlyPrices: { MONTHLY: 1500, QUARTERLY: 1400, ANNUAL: 1200 },
+    },
+    {
+      code: 'PAIE',
+      name: 'Extension Gestan Paie',
+      basis: 'PER_CONNECTION',
+      monthlyPrices: { MONTHLY: 500, QUARTERLY: 450, ANNUAL: 400 },
+    },
+  ],
 };
 
 const cents = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -70,6 +100,18 @@ export const catalogSchema = z.object({
       'support pack durations must be unique',
     ),
   walletMinimumRechargeCents: cents,
+  // catalogue versions saved before extensions existed have none
+  extensions: z
+    .array(
+      z.object({
+        code: z.string().regex(/^[A-Z0-9_]{2,32}$/),
+        name: z.string().min(1).max(120),
+        basis: z.enum(EXTENSION_BASES),
+        monthlyPrices: periodPrices,
+      }),
+    )
+    .refine((list) => new Set(list.map((e) => e.code)).size === list.length, 'extension codes must be unique')
+    .default([]),
 }) satisfies z.ZodType<Catalog>;
 
 /** STANDARD + LOCAL is free for life: no payment, no period, and the fallback when a paid licence ends. */
@@ -101,6 +143,10 @@ export function licencePriceCents(catalog: Catalog, choice: LicenceChoice): numb
     throw new RangeError(`connections must be a non-negative integer, got ${connections}`);
   }
   return unitPriceCents(catalog, edition, mode, period) * connections * PERIOD_MONTHS[period];
+}
+
+export function findExtension(catalog: Catalog, code: string): CatalogExtension | undefined {
+  return catalog.extensions.find((e) => e.code === code);
 }
 
 export function findSupportPack(catalog: Catalog, minutes: number): SupportPack | undefined {

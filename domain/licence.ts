@@ -9,6 +9,8 @@ export interface LicenceTerms {
   mode: Mode;
   connections: number;
   period: BillingPeriod;
+  /** catalogue extension codes, sorted, no duplicates (absent: none) */
+  extensions?: string[];
 }
 
 export type LicenceStatus =

@@ -13,6 +13,7 @@ import {
   type Mode,
 } from './catalog';
 import { mulDivHalfUp } from './money';
+import { extensionsPriceCents, normaliseExtensions } from './extensions';
 import { daysBetween, isInRange, type LocalDate } from './periods';
 
 /** full × remaining / daysInPeriod, rounded half-up to the cent (one rounding, on the final amount). */
@@ -43,7 +44,10 @@ export function remainingDays(periodStart: LocalDate, periodEnd: LocalDate, chan
 }
 
 export type ChangeRefusalReason =
-  /** Fewer connections, ENTERPRISE → STANDARD, CLOUD → LOCAL, or a cheaper result: applies at renewal. */
+  /**
+   * Fewer connections, ENTERPRISE → STANDARD, CLOUD → LOCAL, an extension removed, or a cheaper result:
+   * scheduled for the period end instead (scheduled-change.ts).
+   */
   | 'DOWNGRADE_NOT_PRORATED'
   /** MONTHLY ↔ ANNUAL etc.: the new period starts at renewal. */
   | 'PERIOD_CHANGE_NOT_PRORATED'
@@ -67,9 +71,12 @@ export type ChangeQuote =
     }
   | { ok: false; reason: ChangeRefusalReason };
 
+/** A licence's terms with the extensions it carries (their price moves with the connections). */
+export type PricedTerms = LicenceChoice & { extensions?: readonly string[] };
+
 export interface ChangeRequest {
-  current: LicenceChoice;
-  next: LicenceChoice;
+  current: PricedTerms;
+  next: PricedTerms;
   periodStart: LocalDate;
   /** Exclusive. */
   periodEnd: LocalDate;
@@ -79,8 +86,10 @@ export interface ChangeRequest {
 const EDITION_RANK: Record<Edition, number> = { STANDARD: 0, ENTERPRISE: 1 };
 const MODE_RANK: Record<Mode, number> = { LOCAL: 0, CLOUD: 1 };
 
-function lowersAnything(current: LicenceChoice, next: LicenceChoice): boolean {
+function lowersAnything(current: PricedTerms, next: PricedTerms): boolean {
+  const kept = normaliseExtensions(next.extensions);
   return (
+    normaliseExtensions(current.extensions).some((code) => !kept.includes(code)) ||
     EDITION_RANK[next.edition] < EDITION_RANK[current.edition] ||
     MODE_RANK[next.mode] < MODE_RANK[current.mode] ||
     next.connections < current.connections
@@ -95,12 +104,13 @@ export function changeQuote(catalog: Catalog, request: ChangeRequest): ChangeQuo
   if (
     next.edition === current.edition &&
     next.mode === current.mode &&
-    next.connections === current.connections
+    next.connections === current.connections &&
+    normaliseExtensions(next.extensions).join() === normaliseExtensions(current.extensions).join()
   ) {
     return { ok: false, reason: 'NO_CHANGE' };
   }
-  const currentPriceCents = licencePriceCents(catalog, current);
-  const nextPriceCents = licencePriceCents(catalog, next);
+  const currentPriceCents = licencePriceCents(catalog, current) + extensionsPriceCents(catalog, current);
+  const nextPriceCents = licencePriceCents(catalog, next) + extensionsPriceCents(catalog, next);
   // The catalogue is data: ops could price an "upgrade" below what it replaces. Never prorate a refund.
   if (nextPriceCents < currentPriceCents) return { ok: false, reason: 'DOWNGRADE_NOT_PRORATED' };
 

@@ -107,6 +107,10 @@ export const configSchema = z.object({
   LICENCE_KEYS_DIR: z.string().min(1),
   /** the key id that signs new licence files (rotation: add a key, switch this) */
   LICENCE_ACTIVE_KEY_ID: z.string().regex(/^[\w.-]+$/),
+  /** a paid licence's file asks to be refreshed this many days after issue, whatever the period end */
+  LICENCE_FILE_REFRESH_DAYS: z.coerce.number().int().min(1).max(366).default(30),
+  /** days after the refresh date an offline ERP's file still verifies (docs/licence-file.md) */
+  LICENCE_FILE_OFFLINE_GRACE_DAYS: z.coerce.number().int().min(0).max(366).default(14),
 
   /** version of the licence terms the customer accepts at purchase */
   TERMS_VERSION: z.string().min(1).default('2026-01'),
@@ -300,6 +304,14 @@ export function creditSettings(config: Config) {
     vendorContactEmail: config.VENDOR_CONTACT_EMAIL,
     paymentTimeoutHours: config.CREDIT_PAYMENT_TIMEOUT_HOURS,
     unmatchedReminderHours: config.UNMATCHED_PURCHASE_REMINDER_HOURS,
+  };
+}
+
+/** How long a signed licence file of a paid licence lasts (docs/licence-file.md). */
+export function licenceFileSettings(config: Config) {
+  return {
+    refreshDays: config.LICENCE_FILE_REFRESH_DAYS,
+    offlineGraceDays: config.LICENCE_FILE_OFFLINE_GRACE_DAYS,
   };
 }
 

@@ -413,6 +413,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
     'subscription-renewal',
     'subscription-dunning',
     'subscription-authentication-retry',
+    'subscription-scheduled-change',
   ] as const;
   if (!scenarios.some(wanted)) return;
   const h = await createHarness({ stripeApiBase: recorder.url });
@@ -466,7 +467,12 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
     for (const name of scenarios) {
       if (!wanted(name)) continue;
       const machine = await registerMachine(h);
-      const res = await buy(h, app, machine, {});
+      const res = await buy(
+        h,
+        app,
+        machine,
+        name === 'subscription-scheduled-change' ? { connections: 3 } : {},
+      );
       const handle = env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
       const firstRun = (await handle.describe()).runId;
       await handle.signal(paymentResultSignal, {
@@ -483,6 +489,19 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
       );
       if (name === 'subscription-dunning') decline.add(active.licenceId);
       if (name === 'subscription-authentication-retry') authenticate.add(active.licenceId);
+      if (name === 'subscription-scheduled-change') {
+        // fewer connections from the next period on, scheduled, cancelled, scheduled again: the renewal applies it
+        const path = `/bases/${machine.baseId}/licence/scheduled-change`;
+        const auth = bearer(machine.apiKey);
+        for (const step of [
+          () => request(app).post(path).set(auth).send({ connections: 1, period: 'ANNUAL' }),
+          () => request(app).delete(path).set(auth),
+          () => request(app).post(path).set(auth).send({ connections: 1 }),
+        ]) {
+          const answer = await step();
+          if (answer.status !== 200) throw new Error(`scheduled change: ${answer.status} ${answer.text}`);
+        }
+      }
       const target = startOfDayMs(active.periodEnd!) + 2 * 3_600_000;
       await env.sleep(Math.max(target - (await env.currentTimeMs()), 1000));
       await until(

@@ -9,6 +9,14 @@ import type { PaymentPageSettings } from './payments/payment-link';
 import type { SessionSettings } from './sessions/settings';
 
 /** Who sells, and the rules of purchases and renewals (from config). */
+/** A paid licence's file: refreshed every `refreshDays`, still valid `offlineGraceDays` after that. */
+export interface LicenceFileSettings {
+  refreshDays: number;
+  offlineGraceDays: number;
+}
+
+export const DEFAULT_LICENCE_FILE_SETTINGS: LicenceFileSettings = { refreshDays: 30, offlineGraceDays: 14 };
+
 export interface BillingSettings {
   termsVersion: string;
   seller: InvoiceSeller;
@@ -53,6 +61,8 @@ export interface ServiceDeps {
   vies: ViesCheck;
   /** support time and wallet settings; DEFAULT_CREDIT_SETTINGS when not given */
   credits?: CreditSettings;
+  /** how long a paid licence's signed file lasts; DEFAULT_LICENCE_FILE_SETTINGS when absent */
+  licenceFiles?: LicenceFileSettings;
   /** concurrent sessions (heartbeat timeout); defaults when absent */
   sessions?: SessionSettings;
   /** ops: the Temporal UI, for links to workflows (TEMPORAL_UI_URL) */

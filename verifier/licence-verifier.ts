@@ -34,18 +34,26 @@ export interface LicenceFilePayload {
   /** concurrent connections; null = not limited (free STANDARD LOCAL) */
   connections: number | null;
   period: 'MONTHLY' | 'QUARTERLY' | 'ANNUAL' | null;
+  /** extension codes the base may run, sorted (absent in older files: none) */
+  extensions: string[];
   validFrom: string;
   validUntil: string;
   status: 'ACTIVE' | 'PAST_DUE';
   /** ISO timestamp of issue (UTC) */
   issuedAt: string;
+  /**
+   * from this day on an online ERP fetches a new file (the file stays valid until `validUntil`, the offline
+   * grace); null for a file that never needs one (the free licence; older files)
+   */
+  refreshAfter: string | null;
 }
 
 export type LicenceFileRejection =
   'MALFORMED' | 'UNKNOWN_KEY' | 'BAD_SIGNATURE' | 'EXPIRED' | 'NOT_YET_VALID';
 
 export type LicenceFileVerdict =
-  | { valid: true; licence: LicenceFilePayload }
+  /** `refreshDue`: `today >= refreshAfter`, fetch a new file when online */
+  | { valid: true; licence: LicenceFilePayload; refreshDue: boolean }
   /** `licence` is given for EXPIRED and NOT_YET_VALID only: the signature held, the dates did not */
   | { valid: false; reason: LicenceFileRejection; licence?: LicenceFilePayload };
 
@@ -79,7 +87,7 @@ export function verifyLicenceFile(
   // 'YYYY-MM-DD' strings sort like the dates they name
   if (today < licence.validFrom) return { valid: false, reason: 'NOT_YET_VALID', licence };
   if (today >= licence.validUntil) return { valid: false, reason: 'EXPIRED', licence };
-  return { valid: true, licence };
+  return { valid: true, licence, refreshDue: licence.refreshAfter !== null && today >= licence.refreshAfter };
 }
 
 interface Envelope {
@@ -124,6 +132,9 @@ function parsePayload(bytes: Buffer): LicenceFilePayload | undefined {
   if (!isRecord(p)) return undefined;
   const { licenceId, baseId, holder, version, edition, mode, connections, period } = p;
   const { validFrom, validUntil, status, issuedAt } = p;
+  // fields added to the format later: absent means none
+  const extensions = p.extensions === undefined ? [] : p.extensions;
+  const refreshAfter = p.refreshAfter === undefined ? null : p.refreshAfter;
   const ok =
     (licenceId === null || (typeof licenceId === 'string' && licenceId.length > 0)) &&
     typeof baseId === 'string' &&
@@ -134,9 +145,12 @@ function parsePayload(bytes: Buffer): LicenceFilePayload | undefined {
     oneOf(MODES, mode) &&
     (connections === null || (Number.isSafeInteger(connections) && (connections as number) > 0)) &&
     (period === null || oneOf(PERIODS, period)) &&
+    Array.isArray(extensions) &&
+    extensions.every((code, i) => typeof code === 'string' && /^[A-Z0-9_]{2,32}$/.test(code) && (i === 0 || extensions[i - 1] < code)) &&
     isLocalDate(validFrom) &&
     isLocalDate(validUntil) &&
     validFrom < validUntil &&
+    (refreshAfter === null || (isLocalDate(refreshAfter) && refreshAfter <= validUntil)) &&
     oneOf(STATUSES, status) &&
     typeof issuedAt === 'string' &&
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(issuedAt);
@@ -151,10 +165,12 @@ function parsePayload(bytes: Buffer): LicenceFilePayload | undefined {
     mode,
     connections: connections as number | null,
     period,
+    extensions: extensions as string[],
     validFrom,
     validUntil,
     status,
     issuedAt,
+    refreshAfter: refreshAfter,
   };
 }
 

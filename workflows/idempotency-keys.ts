@@ -42,9 +42,14 @@ export const subscriptionKeys = {
   closeAwaitingCharge: (attemptKey: string) => `${attemptKey}:close`,
   /** the attempt part of a manual renewal of the period after `periodIndex` */
   manualRenewalAttempt: (periodIndex: number) => `manual:${periodIndex + 1}`,
-  /** a change of edition, mode or connections on a day, charged at once */
-  change: (licenceId: string, day: LocalDate, next: Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>) =>
-    `change:${licenceId}:${day}:${next.edition}:${next.mode}:${next.connections}`,
+  /** a change of edition, mode, connections or extensions on a day, charged at once */
+  change: (
+    licenceId: string,
+    day: LocalDate,
+    next: Pick<LicenceTerms, 'edition' | 'mode' | 'connections' | 'extensions'>,
+  ) =>
+    `change:${licenceId}:${day}:${next.edition}:${next.mode}:${next.connections}` +
+    (next.extensions?.length ? `:${next.extensions.join('+')}` : ''),
 } as const;
 
 /** creditPurchaseWorkflow: a support pack or wallet recharge paid by card. */

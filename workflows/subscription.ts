@@ -10,8 +10,9 @@
  *    dunning: retries on a schedule with an email each time, the licence usable meanwhile (PAST_DUE); after
  *    the last failure LOCAL licences end and CLOUD ones are suspended. Ops can replay a failed payment.
  * 3. Messages at any time (subscription/messages.ts, subscription/handlers.ts): stop/resume auto-renew,
- *    renew now, add connections / upgrade (prorated, charged at once, subscription/change.ts), ops decisions
- *    and payment replay; `getSubscriptionStateQuery` returns the state.
+ *    renew now, add connections / upgrade / extensions (prorated, charged at once, subscription/change.ts),
+ *    changes at the period end (recorded now, applied by the renewal, subscription/scheduled-change.ts),
+ *    ops decisions and payment replay; `getSubscriptionStateQuery` returns the state.
  * 4. A lost card dispute (`disputeLostSignal`, subscription/dispute.ts) ends or suspends the licence at once,
  *    wherever the run waits.
  *
@@ -23,6 +24,7 @@ import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workf
 import { disputeLost, endAfterLostDispute } from './subscription/dispute';
 import { endLicence, renewOrDun } from './subscription/dunning';
 import { setHandlers } from './subscription/handlers';
+import { setScheduledChangeHandlers } from './subscription/scheduled-change';
 import type { SubscriptionState, SubscriptionWorkflowInput } from './subscription/messages';
 import { setPaymentMethodHandler } from './subscription/payment-method';
 import { purchase } from './subscription/purchase';
@@ -37,6 +39,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   const sub = new Subscription(input.state);
   setHandlers(sub);
   setPaymentMethodHandler(sub);
+  setScheduledChangeHandlers(sub);
 
   await purchase(sub);
   if (!sub.usable()) {

@@ -28,10 +28,18 @@ const licence = z.object({
     .nullable()
     .openapi({ description: 'null: not limited (free STANDARD LOCAL)' }),
   period: z.enum(['MONTHLY', 'QUARTERLY', 'ANNUAL']).nullable(),
+  extensions: z.array(z.string()).openapi({ description: 'extension codes the base may run, sorted' }),
   validFrom: z.string(),
-  validUntil: z.string().openapi({ description: 'exclusive; 9999-12-31 for a licence that never ends' }),
+  validUntil: z.string().openapi({
+    description:
+      'exclusive: the refresh date plus the offline grace, at most the licence end; 9999-12-31 for the free licence',
+  }),
   status: z.enum(['ACTIVE', 'PAST_DUE']),
   issuedAt: z.string(),
+  refreshAfter: z
+    .string()
+    .nullable()
+    .openapi({ description: 'from this day an online ERP fetches a new file; null: never needed' }),
 });
 
 export function licenceFileRoutes(kit: RouteKit, deps: ServiceDeps): Router {

@@ -71,8 +71,32 @@ const purchaseAnswer = z.object({
 });
 
 const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+/** a catalogue extension's code (GET /catalog: `extensions`) */
+export const extensionCode = z
+  .string()
+  .regex(/^[A-Z0-9_]{2,32}$/)
+  .openapi({ example: 'STOCKS' });
+const extensions = z
+  .array(z.string())
+  .openapi({ description: 'extension codes the licence carries, sorted' });
+/** a change recorded for the period end (docs/licence-changes.md) */
+const scheduledChange = z
+  .object({
+    terms: z.object({
+      edition,
+      mode,
+      connections: z.number().int(),
+      period,
+      extensions,
+    }),
+    requestedOn: localDate,
+  })
+  .nullable()
+  .openapi({
+    description: 'applied by the next renewal (null: none); DELETE .../scheduled-change cancels it',
+  });
 /** services/subscriptions/subscription-view.ts: no Stripe ids, no internal indexes */
-const subscriptionView = z.object({
+export const subscriptionView = z.object({
   baseId: z.string(),
   licenceId: z.string(),
   status: z.enum([
@@ -89,6 +113,8 @@ const subscriptionView = z.object({
   mode,
   connections: z.number().int(),
   period,
+  extensions,
+  scheduledChange,
   paymentMethod: z.enum(['ONLINE', 'CHEQUE', 'TRANSFER', 'FREE']),
   autoRenew: z.boolean(),
   periodStart: localDate.nullable(),
@@ -110,6 +136,8 @@ const licenceFields = {
   mode,
   connections: z.number().int(),
   period: period.nullable(),
+  extensions,
+  scheduledChange,
   status: z.string().openapi({ example: 'ACTIVE' }),
   periodStart: z.string().nullable().openapi({ example: '2026-03-15' }),
   paidThrough: z.string().nullable().openapi({ description: 'last day covered', example: '2027-03-14' }),
@@ -260,7 +288,9 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
     {
       method: 'post',
       path: '/bases/:baseId/licence/changes',
-      summary: 'Add connections or upgrade edition/mode: the rest of the period is charged prorata at once',
+      summary:
+        'Add connections or extensions, or upgrade edition/mode: the rest of the period is charged prorata at once ' +
+        '(fewer connections, a lower edition or mode, another period, an extension removed: POST .../scheduled-change)',
       tag: 'licences',
       auth: 'any',
       params: baseParams,
@@ -270,6 +300,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           connections: z.number().int().min(1).max(1000).optional(),
           edition: edition.optional(),
           mode: mode.optional(),
+          addExtensions: z.array(extensionCode).min(1).max(20).optional(),
         })
         .refine((c) => Object.keys(c).length > 0, 'nothing to change'),
       responses: { 200: { description: 'changed and charged', schema: receipt } },

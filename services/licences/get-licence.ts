@@ -1,5 +1,6 @@
 import type { Licence } from '../../generated/prisma/client';
 import { addDays, type LocalDate } from '../../domain/periods';
+import type { ScheduledChange } from '../../domain/scheduled-change';
 import { pgPoolOf, type Db, type PrismaClient } from '../../infra/prisma';
 
 export const CURRENT_VERSION = 'A1';
@@ -12,6 +13,8 @@ type LicenceFields = Pick<
   | 'mode'
   | 'connections'
   | 'period'
+  | 'extensions'
+  | 'scheduledChange'
   | 'status'
   | 'periodStart'
   | 'periodEnd'
@@ -30,6 +33,9 @@ function view(l: LicenceFields) {
     mode: l.mode,
     connections: l.connections,
     period: l.period,
+    extensions: l.extensions,
+    /** the change recorded for the period end (applied by the next renewal), or null */
+    scheduledChange: (l.scheduledChange ?? null) as ScheduledChange | null,
     status: l.status,
     periodStart: l.periodStart,
     /** last day covered (the period end is exclusive) */
@@ -66,6 +72,8 @@ export async function getLicenceScreen(prisma: PrismaClient, baseId: string) {
         mode: 'LOCAL',
         connections: 1,
         period: null,
+        extensions: [],
+        scheduledChange: null,
         status: 'FREE',
         periodStart: null,
         paidThrough: null,
@@ -94,6 +102,7 @@ const LICENCE_SCREEN_SQL = `
     (SELECT json_build_object(
         'id', l.id, 'version', l.version, 'edition', l.edition, 'mode', l.mode,
         'connections', l.connections, 'period', l.period, 'status', l.status,
+        'extensions', l.extensions, 'scheduledChange', l."scheduledChange",
         'periodStart', l."periodStart", 'periodEnd', l."periodEnd", 'autoRenew', l."autoRenew",
         'paymentMethod', l."paymentMethod", 'holderName', l."holderName",
         'holderAccountId', l."holderAccountId",

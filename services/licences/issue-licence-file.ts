@@ -4,10 +4,10 @@
  */
 import crypto from 'node:crypto';
 import { AppError } from '../../domain/errors';
-import { addDays, parseLocalDate } from '../../domain/periods';
+import { addDays, parseLocalDate, type LocalDate } from '../../domain/periods';
 import type { LicenceKeyRing } from '../../infra/licence-keys';
 import type { Db } from '../../infra/prisma';
-import type { BillingSettings } from '../deps';
+import { DEFAULT_LICENCE_FILE_SETTINGS, type BillingSettings, type LicenceFileSettings } from '../deps';
 import {
   LICENCE_FILE_FORMAT,
   PERPETUAL_VALID_UNTIL,
@@ -20,6 +20,8 @@ export interface IssueLicenceFileDeps {
   licenceKeys: LicenceKeyRing;
   /** the dunning schedule: a PAST_DUE licence stays usable until its last retry */
   billing: Pick<BillingSettings, 'dunningRetryDays'>;
+  /** the refresh interval and the offline grace; defaults when absent */
+  licenceFiles?: LicenceFileSettings;
 }
 
 /** The file for the base's current licence, signed with the active key. */
@@ -30,8 +32,31 @@ export async function issueLicenceFile(
 ): Promise<LicenceFile> {
   return signLicencePayload(
     deps.licenceKeys,
-    await currentLicence(deps.prisma, baseId, now, graceDays(deps.billing.dunningRetryDays)),
+    await currentLicence(
+      deps.prisma,
+      baseId,
+      now,
+      graceDays(deps.billing.dunningRetryDays),
+      deps.licenceFiles ?? DEFAULT_LICENCE_FILE_SETTINGS,
+    ),
   );
+}
+
+/**
+ * A paid licence's file lasts until the refresh date plus the offline grace, never past the licence's own
+ * end: a licence ended or suspended early (dunning, refund) is never signed again, so an offline ERP keeps
+ * it at most that long, and an online one picks up the free licence at its next refresh.
+ */
+function fileValidity(
+  issueDay: LocalDate,
+  licenceEnd: LocalDate,
+  settings: LicenceFileSettings,
+): { refreshAfter: LocalDate; validUntil: LocalDate } {
+  const refreshAfter = addDays(issueDay, settings.refreshDays);
+  const offlineEnd = addDays(refreshAfter, settings.offlineGraceDays);
+  // 'YYYY-MM-DD' strings sort like the dates they name
+  const validUntil = offlineEnd < licenceEnd ? offlineEnd : licenceEnd;
+  return { refreshAfter: refreshAfter < validUntil ? refreshAfter : validUntil, validUntil };
 }
 
 /** Days after a period's end during which a PAST_DUE licence is still usable: until the last retry. */
@@ -48,8 +73,10 @@ async function currentLicence(
   baseId: string,
   now: Date,
   graceDays: number,
+  settings: LicenceFileSettings,
 ): Promise<LicenceFilePayload> {
   const issuedAt = now.toISOString();
+  const issueDay = parseLocalDate(issuedAt.slice(0, 10));
   const licence = await db.licence.findFirst({
     where: { baseId, status: { in: ['ACTIVE', 'PAST_DUE'] } },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -58,6 +85,12 @@ async function currentLicence(
     // a usable licence without a period would be a bug elsewhere: refuse rather than sign "forever"
     if (!licence.periodStart || !licence.periodEnd)
       throw new Error(`licence ${licence.id} is ${licence.status} but has no current period`);
+    // during dunning the period is over but the licence is usable until the last retry (it ends then if
+    // that retry fails; a payment meanwhile brings a new period and a new file)
+    const licenceEnd =
+      licence.status === 'PAST_DUE'
+        ? addDays(parseLocalDate(licence.periodEnd), graceDays)
+        : parseLocalDate(licence.periodEnd);
     return {
       licenceId: licence.id,
       baseId,
@@ -67,13 +100,9 @@ async function currentLicence(
       mode: licence.mode,
       connections: licence.connections,
       period: licence.period,
+      extensions: [...licence.extensions].sort(),
       validFrom: licence.periodStart,
-      // during dunning the period is over but the licence is usable until the last retry (it ends then if
-      // that retry fails; a payment meanwhile brings a new period and a new file)
-      validUntil:
-        licence.status === 'PAST_DUE'
-          ? addDays(parseLocalDate(licence.periodEnd), graceDays)
-          : licence.periodEnd,
+      ...fileValidity(issueDay, licenceEnd, settings),
       status: licence.status === 'PAST_DUE' ? 'PAST_DUE' : 'ACTIVE', // the query returns no other
       issuedAt,
     };
@@ -92,11 +121,13 @@ async function currentLicence(
     mode: 'LOCAL',
     connections: null, // free for any number of connections
     period: null,
+    extensions: [],
     // the day before registration (UTC): an ERP west of UTC must not find it "not yet valid" that evening
     validFrom: addDays(parseLocalDate(base.claimedAt.toISOString().slice(0, 10)), -1),
     validUntil: PERPETUAL_VALID_UNTIL,
     status: 'ACTIVE',
     issuedAt,
+    refreshAfter: null, // nothing to take back: the free licence never changes
   };
 }
 
@@ -117,10 +148,12 @@ export function signLicencePayload(ring: LicenceKeyRing, p: LicenceFilePayload):
     mode: p.mode,
     connections: p.connections,
     period: p.period,
+    extensions: p.extensions,
     validFrom: p.validFrom,
     validUntil: p.validUntil,
     status: p.status,
     issuedAt: p.issuedAt,
+    refreshAfter: p.refreshAfter,
   };
   const bytes = Buffer.from(JSON.stringify(ordered), 'utf8');
   return {

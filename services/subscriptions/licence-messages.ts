@@ -1,13 +1,16 @@
 /** Stop/resume auto-renew, renew now, change the licence, ops decisions and replays: all go to the base's workflow. */
 import { AppError } from '../../domain/errors';
 import type { LicenceTerms } from '../../domain/licence';
+import type { PeriodEndChangeRequest } from '../../domain/scheduled-change';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import {
+  cancelScheduledChangeUpdate,
   changeLicenceUpdate,
   getSubscriptionStateQuery,
   opsDecisionUpdate,
   renewNowUpdate,
   replayPaymentUpdate,
+  scheduleChangeUpdate,
   setAutoRenewUpdate,
   type OpsDecision,
 } from '../../workflows/subscription';
@@ -56,12 +59,26 @@ export const renewNow = async (deps: ServiceDeps, baseId: string) =>
 export const changeLicence = (
   deps: ServiceDeps,
   baseId: string,
-  change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>,
+  change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>> & { addExtensions?: string[] },
 ) =>
   viaWorkflow(
     () => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change] }),
     noLicence(),
   ).then(toChargeReceiptView);
+
+/** A change for the period end, recorded now (replacing an earlier one), applied by the next renewal. */
+export const scheduleChange = async (deps: ServiceDeps, baseId: string, change: PeriodEndChangeRequest) =>
+  toSubscriptionView(
+    await viaWorkflow(
+      () => handle(deps, baseId).executeUpdate(scheduleChangeUpdate, { args: [change] }),
+      noLicence(),
+    ),
+  );
+
+export const cancelScheduledChange = async (deps: ServiceDeps, baseId: string) =>
+  toSubscriptionView(
+    await viaWorkflow(() => handle(deps, baseId).executeUpdate(cancelScheduledChangeUpdate), noLicence()),
+  );
 
 export const replayPayment = async (deps: ServiceDeps, baseId: string, by: string) =>
   toSubscriptionView(

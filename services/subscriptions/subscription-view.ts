@@ -2,6 +2,7 @@
  * What the HTTP answers say about a subscription: the licence's terms, status and dates, and what is
  * pending (a purchase, a failed renewal). Never the workflow's internals (Stripe ids, period indexes).
  */
+import { normaliseExtensions } from '../../domain/extensions';
 import type { LicenceTerms, PaymentMethodKind } from '../../domain/licence';
 import { nthPeriod, type LocalDate } from '../../domain/periods';
 import type { ChargeReceipt, SubscriptionState, SubscriptionStatus } from '../../workflows/subscription';
@@ -14,6 +15,9 @@ export interface SubscriptionView {
   mode: LicenceTerms['mode'];
   connections: number;
   period: LicenceTerms['period'];
+  extensions: string[];
+  /** a change recorded for the period end: the terms from the next period on */
+  scheduledChange: { terms: Required<LicenceTerms>; requestedOn: LocalDate } | null;
   paymentMethod: PaymentMethodKind;
   autoRenew: boolean;
   /** the current period, once active: first day and the day after the last */
@@ -49,6 +53,16 @@ export function toSubscriptionView(s: SubscriptionState): SubscriptionView {
     mode: s.terms.mode,
     connections: s.terms.connections,
     period: s.terms.period,
+    extensions: normaliseExtensions(s.terms.extensions),
+    scheduledChange: s.scheduledChange
+      ? {
+          terms: {
+            ...s.scheduledChange.terms,
+            extensions: normaliseExtensions(s.scheduledChange.terms.extensions),
+          },
+          requestedOn: s.scheduledChange.requestedOn,
+        }
+      : null,
     paymentMethod: s.paymentMethod,
     autoRenew: s.autoRenew,
     periodStart: s.periodStart ?? null,

@@ -19,10 +19,12 @@ const licence: LicenceFilePayload = {
   mode: 'CLOUD',
   connections: 3,
   period: 'ANNUAL',
+  extensions: ['PAIE', 'STOCKS'],
   validFrom: '2026-11-01',
   validUntil: '2027-11-01',
   status: 'ACTIVE',
   issuedAt: '2026-11-23T12:00:00.000Z',
+  refreshAfter: '2027-04-01',
 };
 const today = '2027-03-14';
 
@@ -63,7 +65,7 @@ const reasonOf = (text: string, at = today) => {
 
 describe('licence file verifier', () => {
   it('accepts a file signed with a known key and returns its licence', () => {
-    expect(verifyLicenceFile(file, keys, today)).toEqual({ valid: true, licence });
+    expect(verifyLicenceFile(file, keys, today)).toEqual({ valid: true, licence, refreshDue: false });
     expect(verifyLicenceFile(file, { 'k-new': current.pem }, today).valid).toBe(true);
   });
 
@@ -155,6 +157,10 @@ describe('licence file verifier', () => {
       { ...licence, validUntil: '2027-02-29' },
       { ...licence, validFrom: '2027-11-01' },
       { ...licence, issuedAt: 'yesterday' },
+      { ...licence, extensions: 'STOCKS' },
+      { ...licence, extensions: ['STOCKS', 'PAIE'] }, // not sorted
+      { ...licence, extensions: ['stocks'] },
+      { ...licence, refreshAfter: '2028-01-01' }, // after validUntil
     ];
     for (const payload of notALicence)
       expect(reasonOf(sign(payload, 'k-new', current.privateKey))).toBe('MALFORMED');
@@ -167,7 +173,18 @@ describe('licence file verifier', () => {
       keys,
       today,
     );
-    expect(verdict).toEqual({ valid: true, licence });
+    expect(verdict).toEqual({ valid: true, licence, refreshDue: false });
+  });
+
+  it('carries the extensions; says when a refresh is due; reads a file without the later fields as none', () => {
+    const due = verifyLicenceFile(file, keys, '2027-04-01');
+    expect(due).toMatchObject({ valid: true, refreshDue: true, licence: { extensions: ['PAIE', 'STOCKS'] } });
+    const { extensions: _e, refreshAfter: _r, ...older } = licence;
+    expect(verifyLicenceFile(sign(older, 'k-new', current.privateKey), keys, today)).toEqual({
+      valid: true,
+      licence: { ...licence, extensions: [], refreshAfter: null },
+      refreshDue: false,
+    });
   });
 
   it('rotation: a file signed with the old key verifies while both keys are given, and names its key', () => {

@@ -12,6 +12,7 @@ import {
   localDateParts,
   parseLocalDate,
 } from '../../domain/periods';
+import type { LocalDate } from '../../domain/periods';
 import { generateLicenceKey, loadLicenceKeyRing } from '../../infra/licence-keys';
 import { issueLicenceFile } from '../../services/licences/issue-licence-file';
 import { verifyLicenceFile as verifyOnServer } from '../../services/licences/verify-licence-file';
@@ -29,7 +30,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => new Date().toISOString().slice(0, 10) as LocalDate;
 
 /** The current yearly period around today (2026-11-01..2027-11-01 when written): the routes use the clock. */
 function currentYear() {
@@ -96,11 +97,24 @@ describe('licence files', () => {
         mode: 'CLOUD',
         connections: 3,
         period: 'ANNUAL',
+        extensions: [],
         validFrom: licence.periodStart,
-        validUntil: licence.periodEnd,
+        // a year paid, but the file lasts until its refresh date (30 days) plus the offline grace (14)
+        validUntil: addDays(today(), 44),
         status: 'ACTIVE',
         issuedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+        refreshAfter: addDays(today(), 30),
       },
+      refreshDue: false,
+    });
+    // an ERP offline past the refresh date keeps working during the grace, then the file expires
+    expect(verifyLicenceFile(res.text, { 'test-1': pem }, addDays(today(), 31))).toMatchObject({
+      valid: true,
+      refreshDue: true,
+    });
+    expect(verifyLicenceFile(res.text, { 'test-1': pem }, addDays(today(), 44))).toMatchObject({
+      valid: false,
+      reason: 'EXPIRED',
     });
 
     for (const file of [res.body, res.text]) {
@@ -108,6 +122,23 @@ describe('licence files', () => {
       expect(checked.status).toBe(200);
       expect(checked.body).toEqual({ valid: true, licence: offline.valid && offline.licence });
     }
+  });
+
+  it('a licence ended early is never signed again: the refresh gives the free licence', async () => {
+    const machine = await registerMachine(h);
+    const licence = await insertLicence(machine.baseId);
+    expect(
+      JSON.parse(
+        Buffer.from((await fetchFile(machine.baseId, machine.apiKey)).body.payload, 'base64url').toString(),
+      ),
+    ).toMatchObject({ licenceId: licence.id });
+    await h.prisma.licence.update({ where: { id: licence.id }, data: { status: 'ENDED' } });
+    const refreshed = await fetchFile(machine.baseId, machine.apiKey);
+    const verdict = verifyLicenceFile(refreshed.text, h.services.licenceKeys.publicKeysPem(), today());
+    expect(verdict).toMatchObject({
+      valid: true,
+      licence: { licenceId: null, edition: 'STANDARD', mode: 'LOCAL', extensions: [], refreshAfter: null },
+    });
   });
 
   it('refuses a tampered, foreign-signed or garbage file with 422 and the reason', async () => {

@@ -1,4 +1,8 @@
-/** A change of edition, mode or connections (`changeLicenceUpdate`): prorated, charged at once, then applied. */
+/**
+ * A change of edition, mode or connections, or extensions added (`changeLicenceUpdate`): prorated, charged
+ * at once, then applied.
+ */
+import { normaliseExtensions } from '../../domain/extensions';
 import type { LicenceTerms } from '../../domain/licence';
 import { collectPayment } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
@@ -16,7 +20,15 @@ export async function changeLicence(sub: Subscription, change: LicenceChange): P
       reason: 'NO_SAVED_CARD',
     });
   }
-  const next: LicenceTerms = { ...s.terms, ...change };
+  // a change recorded for the period end was decided from today's terms: it is cancelled first
+  if (s.scheduledChange)
+    throw refuse('CHANGE_REFUSED', 'A change is scheduled for the period end: cancel it first', {
+      reason: 'CHANGE_SCHEDULED',
+    });
+  const { addExtensions, ...terms } = change;
+  const next: LicenceTerms = { ...s.terms, ...terms };
+  if (addExtensions?.length || s.terms.extensions?.length)
+    next.extensions = normaliseExtensions([...(s.terms.extensions ?? []), ...(addExtensions ?? [])]);
   const day = sub.today();
   const priced = await subscriptions.quoteChange({
     licenceId: s.licenceId,

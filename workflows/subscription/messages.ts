@@ -7,6 +7,7 @@ import type { PaymentMethodKind, LicenceTerms } from '../../domain/licence';
 import type { LocalDate } from '../../domain/periods';
 import type { Quote } from '../../domain/quote';
 import type { DisputeLost } from './dispute-messages';
+import type { PeriodEndChangeRequest, ScheduledChange } from '../../domain/scheduled-change';
 
 export type SubscriptionStatus =
   | 'AWAITING_PAYMENT'
@@ -55,6 +56,8 @@ export interface SubscriptionState {
   };
   /** a dispute on one of its payments was lost: the licence ends now (subscription/dispute.ts) */
   disputeLost?: DisputeLost;
+  /** a change recorded for the period end (subscription/scheduled-change.ts): applied when the next period is paid */
+  scheduledChange?: ScheduledChange;
 }
 
 export interface SubscriptionWorkflowInput {
@@ -83,11 +86,19 @@ export const paymentInstructionsUpdate = defineUpdate<{ paymentIntentId: string 
 export const opsDecisionUpdate = defineUpdate<SubscriptionState, [OpsDecision]>('opsDecision');
 export const setAutoRenewUpdate = defineUpdate<SubscriptionState, [boolean]>('setAutoRenew');
 export const renewNowUpdate = defineUpdate<ChargeReceipt>('renewNow');
-/** what a change may touch: the billing period stays */
-export type LicenceChange = Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>;
+/** what a change may touch: the billing period stays; extensions are only added (removal: at the period end) */
+export type LicenceChange = Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>> & {
+  addExtensions?: string[];
+};
 
 export const changeLicenceUpdate = defineUpdate<ChargeReceipt, [LicenceChange]>('changeLicence');
 export const replayPaymentUpdate = defineUpdate<SubscriptionState, [string]>('replayPayment');
+/** Records a change for the period end (replacing any earlier one); answers the state with it. */
+export const scheduleChangeUpdate = defineUpdate<SubscriptionState, [PeriodEndChangeRequest]>(
+  'scheduleChange',
+);
+/** Cancels the change recorded for the period end, until the renewal applies it. */
+export const cancelScheduledChangeUpdate = defineUpdate<SubscriptionState>('cancelScheduledChange');
 
 /**
  * The first state of a purchase's workflow (services never build workflow state by hand): an ONLINE

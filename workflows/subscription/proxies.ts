@@ -1,9 +1,14 @@
 /** The activities a subscriptionWorkflow calls, with their timeouts and retries. */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PaymentActivities } from '../../activities/payments';
+import type { LicenceChangeActivities } from '../../activities/licence-changes';
 import type { SubscriptionActivities } from '../../activities/subscriptions';
 
 export const subscriptions = proxyActivities<SubscriptionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+export const licenceChanges = proxyActivities<LicenceChangeActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });

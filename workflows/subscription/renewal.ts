@@ -4,7 +4,7 @@
  */
 import { condition, type ApplicationFailure } from '@temporalio/workflow';
 import { startOfDayMs } from '../../domain/licence';
-import { addDays, nthPeriod } from '../../domain/periods';
+import { addDays } from '../../domain/periods';
 import type { Quote } from '../../domain/quote';
 import { collectPayment, type Collected } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
@@ -12,6 +12,7 @@ import { refuse } from '../refuse';
 import { disputeLost } from './dispute';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt } from './messages';
+import { applyScheduledChange, nextPeriodTerms } from './scheduled-change';
 import type { Subscription } from './state';
 
 /**
@@ -48,12 +49,12 @@ export async function chargeRenewal(
   attemptKey: string,
 ): Promise<ChargeReceipt | undefined> {
   const { s } = sub;
-  const nextIndex = s.paidThroughIndex + 1;
-  const next = nthPeriod(s.anchorDate!, s.terms.period, nextIndex);
+  // a change scheduled for the period end is priced here: the next period is sold at its terms
+  const next = nextPeriodTerms(sub);
   const idempotencyKey = subscriptionKeys.renewal(s.licenceId, next.start, attemptKey);
   const priced = await subscriptions.quoteRenewal({
     licenceId: s.licenceId,
-    terms: s.terms,
+    terms: next.terms,
     periodStart: next.start,
     periodEnd: next.end,
   });
@@ -105,7 +106,7 @@ export async function recordRenewal(
 ): Promise<ChargeReceipt> {
   const { s } = sub;
   const nextIndex = s.paidThroughIndex + 1;
-  const next = nthPeriod(s.anchorDate!, s.terms.period, nextIndex);
+  const next = nextPeriodTerms(sub);
   const { invoiceNumber } = await subscriptions.recordRenewal({
     licenceId: s.licenceId,
     idempotencyKey,
@@ -115,8 +116,11 @@ export async function recordRenewal(
     periodStart: next.start,
     periodEnd: next.end,
     saleDate: sub.today(),
+    // the scheduled change takes effect with this period (terms, calendar, sessions trimmed)
+    ...(s.scheduledChange ? { terms: next.terms, anchorDate: next.anchorDate } : {}),
   });
   sub.periodPaid(nextIndex);
+  applyScheduledChange(sub, next.anchorDate);
   await subscriptions.sendLicenceMail({
     licenceId: s.licenceId,
     kind: 'RENEWED',
@@ -132,6 +136,11 @@ export async function renewNow(sub: Subscription): Promise<ChargeReceipt> {
   sub.requireUsable();
   if (sub.renewedAhead())
     throw refuse('CHANGE_REFUSED', 'The next period is already paid', { reason: 'ALREADY_RENEWED' });
+  // the scheduled change applies with the renewal at the period end
+  if (s.scheduledChange)
+    throw refuse('CHANGE_REFUSED', 'A change is scheduled for the period end: cancel it first', {
+      reason: 'CHANGE_SCHEDULED',
+    });
   const receipt = await chargeRenewal(sub, subscriptionKeys.manualRenewalAttempt(s.periodIndex));
   if (!receipt)
     throw refuse('PAYMENT_DECLINED', 'The card was declined', {
