@@ -5,20 +5,24 @@
  * earlier work instead of doing it again.
  */
 import { dayOf, type LicenceTerms, type SubscriptionSettings } from '../domain/licence';
-import { addDays, type LocalDate } from '../domain/periods';
-import { changeQuote, type ChangeRefusalReason } from '../domain/proration';
-import { buildLine, buildTotals, licenceLine, quote as quoteOf, type Quote } from '../domain/quote';
-import { vatRule } from '../domain/vat';
+import type { LocalDate } from '../domain/periods';
+import type { Quote } from '../domain/quote';
 import type { ViesConsultation } from '../domain/vies';
 import type { Mailer } from '../infra/mailer';
 import type { Db, PrismaClient } from '../infra/prisma';
 import { systemActor } from '../services/actor';
 import { audit } from '../services/audit';
-import { getCatalog } from '../services/catalog/get-catalog';
 import type { BillingSettings } from '../services/deps';
 import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
 import { billingDetailsSchema, buyerOf, type BillingDetails } from '../services/licences/billing-details';
+import { releasePromoRedemption } from '../services/promo-codes/apply-promo-code';
 import { trimSessionsIn } from '../services/sessions/trim-sessions';
+import {
+  priceChange,
+  priceRenewal,
+  type ChangePrice,
+  type ChangePriceInput,
+} from '../services/subscriptions/price-charges';
 import { licenceMail, type LicenceMailKind } from './licence-mails';
 
 export interface SubscriptionActivityDeps {
@@ -143,52 +147,19 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       };
     },
 
-    /** The price of the next period at today's catalogue, with the buyer's VAT rule. */
+    /** The price of the next period (services/subscriptions/price-charges.ts: the quote routes price alike). */
     async quoteRenewal(input: {
       licenceId: string;
       terms: LicenceTerms;
       periodStart: LocalDate;
       periodEnd: LocalDate;
     }): Promise<Quote> {
-      const { billing: buyer } = await licenceWithBilling(prisma, input.licenceId);
-      const catalog = await getCatalog(prisma);
-      const q = quoteOf(catalog, { ...input.terms, country: buyer.country, vatNumber: buyer.vatNumber });
-      return {
-        ...q,
-        lines: q.lines.map((l) => ({
-          ...l,
-          description: `${l.description} — du ${input.periodStart} au ${addDays(input.periodEnd, -1)}`,
-        })),
-      };
+      return priceRenewal(prisma, input);
     },
 
     /** The prorated price of adding connections or upgrading, as an invoice quote; or why it can't be done. */
-    async quoteChange(input: {
-      licenceId: string;
-      current: LicenceTerms;
-      next: LicenceTerms;
-      periodStart: LocalDate;
-      periodEnd: LocalDate;
-      changeDate: LocalDate;
-      renewedAhead: boolean;
-    }): Promise<{ ok: true; quote: Quote } | { ok: false; reason: ChangeRefusalReason | 'RENEWED_AHEAD' }> {
-      // a period paid ahead was priced at the old terms: changing now would need a second proration
-      if (input.renewedAhead) return { ok: false, reason: 'RENEWED_AHEAD' };
-      const { billing: buyer } = await licenceWithBilling(prisma, input.licenceId);
-      const catalog = await getCatalog(prisma);
-      const change = changeQuote(catalog, input);
-      if (!change.ok) return change;
-      const vat = vatRule({ country: buyer.country, vatNumber: buyer.vatNumber });
-      const what = licenceLine(catalog, input.next, vat).description.replace(/^Licence /, '');
-      const line = buildLine(
-        {
-          description: `Changement de licence vers ${what} — prorata ${change.remainingDays}/${change.daysInPeriod} jours jusqu'au ${addDays(input.periodEnd, -1)}`,
-          quantity: 1,
-          unitPriceCents: change.proratedCents,
-        },
-        vat,
-      );
-      return { ok: true, quote: { currency: catalog.currency, lines: [line], vat, ...buildTotals([line]) } };
+    async quoteChange(input: ChangePriceInput): Promise<ChangePrice> {
+      return priceChange(prisma, input);
     },
 
     async notePaymentIntent(input: { purchaseId: string; paymentIntentId: string }): Promise<void> {
@@ -388,6 +359,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
           data: { status: input.status, decisionReason: input.reason, decidedBy: input.decidedBy },
         });
         await tx.licence.update({ where: { id: input.licenceId }, data: { status: 'CANCELLED' } });
+        await releasePromoRedemption(tx, input.purchaseId);
         await audit(tx, actor, {
           action: `purchase.${input.status.toLowerCase()}`,
           entityType: 'PURCHASE',

@@ -21,6 +21,7 @@ import { installationRoutes } from './routes/installations';
 import { invoiceRoutes } from './routes/invoices';
 import { licenceFileRoutes } from './routes/licence-files';
 import { opsRoutes } from './routes/ops';
+import { promoCodeRoutes } from './routes/promo-codes';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './routes/stripe-webhook';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { migrationRoutes } from './routes/migrations';
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(baseRoutes(kit, deps.services));
   app.use(opsRoutes(kit, deps.services));
   app.use(catalogRoutes(kit, deps.services));
+  app.use(promoCodeRoutes(kit, deps.services));
   app.use(subscriptionRoutes(kit, deps.services));
   app.use(invoiceRoutes(kit, deps.services));
   app.use(licenceFileRoutes(kit, deps.services));

@@ -18,7 +18,8 @@ export interface AuditEntry {
     | 'CREDIT_PURCHASE'
     | 'SUPPORT_CALL'
     | 'ACCOUNT_APP'
-    | 'CREDIT_NOTE';
+    | 'CREDIT_NOTE'
+    | 'PROMO_CODE';
   entityId: string | number;
   data?: Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 /** Stop/resume auto-renew, renew now, change the licence, ops decisions and replays: all go to the base's workflow. */
 import { AppError } from '../../domain/errors';
 import type { LicenceTerms } from '../../domain/licence';
+import type { ChargeOptions } from '../../domain/price-fingerprint';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import {
   changeLicenceUpdate,
@@ -48,18 +49,23 @@ export const setAutoRenew = async (deps: ServiceDeps, baseId: string, autoRenew:
     }),
   );
 
-export const renewNow = async (deps: ServiceDeps, baseId: string) =>
+/** `options.priceFingerprint`: the quote's (preview-charges.ts); the charge is refused if the price moved. */
+export const renewNow = async (deps: ServiceDeps, baseId: string, options: ChargeOptions = {}) =>
   toChargeReceiptView(
-    await viaWorkflow(() => handle(deps, baseId).executeUpdate(renewNowUpdate), noLicence()),
+    await viaWorkflow(
+      () => handle(deps, baseId).executeUpdate(renewNowUpdate, { args: [options] }),
+      noLicence(),
+    ),
   );
 
 export const changeLicence = (
   deps: ServiceDeps,
   baseId: string,
   change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>,
+  options: ChargeOptions = {},
 ) =>
   viaWorkflow(
-    () => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change] }),
+    () => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change, options] }),
     noLicence(),
   ).then(toChargeReceiptView);
 

@@ -5,6 +5,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { PaymentMethodKind, LicenceTerms } from '../../domain/licence';
 import type { LocalDate } from '../../domain/periods';
+import type { ChargeOptions } from '../../domain/price-fingerprint';
 import type { Quote } from '../../domain/quote';
 
 export type SubscriptionStatus =
@@ -78,11 +79,14 @@ export const paymentInstructionsUpdate = defineUpdate<{ paymentIntentId: string;
 );
 export const opsDecisionUpdate = defineUpdate<SubscriptionState, [OpsDecision]>('opsDecision');
 export const setAutoRenewUpdate = defineUpdate<SubscriptionState, [boolean]>('setAutoRenew');
-export const renewNowUpdate = defineUpdate<ChargeReceipt>('renewNow');
+/** a charge may carry the fingerprint of its quote: refused with PRICE_CHANGED if the price moved */
+export const renewNowUpdate = defineUpdate<ChargeReceipt, [ChargeOptions]>('renewNow');
 /** what a change may touch: the billing period stays */
 export type LicenceChange = Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>;
 
-export const changeLicenceUpdate = defineUpdate<ChargeReceipt, [LicenceChange]>('changeLicence');
+export const changeLicenceUpdate = defineUpdate<ChargeReceipt, [LicenceChange, ChargeOptions]>(
+  'changeLicence',
+);
 export const replayPaymentUpdate = defineUpdate<SubscriptionState, [string]>('replayPayment');
 
 /**

@@ -5,12 +5,14 @@
 import { condition, type ApplicationFailure } from '@temporalio/workflow';
 import { startOfDayMs } from '../../domain/licence';
 import { addDays, nthPeriod } from '../../domain/periods';
+import type { ChargeOptions } from '../../domain/price-fingerprint';
 import type { Quote } from '../../domain/quote';
 import { collectPayment, type Collected } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt } from './messages';
+import { requireQuotedPrice } from './quoted-price';
 import type { Subscription } from './state';
 
 /**
@@ -44,6 +46,7 @@ export async function awaitPeriodEnd(sub: Subscription): Promise<void> {
 export async function chargeRenewal(
   sub: Subscription,
   attemptKey: string,
+  options?: ChargeOptions,
 ): Promise<ChargeReceipt | undefined> {
   const { s } = sub;
   const nextIndex = s.paidThroughIndex + 1;
@@ -55,6 +58,7 @@ export async function chargeRenewal(
     periodStart: next.start,
     periodEnd: next.end,
   });
+  requireQuotedPrice(options, priced);
   const charged = await collectPayment(payments, sub.settlements, {
     customerId: s.customerId,
     paymentMethodId: s.paymentMethodId,
@@ -116,12 +120,12 @@ export async function recordRenewal(
 }
 
 /** The manual renewal ops or the customer ask for (`renewNowUpdate`): the next period, paid now. */
-export async function renewNow(sub: Subscription): Promise<ChargeReceipt> {
+export async function renewNow(sub: Subscription, options?: ChargeOptions): Promise<ChargeReceipt> {
   const { s } = sub;
   sub.requireUsable();
   if (sub.renewedAhead())
     throw refuse('CHANGE_REFUSED', 'The next period is already paid', { reason: 'ALREADY_RENEWED' });
-  const receipt = await chargeRenewal(sub, subscriptionKeys.manualRenewalAttempt(s.periodIndex));
+  const receipt = await chargeRenewal(sub, subscriptionKeys.manualRenewalAttempt(s.periodIndex), options);
   if (!receipt)
     throw refuse('PAYMENT_DECLINED', 'The card was declined', {
       reason: s.dunning?.lastFailure,
