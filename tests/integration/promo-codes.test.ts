@@ -4,6 +4,9 @@
  * 50 concurrent purchases with a code limited to 1 redeem it exactly once; a code that does not apply is
  * refused with its reason, nothing recorded.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { bearer, registerMachine } from '../helpers/api';
 import { createHarness, type Harness } from '../helpers/harness';
@@ -287,4 +290,31 @@ it('a code that no longer applies is refused with its reason, and nothing is rec
     });
   expect(second.status).toBe(409);
   expect(second.body.error.code).toBe('PROMO_CODE_ALREADY_USED');
+});
+
+it('the ops command line creates, lists and deactivates a code through the same use-cases', async () => {
+  const run = promisify(execFile);
+  const root = path.resolve(__dirname, '..', '..');
+  const cli = (...args: string[]) =>
+    run(path.join(root, 'node_modules', '.bin', 'tsx'), ['cli/ops.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: h.databaseUrl },
+    });
+  const definition = { code: 'cli-10', kind: 'PERCENT', percentBasisPoints: 1000, duration: 'FOREVER' };
+  expect((await cli('promo:create', '--definition', JSON.stringify(definition))).stdout).toContain(
+    'promo code CLI-10 created',
+  );
+  expect((await quoteWith('CLI-10')).body.lines[1].description).toBe(
+    'Code promo CLI-10 −10 % (chaque période)',
+  );
+  expect((await cli('promo:list')).stdout).toContain('CLI-10');
+  await expect(
+    cli(
+      'promo:create',
+      '--definition',
+      JSON.stringify({ ...definition, code: 'CLI-11', duration: 'REPEATING' }),
+    ),
+  ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('durationPeriods') });
+  await cli('promo:deactivate', 'cli-10');
+  expect((await quoteWith('CLI-10')).body.error.code).toBe('PROMO_CODE_INACTIVE');
 });
