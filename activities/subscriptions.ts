@@ -5,23 +5,26 @@
  * earlier work instead of doing it again.
  */
 import { dayOf, type LicenceTerms, type SubscriptionSettings } from '../domain/licence';
-import { addDays, type LocalDate } from '../domain/periods';
-import { changeQuote, type ChangeRefusalReason } from '../domain/proration';
-import { findExtension } from '../domain/catalog';
-import { extensionLines, normaliseExtensions, unknownExtensions } from '../domain/extensions';
-import { buildLine, buildTotals, licenceLine, quote as quoteOf, type Quote } from '../domain/quote';
+import type { LocalDate } from '../domain/periods';
+import { normaliseExtensions } from '../domain/extensions';
+import type { Quote } from '../domain/quote';
 import { Prisma, type Licence } from '../generated/prisma/client';
-import { vatRule } from '../domain/vat';
 import type { ViesConsultation } from '../domain/vies';
 import type { Mailer } from '../infra/mailer';
 import type { Db, PrismaClient } from '../infra/prisma';
 import { systemActor } from '../services/actor';
 import { audit } from '../services/audit';
-import { getCatalog } from '../services/catalog/get-catalog';
 import type { BillingSettings } from '../services/deps';
 import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
 import { billingDetailsSchema, buyerOf, type BillingDetails } from '../domain/billing-party';
+import { releasePromoRedemption } from '../services/promo-codes/apply-promo-code';
 import { trimSessionsIn } from '../services/sessions/trim-sessions';
+import {
+  priceChange,
+  priceRenewal,
+  type ChangePrice,
+  type ChangePriceInput,
+} from '../services/subscriptions/price-charges';
 import type Stripe from 'stripe';
 import { type EmailLinkSettings } from '../services/payments/payment-link';
 import { licenceMail, type LicenceMailKind } from './licence-mails';
@@ -196,64 +199,19 @@ export function createSubscriptionActivities({
       };
     },
 
-    /** The price of the next period at today's catalogue, with the buyer's VAT rule. */
+    /** The price of the next period (services/subscriptions/price-charges.ts: the quote routes price alike). */
     async quoteRenewal(input: {
       licenceId: string;
       terms: LicenceTerms;
       periodStart: LocalDate;
       periodEnd: LocalDate;
     }): Promise<Quote> {
-      const { billing: buyer } = await licenceWithBilling(prisma, input.licenceId);
-      const catalog = await getCatalog(prisma);
-      const { extensions, ...licence } = input.terms;
-      const q = quoteOf(catalog, { ...licence, country: buyer.country, vatNumber: buyer.vatNumber });
-      // an extension the catalogue no longer sells is not charged (docs/extensions-todo.md)
-      const sold = {
-        ...input.terms,
-        extensions: (extensions ?? []).filter((c) => findExtension(catalog, c)),
-      };
-      const lines = [...q.lines, ...extensionLines(catalog, sold, q.vat)].map((l) => ({
-        ...l,
-        description: `${l.description} — du ${input.periodStart} au ${addDays(input.periodEnd, -1)}`,
-      }));
-      return { ...q, lines, ...buildTotals(lines) };
+      return priceRenewal(prisma, input);
     },
 
     /** The prorated price of adding connections or upgrading, as an invoice quote; or why it can't be done. */
-    async quoteChange(input: {
-      licenceId: string;
-      current: LicenceTerms;
-      next: LicenceTerms;
-      periodStart: LocalDate;
-      periodEnd: LocalDate;
-      changeDate: LocalDate;
-      renewedAhead: boolean;
-    }): Promise<
-      | { ok: true; quote: Quote }
-      | { ok: false; reason: ChangeRefusalReason | 'RENEWED_AHEAD' | 'UNKNOWN_EXTENSION' }
-    > {
-      // a period paid ahead was priced at the old terms: changing now would need a second proration
-      if (input.renewedAhead) return { ok: false, reason: 'RENEWED_AHEAD' };
-      const { billing: buyer } = await licenceWithBilling(prisma, input.licenceId);
-      const catalog = await getCatalog(prisma);
-      const added = (input.next.extensions ?? []).filter((c) => !input.current.extensions?.includes(c));
-      if (unknownExtensions(catalog, added).length > 0) return { ok: false, reason: 'UNKNOWN_EXTENSION' };
-      const change = changeQuote(catalog, input);
-      if (!change.ok) return change;
-      const vat = vatRule({ country: buyer.country, vatNumber: buyer.vatNumber });
-      const what = [
-        licenceLine(catalog, input.next, vat).description.replace(/^Licence /, ''),
-        ...(input.next.extensions ?? []).map((code) => findExtension(catalog, code)?.name ?? code),
-      ].join(', ');
-      const line = buildLine(
-        {
-          description: `Changement de licence vers ${what} — prorata ${change.remainingDays}/${change.daysInPeriod} jours jusqu'au ${addDays(input.periodEnd, -1)}`,
-          quantity: 1,
-          unitPriceCents: change.proratedCents,
-        },
-        vat,
-      );
-      return { ok: true, quote: { currency: catalog.currency, lines: [line], vat, ...buildTotals([line]) } };
+    async quoteChange(input: ChangePriceInput): Promise<ChangePrice> {
+      return priceChange(prisma, input);
     },
 
     async notePaymentIntent(input: { purchaseId: string; paymentIntentId: string }): Promise<void> {
@@ -472,6 +430,7 @@ export function createSubscriptionActivities({
           data: { status: input.status, decisionReason: input.reason, decidedBy: input.decidedBy },
         });
         await tx.licence.update({ where: { id: input.licenceId }, data: { status: 'CANCELLED' } });
+        await releasePromoRedemption(tx, input.purchaseId);
         await audit(tx, actor, {
           action: `purchase.${input.status.toLowerCase()}`,
           entityType: 'PURCHASE',

@@ -22,6 +22,7 @@ import { invoiceRoutes } from './routes/invoices';
 import { licenceFileRoutes } from './routes/licence-files';
 import { licenceChangeRoutes } from './routes/licence-changes';
 import { opsRoutes } from './routes/ops';
+import { promoCodeRoutes } from './routes/promo-codes';
 import { STRIPE_WEBHOOK_PATH, stripeWebhookRoutes } from './routes/stripe-webhook';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { migrationRoutes } from './routes/migrations';
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(baseRoutes(kit, deps.services));
   app.use(opsRoutes(kit, deps.services));
   app.use(catalogRoutes(kit, deps.services));
+  app.use(promoCodeRoutes(kit, deps.services));
   app.use(subscriptionRoutes(kit, deps.services));
   app.use(cardChangeRoutes(kit, deps.services));
   app.use(licenceChangeRoutes(kit, deps.services));

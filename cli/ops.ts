@@ -13,6 +13,12 @@ import { createPrisma } from '../infra/prisma';
 import type { Actor } from '../services/actor';
 import { createInstallation, revokeApiKey } from '../services/installations/api-keys';
 import { createOpsToken, listOpsTokens, revokeOpsToken } from '../services/ops/ops-tokens';
+import { promoCodeDefinitionSchema } from '../domain/promo-code';
+import {
+  createPromoCode,
+  deactivatePromoCode,
+  listPromoCodes,
+} from '../services/promo-codes/manage-promo-codes';
 
 const usage = `usage: npm run ops -- <command>
 
@@ -21,6 +27,11 @@ const usage = `usage: npm run ops -- <command>
   token:revoke <tokenId>                         revoke an ops token
   key:issue --base <baseId> --machine <name>     issue an installation key for a machine of a base
   key:revoke <keyId>                             revoke an installation key
+  promo:create --definition '<json>'             create a promo code (the body of POST /ops/promo-codes,
+                                                 e.g. '{"code":"PRINTEMPS","kind":"PERCENT","percentBasisPoints":2000,
+                                                 "duration":"FIRST_PERIOD","maxRedemptions":100}')
+  promo:list                                     promo codes with their redemption counts
+  promo:deactivate <code>                        refuse a promo code from now on
 
 DATABASE_URL selects the database; without it, the embedded development database of \`npm start\`
 (127.0.0.1:\${EMBEDDED_POSTGRES_PORT:-5433}) is used.
@@ -68,6 +79,7 @@ async function main(): Promise<void> {
       'older-than': { type: 'string' },
       'waiting-on': { type: 'string' },
       outcome: { type: 'string' },
+      definition: { type: 'string' },
     },
   });
   const [command, arg] = positionals;
@@ -128,6 +140,24 @@ async function main(): Promise<void> {
         if (!arg) fail('key:revoke needs the key id');
         await prisma.$transaction((tx) => revokeApiKey(tx, actor, arg));
         console.log(`revoked key ${arg}`);
+        break;
+      case 'promo:create': {
+        if (!values.definition) fail('promo:create needs --definition <json>');
+        const parsed = promoCodeDefinitionSchema.safeParse(JSON.parse(values.definition));
+        if (!parsed.success)
+          fail(
+            `promo:create: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          );
+        const created = await createPromoCode(prisma, actor, parsed.data);
+        console.log(`promo code ${created.code} created`);
+        break;
+      }
+      case 'promo:list':
+        console.table(await listPromoCodes(prisma));
+        break;
+      case 'promo:deactivate':
+        if (!arg) fail('promo:deactivate needs the code');
+        console.log(`promo code ${(await deactivatePromoCode(prisma, actor, arg)).code} deactivated`);
         break;
       default:
         fail(`unknown command ${command}\n\n${usage}`);

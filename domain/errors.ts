@@ -95,6 +95,18 @@ export const errorStatus = {
   MALFORMED_BODY: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  // promo codes
+  PROMO_CODE_UNKNOWN: 422,
+  PROMO_CODE_INACTIVE: 422,
+  PROMO_CODE_NOT_YET_VALID: 422,
+  PROMO_CODE_EXPIRED: 422,
+  PROMO_CODE_NOT_ELIGIBLE: 422,
+  PROMO_CODE_EXHAUSTED: 409,
+  PROMO_CODE_ALREADY_USED: 409,
+  PROMO_CODE_EXISTS: 409,
+  PROMO_CODE_NOT_FOUND: 404,
+  // a charge priced first
+  PRICE_CHANGED: 409,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

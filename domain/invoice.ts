@@ -99,11 +99,14 @@ export function invoiceAmountProblems(lines: readonly QuoteLine[], totals: Total
   const problems: string[] = [];
   if (lines.length === 0) problems.push('an invoice needs at least one line');
   lines.forEach((line, i) => {
-    if (!Number.isSafeInteger(line.quantity) || line.quantity <= 0)
+    // a discount (promo-code.ts) is quantity -1 at a positive unit price: EN 16931 forbids a negative price
+    const discount = line.quantity === -1 && line.unitPriceCents > 0;
+    if (!discount && (!Number.isSafeInteger(line.quantity) || line.quantity <= 0))
       problems.push(`line ${i}: quantity must be a positive integer`);
     if (line.quantity * line.unitPriceCents !== line.totalExclVatCents)
       problems.push(`line ${i}: quantity × unit price ≠ total excl. VAT`);
-    if (applyRateBasisPoints(line.totalExclVatCents, line.vatRateBasisPoints) !== line.vatCents)
+    const vat = applyRateBasisPoints(Math.abs(line.totalExclVatCents), line.vatRateBasisPoints);
+    if ((line.totalExclVatCents < 0 ? -vat : vat) !== line.vatCents)
       problems.push(`line ${i}: VAT amount does not match its rate`);
   });
   const exclVat = lines.reduce((sum, line) => sum + line.totalExclVatCents, 0);

@@ -106,8 +106,6 @@ export const quoteRequestSchema = z
       .regex(/^[A-Z]{3}$/, 'an ISO 3166-1 alpha-3 country code, e.g. FRA')
       .refine(isCountryCode, 'unknown country code'),
     vatNumber: z.string().min(1).max(20).optional(),
-    // Promo codes are not supported yet: refuse one rather than silently quote the full price.
-    promo: z.never().optional(),
   })
   .superRefine((request, ctx) => {
     // Inside the EU VAT territory the number decides the VAT (reverse charge), so its format must be right.

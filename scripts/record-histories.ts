@@ -201,6 +201,60 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
       await save('subscription-dispute-lost', sub(machine.baseId));
     }
 
+    // subscription, charges priced first: a promo code on the purchase, a change and a renew-now sent with
+    // their quotes' fingerprints (one refused: the fingerprint of another price)
+    if (wanted('subscription-quoted-charges')) {
+      await request(h.app).post('/ops/promo-codes').set(bearer(ops)).send({
+        code: 'HISTORIQUE',
+        kind: 'PERCENT',
+        percentBasisPoints: 1000,
+        duration: 'REPEATING',
+        durationPeriods: 2,
+      });
+      const machine = await registerMachine(h);
+      const res = await buy(h, h.app, machine, { promoCode: 'HISTORIQUE' });
+      if (res.status !== 201) throw new Error(`promo purchase: ${res.status} ${JSON.stringify(res.body)}`);
+      await sub(machine.baseId).signal(paymentResultSignal, {
+        paymentIntentId: bought(res).payment.paymentIntentId,
+        status: 'succeeded',
+        amountCents: bought(res).quote.totalInclVatCents,
+        paymentMethodId: 'pm_card_visa',
+      });
+      await until(
+        () => stateOf(h.temporal, machine.baseId),
+        (s) => s.status === 'ACTIVE',
+        'promo activation',
+      );
+      const base = `/bases/${machine.baseId}/licence`;
+      const quoted = await request(h.app)
+        .post(`${base}/changes/quote`)
+        .set(bearer(machine.apiKey))
+        .send({ connections: 2 });
+      const changed = await request(h.app)
+        .post(`${base}/changes`)
+        .set(bearer(machine.apiKey))
+        .send({
+          connections: 2,
+          priceFingerprint: (quoted.body as { priceFingerprint: string }).priceFingerprint,
+        });
+      if (changed.status !== 200)
+        throw new Error(`quoted change: ${changed.status} ${JSON.stringify(changed.body)}`);
+      const stale = await request(h.app)
+        .post(`${base}/renewals`)
+        .set(bearer(machine.apiKey))
+        .send({ priceFingerprint: 'pf1_0000000000000000000000000000' });
+      if (stale.status !== 409)
+        throw new Error(`stale renewal: ${stale.status} ${JSON.stringify(stale.body)}`);
+      const renewal = await request(h.app).post(`${base}/renewals/quote`).set(bearer(machine.apiKey));
+      const renewed = await request(h.app)
+        .post(`${base}/renewals`)
+        .set(bearer(machine.apiKey))
+        .send({ priceFingerprint: (renewal.body as { priceFingerprint: string }).priceFingerprint });
+      if (renewed.status !== 200)
+        throw new Error(`quoted renewal: ${renewed.status} ${JSON.stringify(renewed.body)}`);
+      await save('subscription-quoted-charges', sub(machine.baseId));
+    }
+
     // subscription, cheque: waits for ops, who confirm the payment
     if (wanted('subscription-cheque-purchase')) {
       const machine = await registerMachine(h);

@@ -20,7 +20,8 @@ export interface AuditEntry {
     | 'ACCOUNT_APP'
     | 'CREDIT_NOTE'
     | 'DISPUTE'
-    | 'REFUND';
+    | 'REFUND'
+    | 'PROMO_CODE';
   entityId: string | number;
   data?: Record<string, unknown>;
 }

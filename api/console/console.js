@@ -220,17 +220,51 @@
     );
   }
 
+  function promoRow(c) {
+    const deactivate = el(
+      'button',
+      {
+        'data-action': 'deactivate',
+        onclick: () =>
+          act(async () => {
+            const r = await api('POST', `/ops/promo-codes/${encodeURIComponent(c.code)}/deactivation`);
+            return `Promo code ${r.code} deactivated`;
+          }),
+      },
+      'Deactivate',
+    );
+    const discount =
+      c.kind === 'PERCENT' ? `${c.percentBasisPoints / 100} %` : `${euros(c.amountOffCents)} excl. VAT`;
+    const duration = c.duration === 'REPEATING' ? `${c.durationPeriods} periods` : c.duration;
+    return el(
+      'tr',
+      { 'data-id': c.code },
+      el('td', {}, c.code),
+      el('td', {}, discount),
+      el('td', {}, duration),
+      el('td', {}, day(c.validUntil)),
+      el(
+        'td',
+        { className: 'num' },
+        `${c.redemptionCount}${c.maxRedemptions ? ` / ${c.maxRedemptions}` : ''}`,
+      ),
+      el('td', {}, deactivate),
+    );
+  }
+
   async function load() {
-    const [failed, unmatched, manual, disputes] = await Promise.all([
+    const [failed, unmatched, manual, disputes, promo] = await Promise.all([
       api('GET', '/ops/payments/failed'),
       api('GET', '/ops/purchases/unmatched'),
       api('GET', '/ops/manual-payments'),
       api('GET', '/ops/disputes'),
+      api('GET', '/ops/promo-codes?active=true'),
     ]);
     fill('failed', 'failed-count', failed, failedRow, 10);
     fill('unmatched', 'unmatched-count', unmatched, unmatchedRow, 7);
     fill('manual', 'manual-count', manual, manualRow, 7);
     fill('disputes', 'disputes-count', disputes, disputeRow, 9);
+    fill('promo', 'promo-count', promo, promoRow, 6);
     document.body.dataset.loaded = String(Date.now());
   }
 

@@ -2,11 +2,12 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { catalogSchema, type Catalog } from '../../domain/catalog';
 import { AppError } from '../../domain/errors';
-import { quote, quoteRequestSchema } from '../../domain/quote';
+import { quoteRequestSchema } from '../../domain/quote';
 import { actorOf } from '../../services/auth/principal';
 import { getCatalog, saveCatalog } from '../../services/catalog/get-catalog';
 import type { ServiceDeps } from '../../services/deps';
 import { readLicenceTerms } from '../../services/licences/licence-terms';
+import { quoteLicence } from '../../services/promo-codes/quote-licence';
 import type { RouteKit } from '../route-kit';
 
 const quoteAnswer = z.object({
@@ -57,9 +58,21 @@ export function catalogRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         period: z.enum(['MONTHLY', 'QUARTERLY', 'ANNUAL']),
         country: z.string(),
         vatNumber: z.string().optional(),
+        promoCode: z.string().trim().min(1).max(40).optional().openapi({
+          description:
+            'the "Code promo": its discount is a line of the quote; a code that does not apply is refused',
+        }),
       }),
       responses: { 200: { description: 'the quote', schema: quoteAnswer } },
-      errors: ['VAT_NUMBER_INVALID'],
+      errors: [
+        'VAT_NUMBER_INVALID',
+        'PROMO_CODE_UNKNOWN',
+        'PROMO_CODE_INACTIVE',
+        'PROMO_CODE_NOT_YET_VALID',
+        'PROMO_CODE_EXPIRED',
+        'PROMO_CODE_NOT_ELIGIBLE',
+        'PROMO_CODE_EXHAUSTED',
+      ],
     },
     async ({ body }) => {
       const parsed = quoteRequestSchema.safeParse(body);
@@ -72,7 +85,7 @@ export function catalogRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           throw new AppError('VAT_NUMBER_INVALID', 'The VAT number does not match the country', { fields });
         throw new AppError('VALIDATION_FAILED', 'The request is invalid', { fields });
       }
-      return { status: 200, body: quote(await getCatalog(deps.prisma), parsed.data) };
+      return { status: 200, body: await quoteLicence(deps.prisma, parsed.data, body.promoCode) };
     },
   );
   const terms = readLicenceTerms(deps.billing.termsVersion);

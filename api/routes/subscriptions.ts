@@ -11,6 +11,7 @@ import {
   setAutoRenew,
 } from '../../services/subscriptions/licence-messages';
 import { listPurchases } from '../../services/ops/manual-queues';
+import { previewChange, previewRenewal } from '../../services/subscriptions/preview-charges';
 import { purchaseLicence } from '../../services/subscriptions/purchase-licence';
 import { withPaymentUrl } from '../../services/payments/payment-link';
 import type { RouteKit } from '../route-kit';
@@ -42,6 +43,10 @@ const purchaseBody = z
         justification: z.string().trim().min(10).max(2000),
       })
       .optional(),
+    promoCode: z.string().trim().min(1).max(40).optional().openapi({
+      description:
+        'the "Code promo": its discount is a line of the quote and the invoice, and of the renewals for its duration',
+    }),
   })
   .refine((b) => b.paymentMethod !== 'FREE' || b.free, {
     path: ['free'],
@@ -165,6 +170,40 @@ const licenceScreen = z
   })
   .openapi('LicenceScreen');
 
+const licenceChange = z
+  .object({
+    connections: z.number().int().min(1).max(1000).optional(),
+    edition: edition.optional(),
+    mode: mode.optional(),
+    addExtensions: z.array(extensionCode).min(1).max(20).optional(),
+  })
+  .refine(
+    (c) =>
+      c.connections !== undefined ||
+      c.edition !== undefined ||
+      c.mode !== undefined ||
+      c.addExtensions !== undefined,
+    'nothing to change',
+  );
+const priceFingerprint = z.string().min(1).max(100).optional().openapi({
+  description:
+    "the quote's priceFingerprint (the .../quote route): the charge is refused with PRICE_CHANGED if the price moved",
+});
+const chargePreview = z
+  .object({
+    kind: z.enum(['RENEWAL', 'CHANGE']),
+    quote: z.unknown(),
+    amountCents: z.number().int().openapi({ description: 'what the charge would take, VAT included' }),
+    period: z
+      .object({ start: localDate, end: localDate })
+      .openapi({ description: 'days covered, inclusive' }),
+    proration: z
+      .object({ changeDate: localDate, remainingDays: z.number().int(), daysInPeriod: z.number().int() })
+      .optional(),
+    priceFingerprint: z.string(),
+  })
+  .openapi('ChargePreview');
+
 const receipt = z.object({
   invoiceNumber: z.string().nullable(),
   amountCents: z.number(),
@@ -199,6 +238,13 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         'VIES_UNAVAILABLE',
         'IDEMPOTENCY_KEY_REUSED',
         'LICENCE_ALREADY_ACTIVE',
+        'PROMO_CODE_UNKNOWN',
+        'PROMO_CODE_INACTIVE',
+        'PROMO_CODE_NOT_YET_VALID',
+        'PROMO_CODE_EXPIRED',
+        'PROMO_CODE_NOT_ELIGIBLE',
+        'PROMO_CODE_EXHAUSTED',
+        'PROMO_CODE_ALREADY_USED',
       ],
     },
     async ({ params, body, principal }) => {
@@ -271,16 +317,58 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
     router,
     {
       method: 'post',
+      path: '/bases/:baseId/licence/renewals/quote',
+      summary:
+        'The price of renewing now, charging nothing: the quote (lines, VAT), the period and its priceFingerprint',
+      tag: 'licences',
+      auth: 'any',
+      params: baseParams,
+      baseParam: 'baseId',
+      responses: { 200: { description: 'the price of the next period', schema: chargePreview } },
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED'],
+    },
+    async ({ params }) => ({ status: 200, body: await previewRenewal(deps, params.baseId) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
       path: '/bases/:baseId/licence/renewals',
       summary: 'Renew now: the next period is charged to the saved card at once',
       tag: 'licences',
       auth: 'any',
       params: baseParams,
       baseParam: 'baseId',
+      body: z.object({ priceFingerprint }),
       responses: { 200: { description: 'renewed', schema: receipt } },
-      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_DECLINED', 'PAYMENT_METHOD_REQUIRED'],
+      errors: [
+        'NO_PAID_LICENCE',
+        'CHANGE_REFUSED',
+        'PAYMENT_DECLINED',
+        'PAYMENT_METHOD_REQUIRED',
+        'PRICE_CHANGED',
+      ],
     },
-    async ({ params }) => ({ status: 200, body: await renewNow(deps, params.baseId) }),
+    async ({ params, body }) => ({ status: 200, body: await renewNow(deps, params.baseId, body) }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/bases/:baseId/licence/changes/quote',
+      summary:
+        'The price of a change, charging nothing: the prorated quote (lines, VAT), the days charged and its priceFingerprint',
+      tag: 'licences',
+      auth: 'any',
+      params: baseParams,
+      baseParam: 'baseId',
+      body: licenceChange,
+      responses: { 200: { description: 'the price of the change today', schema: chargePreview } },
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED'],
+    },
+    async ({ params, body }) => ({ status: 200, body: await previewChange(deps, params.baseId, body) }),
   );
 
   kit.route(
@@ -295,18 +383,17 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       auth: 'any',
       params: baseParams,
       baseParam: 'baseId',
-      body: z
-        .object({
-          connections: z.number().int().min(1).max(1000).optional(),
-          edition: edition.optional(),
-          mode: mode.optional(),
-          addExtensions: z.array(extensionCode).min(1).max(20).optional(),
-        })
-        .refine((c) => Object.keys(c).length > 0, 'nothing to change'),
+      body: licenceChange.extend({ priceFingerprint }),
       responses: { 200: { description: 'changed and charged', schema: receipt } },
-      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_DECLINED'],
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_DECLINED', 'PRICE_CHANGED'],
     },
-    async ({ params, body }) => ({ status: 200, body: await changeLicence(deps, params.baseId, body) }),
+    async ({ params, body }) => {
+      const { priceFingerprint: fingerprint, ...change } = body;
+      return {
+        status: 200,
+        body: await changeLicence(deps, params.baseId, change, { priceFingerprint: fingerprint }),
+      };
+    },
   );
 
   kit.route(

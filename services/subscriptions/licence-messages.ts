@@ -2,6 +2,7 @@
 import { AppError } from '../../domain/errors';
 import type { LicenceTerms } from '../../domain/licence';
 import type { PeriodEndChangeRequest } from '../../domain/scheduled-change';
+import type { ChargeOptions } from '../../domain/price-fingerprint';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import {
   cancelScheduledChangeUpdate,
@@ -51,18 +52,23 @@ export const setAutoRenew = async (deps: ServiceDeps, baseId: string, autoRenew:
     }),
   );
 
-export const renewNow = async (deps: ServiceDeps, baseId: string) =>
+/** `options.priceFingerprint`: the quote's (preview-charges.ts); the charge is refused if the price moved. */
+export const renewNow = async (deps: ServiceDeps, baseId: string, options: ChargeOptions = {}) =>
   toChargeReceiptView(
-    await viaWorkflow(() => handle(deps, baseId).executeUpdate(renewNowUpdate), noLicence()),
+    await viaWorkflow(
+      () => handle(deps, baseId).executeUpdate(renewNowUpdate, { args: [options] }),
+      noLicence(),
+    ),
   );
 
 export const changeLicence = (
   deps: ServiceDeps,
   baseId: string,
   change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>> & { addExtensions?: string[] },
+  options: ChargeOptions = {},
 ) =>
   viaWorkflow(
-    () => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change] }),
+    () => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change, options] }),
     noLicence(),
   ).then(toChargeReceiptView);
 

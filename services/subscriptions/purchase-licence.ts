@@ -4,6 +4,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import { isFreeLicence, type BillingPeriod, type Edition, type Mode } from '../../domain/catalog';
 import { AppError } from '../../domain/errors';
 import type { PaymentMethodKind } from '../../domain/licence';
+import { withDiscount } from '../../domain/promo-code';
 import { quote } from '../../domain/quote';
 import { vatNumberRefused } from '../../domain/vat';
 import { VIES_RETRY_AFTER_SECONDS, type ViesConsultation } from '../../domain/vies';
@@ -12,6 +13,7 @@ import { paymentInstructionsUpdate, subscriptionWorkflow, purchaseState } from '
 import type { Actor } from '../actor';
 import { audit } from '../audit';
 import { getCatalog } from '../catalog/get-catalog';
+import { applicablePromo, redeemPromoCode } from '../promo-codes/apply-promo-code';
 import type { ServiceDeps } from '../deps';
 import type { BillingDetails } from '../../domain/billing-party';
 import { cardPaymentOf, type CardPayment } from '../payments/card-payment';
@@ -29,6 +31,8 @@ export interface PurchaseRequest {
   billing: BillingDetails;
   terms: { version: string; accepted: boolean };
   free?: { category: string; justification: string };
+  /** the purchase screen's "Code promo" (docs/promo-codes.md) */
+  promoCode?: string;
 }
 
 /** What identifies a request, to tell a retry (same answer) from a reuse of the key (refused). */
@@ -105,14 +109,14 @@ export async function purchaseLicence(
   if (existing) return replay(deps, existing.id, fingerprint(request));
 
   const catalog = await getCatalog(deps.prisma);
-  const priced = quote(catalog, {
-    edition: request.edition,
-    mode: request.mode,
-    connections: request.connections,
-    period: request.period,
-    country,
-    vatNumber,
-  });
+  const choice = { edition: request.edition, mode: request.mode, period: request.period };
+  const now = new Date();
+  // a code that does not apply is refused before anything is recorded, never ignored
+  const discount = request.promoCode
+    ? await applicablePromo(deps.prisma, { code: request.promoCode, choice, now, baseId })
+    : undefined;
+  const listPrice = quote(catalog, { ...choice, connections: request.connections, country, vatNumber });
+  const priced = discount ? withDiscount(listPrice, discount) : listPrice;
   const viesConsultation =
     priced.vat.kind === 'EU_REVERSE_CHARGE' && vatNumber
       ? await viesConsultationFor(deps, vatNumber)
@@ -179,6 +183,16 @@ export async function purchaseLicence(
         workflowId,
       },
     });
+    if (request.promoCode) {
+      await redeemPromoCode(tx, {
+        code: request.promoCode,
+        choice,
+        now,
+        baseId,
+        purchaseId: purchase.id,
+        licenceId: licence.id,
+      });
+    }
     await audit(tx, options.actor, {
       action: 'purchase.created',
       entityType: 'PURCHASE',
@@ -189,6 +203,7 @@ export async function purchaseLicence(
         paymentMethod: request.paymentMethod,
         totalInclVatCents: priced.totalInclVatCents,
         termsVersion: request.terms.version,
+        ...(discount ? { promoCode: discount.code } : {}),
       },
     });
     return { purchaseId: purchase.id, created: true };

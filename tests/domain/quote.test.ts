@@ -102,7 +102,6 @@ describe('quote', () => {
     ['lower-case country', { country: 'fra' }],
     ['unknown country', { country: 'XXX' }],
     ['empty VAT number', { vatNumber: '' }],
-    ['a promo code', { promo: 'WELCOME' }],
     ['an unknown edition', { edition: 'PREMIUM' }],
   ])('the request schema rejects %s', (_name, change) => {
     expect(quoteRequestSchema.safeParse({ ...seed, ...change }).success).toBe(false);

@@ -1,6 +1,6 @@
 /**
  * One invoice of every kind the service issues, built with the domain rules the issuing paths use (quote,
- * renewal line, proration, support pack, wallet consumption), with buyers whose names need every script
+ * renewal line, proration, support pack, wallet consumption, a promo code's discount line), with buyers whose names need every script
  * the API accepts.
  */
 import { DEFAULT_CATALOG } from '../../domain/catalog';
@@ -8,6 +8,7 @@ import { consumptionLines } from '../../domain/consumption-invoice';
 import { creditLines, type CreditNoteDocument } from '../../domain/credit-note';
 import type { InvoiceBuyer, InvoiceDocument } from '../../domain/invoice';
 import { parseLocalDate } from '../../domain/periods';
+import { withDiscount } from '../../domain/promo-code';
 import { changeQuote } from '../../domain/proration';
 import { buildLine, buildTotals, licenceLine, quote, supportPackQuote } from '../../domain/quote';
 import { vatRule } from '../../domain/vat';
@@ -153,8 +154,16 @@ export function invoiceOfEveryKind(): Record<string, InvoiceDocument> {
     country: 'JPN',
   });
 
+  const discounted = withDiscount(purchase, {
+    code: 'BIENVENUE',
+    kind: 'PERCENT',
+    percentBasisPoints: 1250,
+    duration: 'FIRST_PERIOD',
+  });
+
   return {
     'licence-purchase': invoice('2026-000101', fr, purchase.lines),
+    'promo-discount': invoice('2026-000108', fr, discounted.lines),
     renewal: invoice('2026-000102', arabic, [renewal], { saleDate: '2026-04-01' }),
     'prorated-change': invoice('2026-000103', greek, [prorated]),
     'support-pack': invoice('2026-000104', fr, [pack], { baseId: null, accountId: 42 }),

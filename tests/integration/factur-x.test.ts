@@ -29,6 +29,7 @@ describe('Factur-X documents', () => {
         'export',
         'licence-purchase',
         'prorated-change',
+        'promo-discount',
         'renewal',
         'reverse-charge',
         'support-pack',

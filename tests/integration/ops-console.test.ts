@@ -125,3 +125,30 @@ it('signs in with an ops token, replays a failed payment and assigns an unmatche
   await page.locator('#login').waitFor({ state: 'visible' });
   expect(await page.evaluate('sessionStorage.getItem("opsToken")')).toBeNull();
 });
+
+it('lists the active promo codes and deactivates one', async () => {
+  const token = await opsToken(h, 'marketing');
+  const created = await request(h.app)
+    .post('/ops/promo-codes')
+    .set({ authorization: `Bearer ${token}` })
+    .send({
+      code: 'CONSOLE-15',
+      kind: 'PERCENT',
+      percentBasisPoints: 1500,
+      duration: 'FIRST_PERIOD',
+      maxRedemptions: 5,
+    });
+  expect(created.status).toBe(201);
+  await page.goto(`${url}/ops/console`);
+  await page.locator('#token').fill(token);
+  await page.locator('#login-form button').click();
+  const row = page.locator('#promo tr[data-id="CONSOLE-15"]');
+  await row.waitFor();
+  expect(await row.textContent()).toContain('15 %');
+  expect(await row.textContent()).toContain('0 / 5');
+  await row.locator('button[data-action="deactivate"]').click();
+  await page.locator('#message.ok', { hasText: 'Promo code CONSOLE-15 deactivated' }).waitFor();
+  await row.waitFor({ state: 'detached' });
+  expect((await h.prisma.promoCode.findUniqueOrThrow({ where: { code: 'CONSOLE-15' } })).active).toBe(false);
+  await page.locator('#logout').click();
+});

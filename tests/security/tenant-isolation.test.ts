@@ -59,6 +59,8 @@ function sampleBody(operation: string, victim: { baseId: string; accountId: numb
     'PUT /bases/{baseId}/licence/auto-renew': { autoRenew: false },
     'POST /bases/{baseId}/licence/changes': { connections: 9 },
     'POST /bases/{baseId}/licence/scheduled-change': { connections: 1 },
+    'POST /bases/{baseId}/licence/changes/quote': { connections: 9 },
+    'POST /bases/{baseId}/licence/renewals': {},
     'POST /ops/purchases/{purchaseId}/decision': { decision: 'APPROVE' },
     'POST /bases/{baseId}/licence/migrations': { email: 'intruder@example.fr' },
     'POST /accounts/{accountId}/wallet/charges': {

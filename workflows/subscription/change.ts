@@ -4,15 +4,21 @@
  */
 import { normaliseExtensions } from '../../domain/extensions';
 import type { LicenceTerms } from '../../domain/licence';
+import type { ChargeOptions } from '../../domain/price-fingerprint';
 import { collectPayment } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt, LicenceChange } from './messages';
 import { refusedCharge } from './renewal';
+import { requireQuotedPrice } from './quoted-price';
 import type { Subscription } from './state';
 
-export async function changeLicence(sub: Subscription, change: LicenceChange): Promise<ChargeReceipt> {
+export async function changeLicence(
+  sub: Subscription,
+  change: LicenceChange,
+  options?: ChargeOptions,
+): Promise<ChargeReceipt> {
   const { s } = sub;
   sub.requireUsable();
   if (!s.customerId || !s.paymentMethodId) {
@@ -43,6 +49,7 @@ export async function changeLicence(sub: Subscription, change: LicenceChange): P
     throw refuse('CHANGE_REFUSED', `This change can't be made now (${priced.reason})`, {
       reason: priced.reason,
     });
+  requireQuotedPrice(options, priced.quote);
   const idempotencyKey = subscriptionKeys.change(s.licenceId, day, next);
   const charged = await collectPayment(payments, sub.settlements, {
     customerId: s.customerId,

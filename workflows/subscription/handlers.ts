@@ -5,6 +5,7 @@
  */
 import { condition, setHandler } from '@temporalio/workflow';
 import { paymentInstructions } from '../customer-payment';
+import type { ChargeOptions } from '../../domain/price-fingerprint';
 import { paymentResultSignal } from '../payment-messages';
 import { refuse } from '../refuse';
 import { subscriptions } from './proxies';
@@ -89,16 +90,20 @@ export function setHandlers(sub: Subscription): void {
     },
   );
 
-  setHandler(renewNowUpdate, () => sub.withMoneyLock(() => renewNow(sub)), {
-    validator: () => {
+  setHandler(renewNowUpdate, (options) => sub.withMoneyLock(() => renewNow(sub, options)), {
+    validator: (_options: ChargeOptions) => {
       sub.requireUsable();
       if (!s.customerId || !s.paymentMethodId) sub.requireSavedCard('A manual renewal');
     },
   });
 
-  setHandler(changeLicenceUpdate, (change) => sub.withMoneyLock(() => changeLicence(sub, change)), {
-    validator: (_change: LicenceChange) => sub.requireUsable(),
-  });
+  setHandler(
+    changeLicenceUpdate,
+    (change, options) => sub.withMoneyLock(() => changeLicence(sub, change, options)),
+    {
+      validator: (_change: LicenceChange, _options: ChargeOptions) => sub.requireUsable(),
+    },
+  );
 
   setHandler(
     replayPaymentUpdate,

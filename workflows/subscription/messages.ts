@@ -5,6 +5,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { PaymentMethodKind, LicenceTerms } from '../../domain/licence';
 import type { LocalDate } from '../../domain/periods';
+import type { ChargeOptions } from '../../domain/price-fingerprint';
 import type { Quote } from '../../domain/quote';
 import type { DisputeLost } from './dispute-messages';
 import type { PeriodEndChangeRequest, ScheduledChange } from '../../domain/scheduled-change';
@@ -85,13 +86,16 @@ export const getSubscriptionStateQuery = defineQuery<SubscriptionState>('getSubs
 export const paymentInstructionsUpdate = defineUpdate<{ paymentIntentId: string }>('paymentInstructions');
 export const opsDecisionUpdate = defineUpdate<SubscriptionState, [OpsDecision]>('opsDecision');
 export const setAutoRenewUpdate = defineUpdate<SubscriptionState, [boolean]>('setAutoRenew');
-export const renewNowUpdate = defineUpdate<ChargeReceipt>('renewNow');
+/** a charge may carry the fingerprint of its quote: refused with PRICE_CHANGED if the price moved */
+export const renewNowUpdate = defineUpdate<ChargeReceipt, [ChargeOptions]>('renewNow');
 /** what a change may touch: the billing period stays; extensions are only added (removal: at the period end) */
 export type LicenceChange = Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>> & {
   addExtensions?: string[];
 };
 
-export const changeLicenceUpdate = defineUpdate<ChargeReceipt, [LicenceChange]>('changeLicence');
+export const changeLicenceUpdate = defineUpdate<ChargeReceipt, [LicenceChange, ChargeOptions]>(
+  'changeLicence',
+);
 export const replayPaymentUpdate = defineUpdate<SubscriptionState, [string]>('replayPayment');
 /** Records a change for the period end (replacing any earlier one); answers the state with it. */
 export const scheduleChangeUpdate = defineUpdate<SubscriptionState, [PeriodEndChangeRequest]>(

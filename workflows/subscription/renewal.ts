@@ -5,6 +5,7 @@
 import { condition, type ApplicationFailure } from '@temporalio/workflow';
 import { startOfDayMs } from '../../domain/licence';
 import { addDays } from '../../domain/periods';
+import type { ChargeOptions } from '../../domain/price-fingerprint';
 import type { Quote } from '../../domain/quote';
 import { collectPayment, type Collected } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
@@ -13,6 +14,7 @@ import { disputeLost } from './dispute';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt } from './messages';
 import { applyScheduledChange, nextPeriodTerms } from './scheduled-change';
+import { requireQuotedPrice } from './quoted-price';
 import type { Subscription } from './state';
 
 /**
@@ -47,6 +49,7 @@ export async function awaitPeriodEnd(sub: Subscription): Promise<void> {
 export async function chargeRenewal(
   sub: Subscription,
   attemptKey: string,
+  options?: ChargeOptions,
 ): Promise<ChargeReceipt | undefined> {
   const { s } = sub;
   // a change scheduled for the period end is priced here: the next period is sold at its terms
@@ -58,6 +61,7 @@ export async function chargeRenewal(
     periodStart: next.start,
     periodEnd: next.end,
   });
+  requireQuotedPrice(options, priced);
   const charged = await collectPayment(payments, sub.settlements, {
     customerId: s.customerId,
     paymentMethodId: s.paymentMethodId,
@@ -131,7 +135,7 @@ export async function recordRenewal(
 }
 
 /** The manual renewal ops or the customer ask for (`renewNowUpdate`): the next period, paid now. */
-export async function renewNow(sub: Subscription): Promise<ChargeReceipt> {
+export async function renewNow(sub: Subscription, options?: ChargeOptions): Promise<ChargeReceipt> {
   const { s } = sub;
   sub.requireUsable();
   if (sub.renewedAhead())
@@ -141,7 +145,7 @@ export async function renewNow(sub: Subscription): Promise<ChargeReceipt> {
     throw refuse('CHANGE_REFUSED', 'A change is scheduled for the period end: cancel it first', {
       reason: 'CHANGE_SCHEDULED',
     });
-  const receipt = await chargeRenewal(sub, subscriptionKeys.manualRenewalAttempt(s.periodIndex));
+  const receipt = await chargeRenewal(sub, subscriptionKeys.manualRenewalAttempt(s.periodIndex), options);
   if (!receipt)
     throw refuse('PAYMENT_DECLINED', 'The card was declined', {
       reason: s.dunning?.lastFailure,
