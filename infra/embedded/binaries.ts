@@ -294,7 +294,7 @@ function runQuiet(
   });
 }
 
-const LOCALSTRIPE_VERSION = '1.15.10'; // PyPI localstripe: a stateful local Stripe (docs/local-stripe.md)
+export const LOCALSTRIPE_VERSION = '1.15.10'; // PyPI localstripe: a stateful local Stripe (docs/local-stripe.md)
 
 /**
  * The Python interpreter of a venv in `.cache/localstripe` that has localstripe installed, creating

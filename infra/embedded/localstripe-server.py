@@ -2,10 +2,11 @@
 localstripe (PyPI, pinned in binaries.ts), started the way this project needs it. Run by
 infra/embedded/localstripe.ts with the interpreter of the venv in .cache/localstripe:
 
-    python localstripe-server.py --port P [--state-file F]
+    python localstripe-server.py --port P [--state-file F] [--host H]
 
 What this changes in localstripe 1.15.10, and why (docs/local-stripe.md lists the same):
-- listens on 127.0.0.1 only, and keeps its state in --state-file (or nowhere): upstream writes every
+- listens on 127.0.0.1 unless --host says otherwise (0.0.0.0 in docker-compose.yml's container), and
+  keeps its state in --state-file (or nowhere): upstream writes every
   instance's state to the one shared /tmp/localstripe.pickle, so two runs on a machine would mix;
 - honours Idempotency-Key like Stripe (a retried request answers the first result): our crash safety
   rests on it, upstream ignores the header;
@@ -181,11 +182,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--state-file')
+    parser.add_argument('--host', default='127.0.0.1')
     args = parser.parse_args()
     STATE_FILE = args.state_file
     store.try_load_from_disk()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    web.run_app(server.app, host='127.0.0.1', port=args.port,
+    web.run_app(server.app, host=args.host, port=args.port,
                 access_log=None, print=None)
 
 

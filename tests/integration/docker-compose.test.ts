@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { TEMPORAL_SERVER_VERSION } from '../../infra/embedded/binaries';
+import { LOCALSTRIPE_VERSION, TEMPORAL_SERVER_VERSION } from '../../infra/embedded/binaries';
+import { WEBHOOK_EVENTS } from '../../infra/embedded/localstripe';
 import { configSchema } from '../../infra/config';
 import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 
@@ -16,7 +17,7 @@ const root = path.resolve(__dirname, '..', '..');
 
 interface Service {
   image?: string;
-  build?: string;
+  build?: string | { context: string; dockerfile: string };
   command?: string[] | string;
   entrypoint?: string[];
   environment?: Record<string, string>;
@@ -126,4 +127,32 @@ it('every setting given to the service processes is one the configuration knows'
     for (const key of Object.keys(service.environment ?? {}))
       expect(known.has(key) ? key : `unknown ${key}`).toBe(key);
   expect(fs.readFileSync(path.join(root, '.env.example'), 'utf8')).toMatch(/WORKER_BUILD_ID/);
+});
+
+it('a local Stripe that takes test payments: localstripe as npm start runs it, its webhooks to the front', () => {
+  const localstripe = services.localstripe!;
+  const build = localstripe.build as { context: string; dockerfile: string };
+  const dockerfile = fs.readFileSync(path.join(root, build.context, build.dockerfile), 'utf8');
+  // the release binaries.ts installs, started by the same patched launcher
+  expect(dockerfile).toContain(`localstripe==${LOCALSTRIPE_VERSION}`);
+  expect(dockerfile).toContain('COPY infra/embedded/localstripe-server.py');
+  expect(dockerfile).toMatch(/"--host", "0\.0\.0\.0", "--port", "8420"/);
+  expect(localstripe.ports).toEqual(['8420:8420']);
+  const hooks = services['localstripe-webhooks']!;
+  const request = command(hooks);
+  expect(request).toContain('http://localstripe:8420/_config/webhooks/licensing');
+  const body = (hooks.command as string[]).find((arg) => arg.startsWith('{'))!;
+  const registration = JSON.parse(body.replace(/\$\{STRIPE_WEBHOOK_SECRET[^}]*\}/, 'whsec_x')) as {
+    url: string;
+    events: string[];
+  };
+  expect(registration.url).toBe('http://front:3000/webhooks/stripe');
+  expect(registration.events).toEqual([...WEBHOOK_EVENTS]);
+  for (const [name, service] of [...apis, ...workers]) {
+    expect(service.environment?.STRIPE_API_BASE).toBe('http://localstripe:8420');
+    // one secret signs at localstripe and is checked by the route
+    expect(service.environment?.STRIPE_WEBHOOK_SECRET).toMatch(/^\$\{STRIPE_WEBHOOK_SECRET:\?/);
+    if (name.startsWith('api')) expect(upstreamOf(name).has('localstripe-webhooks')).toBe(true);
+  }
+  expect(Object.keys(services)).not.toContain('stripe-mock');
 });
