@@ -17,7 +17,7 @@ import type { Db } from '../../infra/prisma';
 import { issuePaidInvoice, type IssuePaidInvoiceInput } from '../../services/invoices/issue-paid-invoice';
 import { createOpsToken } from '../../services/ops/ops-tokens';
 import { bearer, registerMachine } from '../helpers/api';
-import { pdfText as extractText } from '../helpers/pdf-text';
+import { pdfAttachment, pdfText as extractText } from '../helpers/pdf-text';
 import { createHarness, randomBaseId, testBilling, type Harness } from '../helpers/harness';
 
 let h: Harness;
@@ -248,6 +248,38 @@ describe('invoice PDF through the API', () => {
       expect(text).toContain(expected);
     }
     expect(text).not.toContain('Autoliquidation');
+  });
+
+  it('embeds the Factur-X XML with the stored invoice figures: number, dates, totals, VAT, buyer', async () => {
+    const machine = await registerMachine(h);
+    const french = await pay(machine.baseId);
+    const reverse = await pay(machine.baseId, {
+      request: { ...ENTERPRISE_LOCAL_ANNUAL, country: 'POL', vatNumber: 'PL1234567890' },
+      buyer: { companyName: 'Szkoła Językowa Čapek', city: 'Łódź', postalCode: '90-001' },
+    });
+    for (const invoice of [french, reverse]) {
+      const row = await h.prisma.invoice.findUniqueOrThrow({ where: { number: invoice.number } });
+      const pdf = (await download(`/invoices/${invoice.number}.pdf`, machine.apiKey)).body as Buffer;
+      const xml = (await pdfAttachment(pdf, 'factur-x.xml')).toString('utf8');
+      const field = (tag: string) => new RegExp(`<ram:${tag}[^>]*>([^<]*)</ram:${tag}>`).exec(xml)?.[1];
+      const euros = (cents: number) => (cents / 100).toFixed(2);
+      expect(xml).toContain('urn:cen.eu:en16931:2017');
+      expect(new RegExp(`<rsm:ExchangedDocument>\\s*<ram:ID>${row.number}</ram:ID>`).test(xml)).toBe(true);
+      expect(field('TaxBasisTotalAmount')).toBe(euros(row.totalExclVatCents));
+      expect(field('TaxTotalAmount')).toBe(euros(row.vatCents));
+      expect(field('GrandTotalAmount')).toBe(euros(row.totalInclVatCents));
+      expect(field('DuePayableAmount')).toBe('0.00'); // paid
+      expect(xml).toContain('20260315'); // the issue date, CII format 102
+    }
+    const reverseXml = (
+      await pdfAttachment(
+        (await download(`/invoices/${reverse.number}.pdf`, machine.apiKey)).body as Buffer,
+        'factur-x.xml',
+      )
+    ).toString('utf8');
+    expect(reverseXml).toContain('<ram:CategoryCode>AE</ram:CategoryCode>');
+    expect(reverseXml).toContain('Szkoła Językowa Čapek');
+    expect(reverseXml).toContain('PL1234567890');
   });
 
   it('prints the reverse-charge mention with both VAT numbers for an EU business', async () => {
