@@ -14,6 +14,7 @@
 import type { QuoteLine, Totals } from './quote';
 import { applyRateBasisPoints, formatEuros } from './money';
 import type { VatRule } from './vat';
+import type { ViesConsultation } from './vies';
 
 export interface InvoiceSeller {
   name: string;
@@ -60,6 +61,8 @@ export interface InvoiceDocument {
   vat: VatRule;
   totals: Totals;
   paidAt: Date;
+  /** the VIES consultation a reverse charge rests on (printed on the invoice) */
+  viesConsultation?: ViesConsultation | null;
 }
 
 export const INVOICE_NUMBER_PATTERN = /^(\d{4})-(\d{6})$/;

@@ -7,6 +7,7 @@ import type { Invoice } from '../../generated/prisma/client';
 import type { InvoiceBuyer, InvoiceDocument, InvoiceSeller } from '../../domain/invoice';
 import type { QuoteLine } from '../../domain/quote';
 import type { VatRule } from '../../domain/vat';
+import type { ViesConsultation } from '../../domain/vies';
 
 const sellerSchema: z.ZodType<InvoiceSeller> = z.object({
   name: z.string(),
@@ -46,6 +47,13 @@ const vatSchema: z.ZodType<VatRule> = z.object({
   legalMention: z.string().optional(),
 });
 
+const viesSchema: z.ZodType<ViesConsultation> = z.object({
+  vatNumber: z.string(),
+  valid: z.boolean(),
+  requestIdentifier: z.string().nullable(),
+  requestDate: z.string(),
+});
+
 /** The JSON columns an invoice and a credit note share, checked. */
 export function parseParties(row: { seller: unknown; buyer: unknown; lines: unknown; vat: unknown }) {
   return {
@@ -74,6 +82,7 @@ export function toInvoiceDocument(row: Invoice): InvoiceDocument {
       totalInclVatCents: row.totalInclVatCents,
     },
     paidAt: row.paidAt,
+    viesConsultation: row.viesConsultation === null ? null : viesSchema.parse(row.viesConsultation),
   };
 }
 

@@ -7,7 +7,9 @@ import request from 'supertest';
 import Stripe from 'stripe';
 import { createViesActivities } from '../../activities/vies';
 import { startViesPeer, type ViesPeer } from '../../infra/embedded/vies-peer';
+import { formatParisDateFr } from '../../domain/invoice';
 import { bearer, registerMachine } from '../helpers/api';
+import { pdfText } from '../helpers/pdf-text';
 import { createHarness, TEST_WEBHOOK_SECRET, type Harness } from '../helpers/harness';
 
 describe('VIES check (activities/vies.ts) against a local VIES', () => {
@@ -176,6 +178,20 @@ describe('a reverse-charged purchase consults VIES', () => {
     }
     expect(invoice?.viesConsultation).toEqual(row.viesConsultation);
     expect(invoice?.vat).toMatchObject({ kind: 'EU_REVERSE_CHARGE' });
+    // printed on the invoice: the proof the reverse charge rests on
+    const pdf = await request(h.app)
+      .get(`/invoices/${invoice!.number}.pdf`)
+      .set(bearer(apiKey))
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    const consultation = row.viesConsultation as { requestIdentifier: string };
+    expect((await pdfText(pdf.body as Buffer)).replace(/\s+/g, ' ')).toContain(
+      `N° TVA DE811907980 vérifié auprès de VIES le ${formatParisDateFr(new Date())}, consultation n° ${consultation.requestIdentifier}.`,
+    );
   });
 
   it('VIES answers invalid: 422 VAT_NUMBER_INVALID, never reverse-charged, nothing written', async () => {
