@@ -75,3 +75,9 @@ export const accountView = z.object({
 });
 
 export const codeSent = z.object({ codeSentTo: z.string().openapi({ example: 'j*********@example.fr' }) });
+
+/** a catalogue extension's code (GET /catalog: `extensions`) */
+export const extensionCode = z
+  .string()
+  .regex(/^[A-Z0-9_]{2,32}$/)
+  .openapi({ example: 'STOCKS' });

@@ -4,7 +4,7 @@
  * carries their codes, sorted; the signed licence file tells an offline ERP which ones it may run.
  */
 import { PERIOD_MONTHS, findExtension, type BillingPeriod, type Catalog } from './catalog';
-import { buildLine, type QuoteLine } from './quote';
+import { buildLine, buildTotals, type Quote, type QuoteLine } from './quote';
 import type { VatRule } from './vat';
 
 export interface ExtensionTerms {
@@ -49,4 +49,12 @@ const NO_VAT: VatRule = { kind: 'OUTSIDE_EU', rateBasisPoints: 0 };
 /** What the extensions of `terms` cost for one full period, excl. VAT. */
 export function extensionsPriceCents(catalog: Catalog, terms: ExtensionTerms): number {
   return extensionLines(catalog, terms, NO_VAT).reduce((sum, line) => sum + line.totalExclVatCents, 0);
+}
+
+/** A licence quote with a line for each extension bought with it (totals recomputed). */
+export function withExtensionLines(catalog: Catalog, licenceQuote: Quote, terms: ExtensionTerms): Quote {
+  const added = extensionLines(catalog, terms, licenceQuote.vat);
+  if (added.length === 0) return licenceQuote;
+  const lines = [...licenceQuote.lines, ...added];
+  return { ...licenceQuote, lines, ...buildTotals(lines) };
 }

@@ -9,6 +9,7 @@ import type { ServiceDeps } from '../../services/deps';
 import { readLicenceTerms } from '../../services/licences/licence-terms';
 import { quoteLicence } from '../../services/promo-codes/quote-licence';
 import type { RouteKit } from '../route-kit';
+import { extensionCode } from '../schemas';
 
 const quoteAnswer = z.object({
   currency: z.string(),
@@ -62,6 +63,9 @@ export function catalogRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           description:
             'the "Code promo": its discount is a line of the quote; a code that does not apply is refused',
         }),
+        extensions: z.array(extensionCode).max(20).optional().openapi({
+          description: 'extensions bought with the licence: a line each (GET /catalog: `extensions`)',
+        }),
       }),
       responses: { 200: { description: 'the quote', schema: quoteAnswer } },
       errors: [
@@ -72,6 +76,7 @@ export function catalogRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         'PROMO_CODE_EXPIRED',
         'PROMO_CODE_NOT_ELIGIBLE',
         'PROMO_CODE_EXHAUSTED',
+        'UNKNOWN_EXTENSION',
       ],
     },
     async ({ body }) => {
@@ -85,7 +90,10 @@ export function catalogRoutes(kit: RouteKit, deps: ServiceDeps): Router {
           throw new AppError('VAT_NUMBER_INVALID', 'The VAT number does not match the country', { fields });
         throw new AppError('VALIDATION_FAILED', 'The request is invalid', { fields });
       }
-      return { status: 200, body: await quoteLicence(deps.prisma, parsed.data, body.promoCode) };
+      return {
+        status: 200,
+        body: await quoteLicence(deps.prisma, parsed.data, body.promoCode, body.extensions),
+      };
     },
   );
   const terms = readLicenceTerms(deps.billing.termsVersion);

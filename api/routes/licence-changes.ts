@@ -4,7 +4,8 @@ import type { ServiceDeps } from '../../services/deps';
 import { cancelScheduledChange, scheduleChange } from '../../services/subscriptions/licence-messages';
 import type { RouteKit } from '../route-kit';
 import { baseId } from '../schemas';
-import { extensionCode, subscriptionView } from './subscriptions';
+import { extensionCode } from '../schemas';
+import { subscriptionView } from './subscriptions';
 
 const baseParams = z.object({ baseId });
 

@@ -15,7 +15,7 @@ import { previewChange, previewRenewal } from '../../services/subscriptions/prev
 import { purchaseLicence } from '../../services/subscriptions/purchase-licence';
 import { withPaymentUrl } from '../../services/payments/payment-link';
 import type { RouteKit } from '../route-kit';
-import { baseId } from '../schemas';
+import { baseId, extensionCode } from '../schemas';
 
 const edition = z.enum(['STANDARD', 'ENTERPRISE']);
 const mode = z.enum(['LOCAL', 'CLOUD']);
@@ -47,6 +47,10 @@ const purchaseBody = z
       description:
         'the "Code promo": its discount is a line of the quote and the invoice, and of the renewals for its duration',
     }),
+    extensions: z.array(extensionCode).max(20).optional().openapi({
+      description:
+        'extensions bought with the licence (GET /catalog: `extensions`): a line each on the quote and the invoice, renewed with it',
+    }),
   })
   .refine((b) => b.paymentMethod !== 'FREE' || b.free, {
     path: ['free'],
@@ -76,11 +80,6 @@ const purchaseAnswer = z.object({
 });
 
 const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-/** a catalogue extension's code (GET /catalog: `extensions`) */
-export const extensionCode = z
-  .string()
-  .regex(/^[A-Z0-9_]{2,32}$/)
-  .openapi({ example: 'STOCKS' });
 const extensions = z
   .array(z.string())
   .openapi({ description: 'extension codes the licence carries, sorted' });
@@ -245,6 +244,7 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
         'PROMO_CODE_NOT_ELIGIBLE',
         'PROMO_CODE_EXHAUSTED',
         'PROMO_CODE_ALREADY_USED',
+        'UNKNOWN_EXTENSION',
       ],
     },
     async ({ params, body, principal }) => {

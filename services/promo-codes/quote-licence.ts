@@ -2,6 +2,9 @@
 import type { Quote, QuoteRequest } from '../../domain/quote';
 import { quote } from '../../domain/quote';
 import { withDiscount } from '../../domain/promo-code';
+import { normaliseExtensions, unknownExtensions, withExtensionLines } from '../../domain/extensions';
+import type { Catalog } from '../../domain/catalog';
+import { AppError } from '../../domain/errors';
 import type { PrismaClient } from '../../infra/prisma';
 import { getCatalog } from '../catalog/get-catalog';
 import { applicablePromo } from './apply-promo-code';
@@ -14,8 +17,9 @@ export async function quoteLicence(
   prisma: PrismaClient,
   request: QuoteRequest,
   promoCode?: string,
+  extensions?: string[],
 ): Promise<Quote> {
-  const priced = quote(await getCatalog(prisma), request);
+  const priced = licenceListPrice(await getCatalog(prisma), request, extensions);
   if (!promoCode) return priced;
   const { edition, mode, period } = request;
   const discount = await applicablePromo(prisma, {
@@ -24,4 +28,19 @@ export async function quoteLicence(
     now: new Date(),
   });
   return withDiscount(priced, discount);
+}
+
+/**
+ * A licence at the catalogue's price with a line for each extension bought with it; an extension the
+ * catalogue does not sell is refused (UNKNOWN_EXTENSION), never dropped.
+ */
+export function licenceListPrice(catalog: Catalog, request: QuoteRequest, extensions?: string[]): Quote {
+  const codes = normaliseExtensions(extensions);
+  const unknown = unknownExtensions(catalog, codes);
+  if (unknown.length > 0)
+    throw new AppError('UNKNOWN_EXTENSION', `The catalogue sells no extension ${unknown.join(', ')}`, {
+      unknown,
+    });
+  const { connections, period } = request;
+  return withExtensionLines(catalog, quote(catalog, request), { connections, period, extensions: codes });
 }

@@ -5,7 +5,6 @@ import { isFreeLicence, type BillingPeriod, type Edition, type Mode } from '../.
 import { AppError } from '../../domain/errors';
 import type { PaymentMethodKind } from '../../domain/licence';
 import { withDiscount } from '../../domain/promo-code';
-import { quote } from '../../domain/quote';
 import { vatNumberRefused } from '../../domain/vat';
 import { VIES_RETRY_AFTER_SECONDS, type ViesConsultation } from '../../domain/vies';
 import { subscriptionWorkflowId } from '../../workflows/ids';
@@ -19,6 +18,8 @@ import type { BillingDetails } from '../../domain/billing-party';
 import { cardPaymentOf, type CardPayment } from '../payments/card-payment';
 import { lockBasePurchases } from './purchase-lock';
 import { toAppError } from './workflow-errors';
+import { normaliseExtensions } from '../../domain/extensions';
+import { licenceListPrice } from '../promo-codes/quote-licence';
 
 export interface PurchaseRequest {
   idempotencyKey: string;
@@ -33,6 +34,8 @@ export interface PurchaseRequest {
   free?: { category: string; justification: string };
   /** the purchase screen's "Code promo" (docs/promo-codes.md) */
   promoCode?: string;
+  /** extensions bought with the licence (docs/licence-changes.md) */
+  extensions?: string[];
 }
 
 /** What identifies a request, to tell a retry (same answer) from a reuse of the key (refused). */
@@ -115,7 +118,12 @@ export async function purchaseLicence(
   const discount = request.promoCode
     ? await applicablePromo(deps.prisma, { code: request.promoCode, choice, now, baseId })
     : undefined;
-  const listPrice = quote(catalog, { ...choice, connections: request.connections, country, vatNumber });
+  const extensions = normaliseExtensions(request.extensions);
+  const listPrice = licenceListPrice(
+    catalog,
+    { ...choice, connections: request.connections, country, vatNumber },
+    extensions,
+  );
   const priced = discount ? withDiscount(listPrice, discount) : listPrice;
   const viesConsultation =
     priced.vat.kind === 'EU_REVERSE_CHARGE' && vatNumber
@@ -152,6 +160,7 @@ export async function purchaseLicence(
         mode: request.mode,
         connections: request.connections,
         period: request.period,
+        extensions,
         status: 'PENDING',
         autoRenew,
         paymentMethod: request.paymentMethod,
@@ -248,7 +257,13 @@ async function startSubscription(
   const state = purchaseState({
     baseId: p.baseId,
     licenceId: p.licenceId!,
-    terms: { edition: p.edition, mode: p.mode, connections: p.connections, period: p.period },
+    terms: {
+      edition: p.edition,
+      mode: p.mode,
+      connections: p.connections,
+      period: p.period,
+      ...(licence.extensions.length ? { extensions: licence.extensions } : {}),
+    },
     paymentMethod: p.paymentMethod,
     autoRenew: licence.autoRenew,
     purchase: {

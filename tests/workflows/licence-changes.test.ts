@@ -110,7 +110,13 @@ const stateOf = (baseId: string) =>
 const whenState = (baseId: string, ok: (s: SubscriptionState) => boolean, what: string) =>
   eventually(() => stateOf(baseId), ok, what);
 
-async function buyOnline(terms: { edition: string; mode: string; connections: number; period: string }) {
+async function buyOnline(terms: {
+  edition: string;
+  mode: string;
+  connections: number;
+  period: string;
+  extensions?: string[];
+}) {
   const machine = await registerMachine(h);
   const res = await request(app)
     .post(`/bases/${machine.baseId}/subscriptions`)
@@ -344,4 +350,45 @@ it('after the last dunning failure the extensions go with the licence; the file 
     valid: true,
     licence: { licenceId: null, extensions: [] },
   });
+});
+
+it('extensions bought with the licence: a line each on the quote and the invoice, in the signed file, renewed with it; an unknown one refused', async () => {
+  const terms = { edition: 'ENTERPRISE', mode: 'LOCAL', connections: 2, period: 'MONTHLY' };
+  const refusedMachine = await registerMachine(h);
+  const refused = await request(app)
+    .post(`/bases/${refusedMachine.baseId}/subscriptions`)
+    .set(bearer(refusedMachine.apiKey))
+    .send({
+      idempotencyKey: `buy-${refusedMachine.baseId}`,
+      ...terms,
+      extensions: ['NOPE'],
+      paymentMethod: 'ONLINE',
+      billing,
+      terms: { version: '2026-01', accepted: true },
+    });
+  expect(refused.status).toBe(422);
+  expect(refused.body.error).toMatchObject({ code: 'UNKNOWN_EXTENSION', details: { unknown: ['NOPE'] } });
+  expect(await h.prisma.purchase.count({ where: { baseId: refusedMachine.baseId } })).toBe(0);
+
+  const quoted = await request(app)
+    .post('/quotes')
+    .send({ ...terms, country: 'FRA', extensions: ['STOCKS', 'PAIE'] });
+  expect(quoted.status).toBe(200);
+  const descriptions = (quoted.body.lines as { description: string }[]).map((l) => l.description);
+  expect(descriptions).toHaveLength(3);
+  expect(descriptions.join('|')).toContain('Extension Gestan Paie — 2 connexions × 1 mois');
+
+  const { baseId, apiKey, licenceId, state } = await buyOnline({ ...terms, extensions: ['STOCKS', 'PAIE'] });
+  expect(state.terms.extensions).toEqual(['PAIE', 'STOCKS']);
+  const first = await h.prisma.invoice.findFirstOrThrow({ where: { licenceId } });
+  expect(first.totalInclVatCents).toBe(quoted.body.totalInclVatCents);
+  expect(JSON.stringify(first.lines)).toContain('Extension Gestan Paie');
+  const file = await licenceFile(baseId, apiKey);
+  expect(file).toMatchObject({ valid: true, licence: { extensions: ['PAIE', 'STOCKS'], connections: 2 } });
+
+  // renewed with them: the next period's price has their lines
+  const renewal = await request(app).post(`/bases/${baseId}/licence/renewals/quote`).set(bearer(apiKey));
+  expect(renewal.status).toBe(200);
+  expect(JSON.stringify(renewal.body)).toContain('Extension Gestan Paie');
+  expect(renewal.body.quote.totalInclVatCents).toBe(quoted.body.totalInclVatCents);
 });
