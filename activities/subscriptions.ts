@@ -105,7 +105,9 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       idempotencyKey: string;
       /** the PaymentIntent, or `none:<key>` for a zero amount settled without Stripe */
       paymentIntentId: string;
-      provider?: 'STRIPE' | 'NONE';
+      provider?: 'STRIPE' | 'NONE' | 'CHEQUE' | 'TRANSFER';
+      /** a cheque/transfer renewal confirmed by ops: the reference is theirs (cheque number, transfer id) */
+      method?: PaymentRecord['method'];
       quote: Quote;
       saleDate: LocalDate;
     },
@@ -116,7 +118,7 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       baseId: licence.baseId,
       payment: {
         idempotencyKey: charge.idempotencyKey,
-        method: 'ONLINE',
+        method: charge.method ?? 'ONLINE',
         provider: charge.provider ?? 'STRIPE',
         reference: charge.paymentIntentId,
         amountCents: charge.quote.totalInclVatCents,
@@ -140,6 +142,9 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
         offlinePaymentReminderDays: billing.offlinePaymentReminderDays,
         offlinePaymentDeadlineDays: billing.offlinePaymentDeadlineDays,
         onlinePaymentTimeoutHours: billing.onlinePaymentTimeoutHours,
+        offlineRenewalNoticeDays: billing.offlineRenewalNoticeDays,
+        offlineRenewalGraceDays: billing.offlineRenewalGraceDays,
+        offlineRenewalReminderDays: [...billing.offlineRenewalReminderDays],
       };
     },
 
@@ -253,7 +258,8 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       licenceId: string;
       idempotencyKey: string;
       paymentIntentId: string;
-      provider?: 'STRIPE' | 'NONE';
+      provider?: 'STRIPE' | 'NONE' | 'CHEQUE' | 'TRANSFER';
+      method?: PaymentRecord['method'];
       quote: Quote;
       periodStart: LocalDate;
       periodEnd: LocalDate;
@@ -416,8 +422,11 @@ export function createSubscriptionActivities({ prisma, mailer, billing }: Subscr
       nextAttemptOn?: LocalDate;
       reason?: string;
       paymentIntentId?: string;
+      amountCents?: number;
+      dueOn?: LocalDate;
     }): Promise<void> {
-      await mailer.send(await licenceMail(prisma, input.licenceId, input));
+      // the payee is read when the mail is written: changed bank details reach the next invoice to pay
+      await mailer.send(await licenceMail(prisma, input.licenceId, { ...input, payee: billing.payee }));
     },
   };
 }

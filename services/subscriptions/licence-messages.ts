@@ -93,3 +93,12 @@ export async function decidePurchase(deps: ServiceDeps, purchaseId: string, deci
     ),
   );
 }
+
+/** Ops confirm the cheque/transfer paying a renewal's invoice to pay (subscription/offline-renewal.ts). */
+export const decideRenewal = async (deps: ServiceDeps, baseId: string, decision: OpsDecision) =>
+  toSubscriptionView(
+    await viaWorkflow(
+      () => handle(deps, baseId).executeUpdate(opsDecisionUpdate, { args: [decision] }),
+      noLicence(),
+    ),
+  );
