@@ -6,6 +6,8 @@ import { customerMail, invoiceLine } from './email-templates';
 import type { Db } from '../infra/prisma';
 import { billingDetailsSchema } from '../domain/billing-party';
 import { cardChangeUrl, renewalPaymentUrl, type EmailLinkSettings } from '../services/payments/payment-link';
+import { formatEurosFr } from '../domain/invoice';
+import type { OfflinePayee } from '../domain/licence';
 
 export type LicenceMailKind =
   | 'ACTIVATED'
@@ -19,7 +21,10 @@ export type LicenceMailKind =
   | 'SUSPENDED'
   | 'PAYMENT_REMINDER'
   | 'PURCHASE_CANCELLED'
-  | 'PURCHASE_REJECTED';
+  | 'PURCHASE_REJECTED'
+  /** cheque/transfer renewal: the invoice to pay before the period end, and its reminders */
+  | 'RENEWAL_INVOICE_TO_PAY'
+  | 'RENEWAL_PAYMENT_REMINDER';
 
 export interface LicenceMailFacts {
   kind: LicenceMailKind;
@@ -31,6 +36,22 @@ export interface LicenceMailFacts {
   paymentIntentId?: string;
   /** RENEWAL_REMINDER: the saved card expires before the renewal (`MM/YYYY`) */
   cardExpiresBeforeRenewal?: string;
+  /** RENEWAL_INVOICE_TO_PAY / RENEWAL_PAYMENT_REMINDER: the amount including VAT, its due date, the payee */
+  amountCents?: number;
+  dueOn?: LocalDate;
+  payee?: OfflinePayee;
+}
+
+/** What to pay, by when, and where (bank account for a transfer, payee and address for a cheque). */
+function toPay(facts: LicenceMailFacts, licenceId: string): string {
+  const p = facts.payee;
+  const amount = `${formatEurosFr(facts.amountCents ?? 0)} TTC`;
+  return [
+    `Montant : ${amount}, à régler au plus tard le ${facts.dueOn ?? ''}.`,
+    `Par virement : IBAN ${p?.iban ?? ''}, BIC ${p?.bic ?? ''}, référence ${licenceId}.`,
+    `Par chèque : à l'ordre de ${p?.chequePayee ?? ''}, à envoyer au ${p?.chequeAddress ?? ''}, en indiquant la référence ${licenceId} au dos.`,
+    `La facture acquittée vous est envoyée à réception du paiement.`,
+  ].join('\n');
 }
 
 /** the mails that offer to change the saved card (or to start renewing by card) */
@@ -99,6 +120,14 @@ export async function licenceMail(
     PURCHASE_CANCELLED: [
       'Commande de licence annulée',
       `Votre commande de ${what} est annulée : ${facts.reason ?? ''}.`,
+    ],
+    RENEWAL_INVOICE_TO_PAY: [
+      'Facture à régler pour le renouvellement de votre licence',
+      `Votre ${what} sera renouvelée jusqu'au ${lastDay(facts.periodEnd)} inclus à réception de votre paiement.\n${toPay(facts, licenceId)}`,
+    ],
+    RENEWAL_PAYMENT_REMINDER: [
+      'Rappel : renouvellement de votre licence à régler',
+      `Nous n'avons pas encore reçu le paiement du renouvellement de votre ${what}. Sans paiement à l'échéance, la licence prendra fin.\n${toPay(facts, licenceId)}`,
     ],
     PURCHASE_REJECTED: [
       'Demande de licence refusée',

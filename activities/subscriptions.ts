@@ -161,7 +161,9 @@ export function createSubscriptionActivities({
       idempotencyKey: string;
       /** the PaymentIntent, or `none:<key>` for a zero amount settled without Stripe */
       paymentIntentId: string;
-      provider?: 'STRIPE' | 'NONE';
+      provider?: 'STRIPE' | 'NONE' | 'CHEQUE' | 'TRANSFER';
+      /** a cheque/transfer renewal confirmed by ops: the reference is theirs (cheque number, transfer id) */
+      method?: PaymentRecord['method'];
       quote: Quote;
       saleDate: LocalDate;
     },
@@ -172,7 +174,7 @@ export function createSubscriptionActivities({
       baseId: licence.baseId,
       payment: {
         idempotencyKey: charge.idempotencyKey,
-        method: 'ONLINE',
+        method: charge.method ?? 'ONLINE',
         provider: charge.provider ?? 'STRIPE',
         reference: charge.paymentIntentId,
         amountCents: charge.quote.totalInclVatCents,
@@ -196,6 +198,9 @@ export function createSubscriptionActivities({
         offlinePaymentReminderDays: billing.offlinePaymentReminderDays,
         offlinePaymentDeadlineDays: billing.offlinePaymentDeadlineDays,
         onlinePaymentTimeoutHours: billing.onlinePaymentTimeoutHours,
+        offlineRenewalNoticeDays: billing.offlineRenewalNoticeDays,
+        offlineRenewalGraceDays: billing.offlineRenewalGraceDays,
+        offlineRenewalReminderDays: [...billing.offlineRenewalReminderDays],
       };
     },
 
@@ -276,7 +281,8 @@ export function createSubscriptionActivities({
       licenceId: string;
       idempotencyKey: string;
       paymentIntentId: string;
-      provider?: 'STRIPE' | 'NONE';
+      provider?: 'STRIPE' | 'NONE' | 'CHEQUE' | 'TRANSFER';
+      method?: PaymentRecord['method'];
       quote: Quote;
       periodStart: LocalDate;
       periodEnd: LocalDate;
@@ -488,6 +494,8 @@ export function createSubscriptionActivities({
       nextAttemptOn?: LocalDate;
       reason?: string;
       paymentIntentId?: string;
+      amountCents?: number;
+      dueOn?: LocalDate;
     }): Promise<void> {
       const cardExpiresBeforeRenewal =
         input.kind === 'RENEWAL_REMINDER'
@@ -497,7 +505,12 @@ export function createSubscriptionActivities({
         await licenceMail(
           prisma,
           input.licenceId,
-          { ...input, ...(cardExpiresBeforeRenewal ? { cardExpiresBeforeRenewal } : {}) },
+          // the payee is read when the mail is written: changed bank details reach the next invoice to pay
+          {
+            ...input,
+            payee: billing.payee,
+            ...(cardExpiresBeforeRenewal ? { cardExpiresBeforeRenewal } : {}),
+          },
           emailLinks,
         ),
       );

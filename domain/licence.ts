@@ -43,4 +43,18 @@ export interface SubscriptionSettings {
   offlinePaymentReminderDays: number;
   offlinePaymentDeadlineDays: number;
   onlinePaymentTimeoutHours: number;
+  /** cheque/transfer renewal: invoice to pay mailed this many days before the period end */
+  offlineRenewalNoticeDays: number;
+  /** due this many days after the period end */
+  offlineRenewalGraceDays: number;
+  /** reminders this many days before the due date */
+  offlineRenewalReminderDays: number[];
+}
+
+/** Where cheque and transfer payers send their money. */
+export interface OfflinePayee {
+  iban: string;
+  bic: string;
+  chequePayee: string;
+  chequeAddress: string;
 }

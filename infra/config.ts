@@ -137,6 +137,23 @@ export const configSchema = z.object({
   /** cheque/transfer: days before the customer is reminded, and before the purchase is cancelled */
   OFFLINE_PAYMENT_REMINDER_DAYS: z.coerce.number().int().positive().default(5),
   OFFLINE_PAYMENT_DEADLINE_DAYS: z.coerce.number().int().positive().default(30),
+  /**
+   * cheque/transfer renewal (docs/subscriptions.md): days before the period end that the invoice to pay is
+   * mailed, days after the period end that it is due (the licence PAST_DUE meanwhile), reminders (days
+   * before the due date, comma-separated)
+   */
+  OFFLINE_RENEWAL_NOTICE_DAYS: z.coerce.number().int().positive().default(30),
+  OFFLINE_RENEWAL_GRACE_DAYS: z.coerce.number().int().min(0).default(15),
+  OFFLINE_RENEWAL_REMINDER_DAYS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'comma-separated days, e.g. 14,3')
+    .default('14,3')
+    .transform((v) => v.split(',').map(Number)),
+  /** where cheque and transfer payers pay: the seller's bank account, and the cheque's payee and address */
+  SELLER_IBAN: z.string().min(15).default('FR7630006000011234567890189'),
+  SELLER_BIC: z.string().min(8).default('AGRIFRPPXXX'),
+  SELLER_CHEQUE_PAYEE: z.string().min(1).optional(),
+  SELLER_CHEQUE_ADDRESS: z.string().min(1).optional(),
   /** card payment: hours to complete it before the purchase is cancelled */
   ONLINE_PAYMENT_TIMEOUT_HOURS: z.coerce.number().int().positive().default(24),
 
@@ -274,6 +291,15 @@ export function billingSettings(config: Config) {
     offlinePaymentReminderDays: config.OFFLINE_PAYMENT_REMINDER_DAYS,
     offlinePaymentDeadlineDays: config.OFFLINE_PAYMENT_DEADLINE_DAYS,
     onlinePaymentTimeoutHours: config.ONLINE_PAYMENT_TIMEOUT_HOURS,
+    offlineRenewalNoticeDays: config.OFFLINE_RENEWAL_NOTICE_DAYS,
+    offlineRenewalGraceDays: config.OFFLINE_RENEWAL_GRACE_DAYS,
+    offlineRenewalReminderDays: config.OFFLINE_RENEWAL_REMINDER_DAYS,
+    payee: {
+      iban: config.SELLER_IBAN,
+      bic: config.SELLER_BIC,
+      chequePayee: config.SELLER_CHEQUE_PAYEE ?? config.SELLER_NAME,
+      chequeAddress: config.SELLER_CHEQUE_ADDRESS ?? config.SELLER_ADDRESS,
+    },
   };
 }
 

@@ -42,6 +42,7 @@ import {
   savePaymentMethodUpdate,
   type SubscriptionState,
 } from '../workflows/subscription';
+import { confirmManualPayment, confirmRenewalPayment } from '../services/ops/manual-queues';
 import globalSetup from '../tests/setup/global-setup';
 import globalTeardown from '../tests/setup/global-teardown';
 import { bearer, confirmedAccount, registerMachine } from '../tests/helpers/api';
@@ -469,7 +470,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
     'subscription-authentication-retry',
     'subscription-scheduled-change',
   ] as const;
-  if (!scenarios.some(wanted)) return;
+  if (!scenarios.some(wanted) && !wanted('subscription-cheque-renewal')) return;
   const h = await createHarness({ stripeApiBase: recorder.url });
   await h.stopWorker();
   const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
@@ -567,6 +568,32 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
       );
       // the run that renewed (it continued as new with the next period)
       await save(name, env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun));
+    }
+    // a cheque licence: the invoice to pay (30 days before the end), ops confirm its receipt, renewed
+    if (wanted('subscription-cheque-renewal')) {
+      const services = { ...h.services, temporal: env.client, taskQueue };
+      const actor = { type: 'CLI' as const, id: 'histories' };
+      const machine = await registerMachine(h);
+      const res = await buy(h, app, machine, { paymentMethod: 'CHEQUE' });
+      const handle = env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
+      const firstRun = (await handle.describe()).runId;
+      await confirmManualPayment(services, { purchaseId: bought(res).purchaseId, actor, reference: 'Chèque n° 1' });
+      const waiting: SubscriptionState = await until(
+        () => stateOf(env.client, machine.baseId),
+        (s) => s.offlineRenewal !== undefined,
+        'the invoice to pay',
+        () => env.sleep(3_600_000),
+      );
+      await confirmRenewalPayment(services, { baseId: machine.baseId, actor, reference: 'Chèque n° 2' });
+      const target = startOfDayMs(waiting.periodEnd!) + 2 * 3_600_000;
+      await env.sleep(Math.max(target - (await env.currentTimeMs()), 1000));
+      await until(
+        () => stateOf(env.client, machine.baseId),
+        (s) => s.periodIndex === 1,
+        'the next run',
+        tick,
+      );
+      await save('subscription-cheque-renewal', env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun));
     }
   } finally {
     worker.shutdown();

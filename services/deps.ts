@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { EmailCodeLimits, EmailCodeSettings } from '../domain/email-code';
 import type { InvoiceSeller } from '../domain/invoice';
+import type { OfflinePayee } from '../domain/licence';
 import type { ViesCheck } from '../domain/vies';
 import type { LicenceKeyRing } from '../infra/licence-keys';
 import type { PrismaClient } from '../infra/prisma';
@@ -25,6 +26,11 @@ export interface BillingSettings {
   offlinePaymentReminderDays: number;
   offlinePaymentDeadlineDays: number;
   onlinePaymentTimeoutHours: number;
+  offlineRenewalNoticeDays: number;
+  offlineRenewalGraceDays: number;
+  offlineRenewalReminderDays: number[];
+  /** where cheque and transfer payers pay (the invoice to pay of a renewal) */
+  payee: OfflinePayee;
 }
 
 /** Support time and credits wallet: who ops are, how long a card payment may take, who to contact. */

@@ -10,7 +10,7 @@ import {
   renewNow,
   setAutoRenew,
 } from '../../services/subscriptions/licence-messages';
-import { listPurchases } from '../../services/ops/manual-queues';
+import { confirmRenewalPayment, listPurchases } from '../../services/ops/manual-queues';
 import { previewChange, previewRenewal } from '../../services/subscriptions/preview-charges';
 import { purchaseLicence } from '../../services/subscriptions/purchase-licence';
 import { withPaymentUrl } from '../../services/payments/payment-link';
@@ -457,6 +457,29 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       const by = principal.kind === 'ops' ? principal.name : principal.installationId;
       return { status: 200, body: await decidePurchase(deps, params.purchaseId, { ...body, by }) };
     },
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'post',
+      path: '/ops/bases/:baseId/renewal-payment',
+      summary:
+        "The cheque or transfer paying a renewal's invoice to pay was received: the next period is recorded (paid invoice, email)",
+      tag: 'ops',
+      auth: 'ops',
+      params: z.object({ baseId }),
+      body: z.object({
+        reference: z.string().trim().min(1).max(200),
+        reason: z.string().trim().min(3).max(1000).optional(),
+      }),
+      responses: { 200: { description: 'the subscription, renewed', schema: subscriptionView } },
+      errors: ['NO_PAID_LICENCE', 'PURCHASE_NOT_AWAITING_OPS'],
+    },
+    async ({ params, body, principal }) => ({
+      status: 200,
+      body: await confirmRenewalPayment(deps, { ...params, ...body, actor: actorOf(principal) }),
+    }),
   );
 
   return router;

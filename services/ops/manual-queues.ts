@@ -5,7 +5,7 @@
  */
 import type { Actor } from '../actor';
 import type { ServiceDeps } from '../deps';
-import { decidePurchase } from '../subscriptions/licence-messages';
+import { decidePurchase, decideRenewal } from '../subscriptions/licence-messages';
 import type { OpsDecision } from '../../workflows/subscription';
 import { recordOpsAction } from './ops-action';
 
@@ -113,6 +113,29 @@ export const confirmManualPayment = (
     action: 'ops.manual_payment_confirmed',
     decision: { decision: 'CONFIRM_PAYMENT', by: input.actor.id, reference: input.reference },
   });
+
+/**
+ * The cheque or transfer paying a renewal's invoice to pay was received: the next period is recorded once
+ * (payment, paid invoice, email), also when ops confirm twice (the second is refused).
+ */
+export async function confirmRenewalPayment(
+  deps: ServiceDeps,
+  input: { baseId: string; actor: Actor; reference: string; reason?: string },
+) {
+  const state = await decideRenewal(deps, input.baseId, {
+    decision: 'CONFIRM_PAYMENT',
+    by: input.actor.id,
+    reference: input.reference,
+  });
+  await recordOpsAction(deps.prisma, input.actor, {
+    action: 'ops.renewal_payment_confirmed',
+    entityType: 'LICENCE',
+    entityId: state.licenceId,
+    reason: input.reason,
+    data: { reference: input.reference, status: state.status },
+  });
+  return state;
+}
 
 /** Ops cancel a cheque/transfer purchase (the buyer gave up, or paid otherwise); the buyer is emailed. */
 export const cancelManualPayment = (

@@ -116,3 +116,18 @@ export async function decidePurchase(deps: ServiceDeps, purchaseId: string, deci
     ),
   );
 }
+
+/** Ops confirm the cheque/transfer paying a renewal's invoice to pay (subscription/offline-renewal.ts). */
+export async function decideRenewal(deps: ServiceDeps, baseId: string, decision: OpsDecision) {
+  // the update also decides a purchase: only a run past its purchase, with an invoice to pay, gets it
+  const state = await subscriptionState(deps, baseId);
+  if (['ENDED', 'SUSPENDED', 'CANCELLED', 'REJECTED'].includes(state.status)) throw noLicence();
+  if (!state.offlineRenewal)
+    throw new AppError('PURCHASE_NOT_AWAITING_OPS', 'This licence has no renewal waiting for its payment');
+  return toSubscriptionView(
+    await viaWorkflow(
+      () => handle(deps, baseId).executeUpdate(opsDecisionUpdate, { args: [decision] }),
+      noLicence(),
+    ),
+  );
+}

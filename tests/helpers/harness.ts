@@ -83,6 +83,15 @@ export const testBilling: BillingSettings = {
   offlinePaymentReminderDays: 5,
   offlinePaymentDeadlineDays: 30,
   onlinePaymentTimeoutHours: 24,
+  offlineRenewalNoticeDays: 30,
+  offlineRenewalGraceDays: 15,
+  offlineRenewalReminderDays: [14, 3],
+  payee: {
+    iban: 'FR7630006000011234567890189',
+    bic: 'AGRIFRPPXXX',
+    chequePayee: 'Gestan SAS',
+    chequeAddress: '12 rue des Entrepreneurs, 75015 Paris, France',
+  },
 };
 
 export const TEST_WEBHOOK_SECRET = 'whsec_test_0123456789abcdef';

@@ -89,6 +89,8 @@ export async function startWorkerProcess(h: Harness, options: WorkerProcessOptio
 export async function harnessWithWorkerProcess(
   stripeApiBase: string,
   taskQueue: string,
+  /** settings of the worker process (e.g. a renewal notice longer than a month) */
+  env: Record<string, string> = {},
 ): Promise<{ h: Harness; app: Express; child: WorkerProcess }> {
   const h = await createHarness({ stripeApiBase });
   await h.stopWorker();
@@ -102,6 +104,7 @@ export async function harnessWithWorkerProcess(
     temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!,
     taskQueue,
     stripeApiBase,
+    env,
   });
   return { h, app, child };
 }

@@ -95,12 +95,7 @@ async function closeAwaitingCharge(
   await sub.withMoneyLock(() =>
     recordRenewal(
       sub,
-      {
-        paid: true,
-        provider: 'STRIPE',
-        reference: awaiting.paymentIntentId,
-        amountCents: closed.amountCents,
-      },
+      { provider: 'STRIPE', reference: awaiting.paymentIntentId },
       awaiting.idempotencyKey,
       awaiting.quote,
     ),

@@ -23,6 +23,7 @@ import {
   type LicenceChange,
   type OpsDecision,
 } from './messages';
+import { confirmRenewalPayment, validateRenewalDecision } from './offline-renewal';
 import { renewNow } from './renewal';
 import type { Subscription } from './state';
 
@@ -46,12 +47,14 @@ export function setHandlers(sub: Subscription): void {
   setHandler(
     opsDecisionUpdate,
     async (d) => {
+      if (s.offlineRenewal) return confirmRenewalPayment(sub, d);
       sub.decision = d;
       await condition(() => s.status !== 'AWAITING_OPS');
       return s;
     },
     {
       validator: (d: OpsDecision) => {
+        if (s.offlineRenewal) return validateRenewalDecision(sub, d);
         if (s.status !== 'AWAITING_OPS' || sub.decision)
           throw refuse('PURCHASE_NOT_AWAITING_OPS', 'This purchase is not waiting for an ops decision');
         const expected = s.paymentMethod === 'FREE' ? 'APPROVE' : 'CONFIRM_PAYMENT';

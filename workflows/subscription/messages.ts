@@ -55,10 +55,22 @@ export interface SubscriptionState {
     /** the last attempt needs the customer (authentication) on this PaymentIntent; its success renews */
     awaitingCustomer?: { paymentIntentId: string; idempotencyKey: string; quote: Quote };
   };
+  /** cheque/transfer: the invoice to pay of the next period, waiting for ops (subscription/offline-renewal.ts) */
+  offlineRenewal?: OfflineRenewal;
   /** a dispute on one of its payments was lost: the licence ends now (subscription/dispute.ts) */
   disputeLost?: DisputeLost;
   /** a change recorded for the period end (subscription/scheduled-change.ts): applied when the next period is paid */
   scheduledChange?: ScheduledChange;
+}
+
+export interface OfflineRenewal {
+  dueOn: LocalDate;
+  /** the end of the period it pays */
+  periodEnd: LocalDate;
+  amountCents: number;
+  quote: Quote;
+  /** ops confirmed its receipt (cheque number, transfer reference) */
+  confirmed?: { by: string; reference: string };
 }
 
 export interface SubscriptionWorkflowInput {

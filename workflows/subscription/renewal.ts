@@ -11,6 +11,7 @@ import { collectPayment, type Collected } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
 import { disputeLost } from './dispute';
+import { paysOffline, renewOffline } from './offline-renewal';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt } from './messages';
 import { applyScheduledChange, nextPeriodTerms } from './scheduled-change';
@@ -23,6 +24,7 @@ import type { Subscription } from './state';
  */
 export async function awaitPeriodEnd(sub: Subscription): Promise<void> {
   const { s } = sub;
+  if (paysOffline(sub)) return renewOffline(sub);
   const endMs = () => startOfDayMs(s.periodEnd!);
   const reminderMs = startOfDayMs(addDays(s.periodEnd!, -(await sub.policy()).renewalReminderDays));
   if (s.status === 'ACTIVE' && Date.now() < reminderMs) {
@@ -104,7 +106,10 @@ export async function chargeRenewal(
 /** The next period paid: payment, invoice, period; the licence ACTIVE again; the RENEWED email. */
 export async function recordRenewal(
   sub: Subscription,
-  charged: Extract<Collected, { paid: true }>,
+  charged: Pick<Extract<Collected, { paid: true }>, 'reference'> & {
+    provider: 'STRIPE' | 'NONE' | 'CHEQUE' | 'TRANSFER';
+    method?: 'CHEQUE' | 'TRANSFER';
+  },
   idempotencyKey: string,
   priced: Quote,
 ): Promise<ChargeReceipt> {
@@ -116,6 +121,7 @@ export async function recordRenewal(
     idempotencyKey,
     paymentIntentId: charged.reference,
     provider: charged.provider,
+    method: charged.method,
     quote: priced,
     periodStart: next.start,
     periodEnd: next.end,
