@@ -36,6 +36,8 @@ import { createStripe } from './infra/stripe';
 import { connectTemporal } from './infra/temporal';
 import { ensureMonthlyFeesSchedule } from './services/credits/monthly-fees-schedule';
 import { ensureSessionExpirySchedule } from './services/sessions/expiry-schedule';
+import { ensureEInvoiceOutboxSchedule } from './services/e-invoicing/outbox-schedule';
+import { platformAdapterOf } from './services/e-invoicing/platforms';
 import { createWorker, workerIdentityOf, workerTuningOf } from './worker';
 
 type Role = 'all' | 'api' | 'worker';
@@ -189,6 +191,7 @@ async function main(): Promise<void> {
         sessions: services.sessions,
         vies: viesDeps,
         emailLinks: emailLinkSettings(config),
+        eInvoicePlatform: platformAdapterOf(config),
       },
       tuning: workerTuningOf(config),
       identity: workerIdentityOf(config),
@@ -202,12 +205,13 @@ async function main(): Promise<void> {
       await run.catch(() => undefined);
     });
     // the schedules the worker runs (idempotent: an existing schedule is kept): monthly app fees, and the
-    // every-minute job expiring silent sessions
+    // every-minute jobs expiring silent sessions and sending the e-invoicing outbox
     const schedule = await ensureMonthlyFeesSchedule(temporal.client, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
     });
     logger.info(schedule, 'monthly app fees schedule in place');
     await ensureSessionExpirySchedule(temporal.client, config.TEMPORAL_TASK_QUEUE);
+    await ensureEInvoiceOutboxSchedule(temporal.client, config.TEMPORAL_TASK_QUEUE);
   }
 
   const where: Record<string, string> = { ...stack.summary };

@@ -13,6 +13,8 @@ import { createSubscriptionActivities } from './activities/subscriptions';
 import { createLicenceChangeActivities } from './activities/licence-changes';
 import { createSessionActivities } from './activities/sessions';
 import { createViesActivities, type ViesDeps } from './activities/vies';
+import { createEInvoiceActivities } from './activities/e-invoicing';
+import type { PlatformAdapter } from './services/e-invoicing/platform-adapter';
 import type { Mailer } from './infra/mailer';
 import type Stripe from 'stripe';
 import type { LicenceKeyRing } from './infra/licence-keys';
@@ -36,6 +38,8 @@ export interface WorkerDeps {
   emailLinks?: EmailLinkSettings;
   /** VIES (VIES_URL): registers `checkVatNumberWithVies` when given */
   vies?: ViesDeps;
+  /** the approved e-invoicing platform (EINVOICE_PLATFORM): registers the outbox's activities when given */
+  eInvoicePlatform?: PlatformAdapter;
 }
 
 export function createActivities(deps: WorkerDeps) {
@@ -60,6 +64,9 @@ export function createActivities(deps: WorkerDeps) {
     ...createRefundActivities({ prisma: deps.prisma }),
     ...createSessionActivities({ prisma: deps.prisma, sessions: deps.sessions ?? defaultSessionSettings }),
     ...(deps.vies ? { checkVatNumberWithVies: createViesActivities(deps.vies).checkVatNumberWithVies } : {}),
+    ...(deps.eInvoicePlatform
+      ? createEInvoiceActivities({ prisma: deps.prisma, platform: deps.eInvoicePlatform })
+      : {}),
   };
 }
 

@@ -35,6 +35,7 @@ import { paymentPageRoutes } from './routes/payment-page';
 import { cardChangeRoutes } from './routes/card-change';
 import { opsQueueRoutes } from './routes/ops-queues';
 import { opsDisputeRoutes } from './routes/ops-disputes';
+import { opsEInvoiceRoutes } from './routes/ops-e-invoices';
 import { sessionRoutes } from './routes/sessions';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { readBusinessFigures } from '../services/metrics/read-business-figures';
@@ -134,6 +135,7 @@ export function createApp(deps: AppDeps): Express {
   // ops tools: queues, failed payments, stuck workflows, the console page
   app.use(opsQueueRoutes(kit, deps.services));
   app.use(opsDisputeRoutes(kit, deps.services));
+  app.use(opsEInvoiceRoutes(kit, deps.services));
   app.use(opsConsoleRoutes());
   app.use(paymentPageRoutes(kit, registry, deps.services));
 

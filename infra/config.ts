@@ -98,6 +98,10 @@ export const configSchema = z.object({
   STRIPE_JS_URL: z.url().default('https://js.stripe.com/v3/'),
   /** the VIES REST API (EU VAT numbers checked before a reverse charge); unset in development: a local peer */
   VIES_URL: z.url().default('https://ec.europa.eu/taxation_customs/vies/rest-api'),
+  /** the approved e-invoicing platform the outbox sends to; `local`: a directory (no platform is wired yet) */
+  EINVOICE_PLATFORM: z.enum(['local']).default('local'),
+  /** the local platform's directory: each document sent as `<id>.pdf` and its status record `<id>.json` */
+  EINVOICE_LOCAL_DIR: z.string().min(1).default('var/e-invoices'),
   /** how long a payment link stays valid */
   PAYMENT_LINK_TTL_HOURS: z.coerce.number().int().positive().default(48),
   /** how long the links of the licence emails stay valid (3-D Secure of a renewal, card change) */

@@ -26,6 +26,9 @@ import { startTimeSkippingServer } from '../infra/embedded/temporal';
 import { PROJECT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { createOpsToken } from '../services/ops/ops-tokens';
 import { createActivities } from '../worker';
+import { DEFAULT_CATALOG } from '../domain/catalog';
+import { quote } from '../domain/quote';
+import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
 import {
   creditPurchaseWorkflowId,
   refundWorkflowId,
@@ -37,6 +40,7 @@ import {
 import { consumptionInvoicesWorkflow, monthlyFeesWorkflow } from '../workflows/monthly-fees';
 import { paymentResultSignal } from '../workflows/payment-messages';
 import { sessionExpiryWorkflow } from '../workflows/session-expiry';
+import { eInvoiceOutboxWorkflow } from '../workflows/einvoice-outbox';
 import {
   getSubscriptionStateQuery,
   savePaymentMethodUpdate,
@@ -51,6 +55,7 @@ import { disputeEvent, newDisputeId } from '../tests/helpers/disputes';
 import {
   createHarness,
   installTestRuntime,
+  randomBaseId,
   uniqueEmail,
   workflowBundle,
   type Harness,
@@ -132,6 +137,50 @@ function buy(h: Harness, app: typeof h.app, machine: { baseId: string; apiKey: s
 
 const stateOf = (client: Client, baseId: string) =>
   client.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);
+
+/** A paid invoice issued as a payment's transaction issues it, so the outbox has a document to send. */
+async function issueTestInvoice(h: Harness): Promise<void> {
+  const priced = quote(DEFAULT_CATALOG, {
+    edition: 'ENTERPRISE',
+    mode: 'LOCAL',
+    period: 'ANNUAL',
+    connections: 1,
+    country: 'FRA',
+  });
+  const baseId = randomBaseId();
+  const today = dayOf(Date.now());
+  await h.prisma.$transaction(async (tx) => {
+    const payment = await tx.payment.create({
+      data: {
+        idempotencyKey: `histories:${baseId}`,
+        baseId,
+        method: 'ONLINE',
+        provider: 'stripe',
+        amountCents: priced.totalInclVatCents,
+        status: 'SUCCEEDED',
+      },
+    });
+    await issuePaidInvoice(tx, {
+      baseId,
+      paymentId: payment.id,
+      issueDate: today,
+      saleDate: today,
+      seller: h.services.billing.seller,
+      buyer: {
+        companyName: billing.companyName,
+        address: billing.address,
+        postalCode: billing.postalCode,
+        city: billing.city,
+        country: billing.country,
+        vatNumber: 'FR40303265045',
+      },
+      lines: priced.lines,
+      vat: priced.vat,
+      totals: priced,
+      paidAt: new Date(),
+    });
+  });
+}
 
 /** Scenarios on the dev server: each workflow type, each purchase mode, a migration either way. */
 async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
@@ -456,6 +505,17 @@ async function recordOnDevServer(recorder: StripeRecorder): Promise<void> {
       });
       await handle.result();
       await save('sessionExpiry', handle);
+    }
+
+    // eInvoiceOutbox: one run, as the schedule starts it: the documents issued above sent, statuses polled
+    if (wanted('eInvoiceOutbox')) {
+      await issueTestInvoice(h);
+      const handle = await h.temporal.workflow.start(eInvoiceOutboxWorkflow, {
+        workflowId: `e-invoice-outbox-histories-${Date.now()}`,
+        taskQueue: h.taskQueue,
+      });
+      await handle.result();
+      await save('eInvoiceOutbox', handle);
     }
   } finally {
     await h.close();

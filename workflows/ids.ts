@@ -31,3 +31,5 @@ export const consumptionInvoicesWorkflowId = (month: string) => `consumption-inv
 /** One refundWorkflow per refund asked: the client's key makes a retried request the same refund. */
 export const refundWorkflowId = (creditPurchaseId: string, clientKey: string) =>
   `refund:${creditPurchaseId}:${clientKey}`;
+/** The Temporal Schedule sending the e-invoicing outbox, one per task queue (so test workers don't share one). */
+export const eInvoiceOutboxScheduleId = (taskQueue: string) => `e-invoice-outbox:${taskQueue}`;

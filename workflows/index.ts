@@ -7,3 +7,4 @@ export { creditPurchaseWorkflow } from './credit-purchase';
 export { consumptionInvoicesWorkflow, monthlyFeesWorkflow } from './monthly-fees';
 export { sessionExpiryWorkflow } from './session-expiry';
 export { refundWorkflow } from './refund';
+export { eInvoiceOutboxWorkflow } from './einvoice-outbox';

@@ -22,6 +22,7 @@ import { AppError } from '../../domain/errors';
 import { dayOf } from '../../domain/licence';
 import type { Db, Prisma } from '../../infra/prisma';
 import type { Actor } from '../actor';
+import { enqueueEInvoice } from '../e-invoicing/enqueue-e-invoice';
 import { toInvoiceDocument } from '../invoices/invoice-document';
 import { recordOpsAction } from '../ops/ops-action';
 import { correctedInvoiceSelect, toCreditNoteDocument } from './credit-note-document';
@@ -124,6 +125,12 @@ export async function issueCreditNote(
       issuedBy: `${actor.type}:${actor.id}`,
     },
     include: { invoice: { select: correctedInvoiceSelect } },
+  });
+  await enqueueEInvoice(tx, {
+    kind: 'CREDIT_NOTE',
+    number: created.number,
+    buyer: invoice.buyer,
+    vat: invoice.vat,
   });
   await recordOpsAction(tx, actor, {
     action: 'credit-note.issue',

@@ -10,6 +10,7 @@ import type { QuoteLine, Totals } from '../../domain/quote';
 import type { VatRule } from '../../domain/vat';
 import type { ViesConsultation } from '../../domain/vies';
 import type { Db, Prisma } from '../../infra/prisma';
+import { enqueueEInvoice } from '../e-invoicing/enqueue-e-invoice';
 import { toInvoiceDocument } from './invoice-document';
 
 export interface IssuePaidInvoiceInput {
@@ -139,5 +140,6 @@ export async function issuePaidInvoice(tx: Db, input: IssuePaidInvoiceInput): Pr
       viesConsultation: input.viesConsultation ? json(input.viesConsultation) : undefined,
     },
   });
+  await enqueueEInvoice(tx, { kind: 'INVOICE', number: row.number, buyer: input.buyer, vat: input.vat });
   return toInvoiceDocument(row);
 }

@@ -36,6 +36,7 @@ import { createPrisma, type PrismaClient } from '../../infra/prisma';
 import { createStripe } from '../../infra/stripe';
 import type { BillingSettings, ServiceDeps } from '../../services/deps';
 import { createWorker, workflowsPath, type WorkerDeps } from '../../worker';
+import { createLocalPlatform } from '../../services/e-invoicing/local-platform';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
@@ -132,6 +133,8 @@ export interface Harness {
   localstripe?: RunningLocalstripe;
   /** the local VIES every purchase of the harness consults (every number valid unless told otherwise) */
   vies: ViesPeer;
+  /** the local e-invoicing platform's directory the harness's worker sends the outbox to */
+  eInvoiceDir: string;
   startWorker(): Promise<Worker>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -173,6 +176,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const licenceKeysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'licence-keys-'));
   generateLicenceKey(licenceKeysDir, 'test-1');
   const licenceKeys = loadLicenceKeyRing(licenceKeysDir, 'test-1');
+  const eInvoiceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'e-invoices-'));
   const billing = { ...testBilling, ...options.billing };
   const services: ServiceDeps = {
     prisma,
@@ -236,6 +240,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     baseUrl,
     localstripe,
     vies,
+    eInvoiceDir,
     async startWorker() {
       worker = await createWorker({
         connection: nativeConnection,
@@ -249,6 +254,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
           licenceKeys,
           billing,
           emailLinks: { publicUrl: baseUrl ?? 'http://127.0.0.1', secret, linkTtlSeconds: 10 * 86_400 },
+          eInvoicePlatform: createLocalPlatform(eInvoiceDir),
         },
         workflowBundle: await workflowBundle(),
         dataConverter,
@@ -273,6 +279,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       await vies.stop();
       await prisma.$disconnect();
       fs.rmSync(licenceKeysDir, { recursive: true, force: true });
+      fs.rmSync(eInvoiceDir, { recursive: true, force: true });
     },
   };
   await harness.startWorker();
@@ -289,6 +296,7 @@ export function workerDeps(h: Harness, overrides: Partial<WorkerDeps> = {}): Wor
     stripe: h.stripe,
     licenceKeys: h.services.licenceKeys,
     billing: h.services.billing,
+    eInvoicePlatform: createLocalPlatform(h.eInvoiceDir),
     ...overrides,
   };
 }
