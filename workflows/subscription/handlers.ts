@@ -23,6 +23,7 @@ import {
   type LicenceChange,
   type OpsDecision,
 } from './messages';
+import { requireNoPendingCharge } from './pending-charge';
 import { renewNow } from './renewal';
 import type { Subscription } from './state';
 
@@ -94,6 +95,7 @@ export function setHandlers(sub: Subscription): void {
     validator: (_options: ChargeOptions) => {
       sub.requireUsable();
       if (!s.customerId || !s.paymentMethodId) sub.requireSavedCard('A manual renewal');
+      requireNoPendingCharge(sub);
     },
   });
 
@@ -101,7 +103,10 @@ export function setHandlers(sub: Subscription): void {
     changeLicenceUpdate,
     (change, options) => sub.withMoneyLock(() => changeLicence(sub, change, options)),
     {
-      validator: (_change: LicenceChange, _options: ChargeOptions) => sub.requireUsable(),
+      validator: (_change: LicenceChange, _options: ChargeOptions) => {
+        sub.requireUsable();
+        requireNoPendingCharge(sub);
+      },
     },
   );
 
