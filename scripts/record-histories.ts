@@ -529,6 +529,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
     'subscription-dunning',
     'subscription-authentication-retry',
     'subscription-scheduled-change',
+    'subscription-pending-charge',
   ] as const;
   if (!scenarios.some(wanted) && !wanted('subscription-cheque-renewal')) return;
   const h = await createHarness({ stripeApiBase: recorder.url });
@@ -553,7 +554,22 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
   const decline = new Set<string>();
   // the first renewal attempt of these licences needs the customer, who never confirms: the retry renews
   const authenticate = new Set<string>();
+  // a change and a renew-now of these licences need the customer (pending-charge.ts)
+  const pendingCharges = new Set<string>();
   const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
+    const pending = [...pendingCharges].find(
+      (id) =>
+        input.idempotencyKey.startsWith(`change:${id}:`) ||
+        (input.idempotencyKey.startsWith(`renewal:${id}:`) && input.idempotencyKey.includes(':manual:')),
+    );
+    if (pending)
+      return {
+        outcome: 'NEEDS_CUSTOMER',
+        paymentIntentId: input.idempotencyKey.startsWith('change:')
+          ? 'pi_change_needs_customer_history'
+          : 'pi_renew_now_needs_customer_history',
+        action: 'AUTHENTICATE',
+      };
     const asked = [...authenticate].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
     if (asked) {
       authenticate.delete(asked);
@@ -604,6 +620,36 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
       );
       if (name === 'subscription-dunning') decline.add(active.licenceId);
       if (name === 'subscription-authentication-retry') authenticate.add(active.licenceId);
+      if (name === 'subscription-pending-charge') {
+        // a change the customer authenticates (applied), then a renew-now left unconfirmed (dropped after a day)
+        pendingCharges.add(active.licenceId);
+        const base = `/bases/${machine.baseId}/licence`;
+        const auth = bearer(machine.apiKey);
+        const changed = await request(app).post(`${base}/changes`).set(auth).send({ connections: 2 });
+        if (changed.status !== 202) throw new Error(`pending change: ${changed.status} ${changed.text}`);
+        await handle.signal(paymentResultSignal, {
+          paymentIntentId: 'pi_change_needs_customer_history',
+          status: 'succeeded',
+          amountCents: (changed.body as { amountCents: number }).amountCents,
+          paymentMethodId: 'pm_card_visa',
+        });
+        await until(
+          () => stateOf(env.client, machine.baseId),
+          (s) => s.terms.connections === 2 && !s.pendingCharge,
+          'the change applied',
+          tick,
+        );
+        const renewed = await request(app).post(`${base}/renewals`).set(auth).send({});
+        if (renewed.status !== 202) throw new Error(`pending renewal: ${renewed.status} ${renewed.text}`);
+        await env.sleep(25 * 3_600_000);
+        await until(
+          () => stateOf(env.client, machine.baseId),
+          (s) => !s.pendingCharge,
+          'the renew-now dropped',
+          tick,
+        );
+        pendingCharges.delete(active.licenceId);
+      }
       if (name === 'subscription-scheduled-change') {
         // fewer connections from the next period on, scheduled, cancelled, scheduled again: the renewal applies it
         const path = `/bases/${machine.baseId}/licence/scheduled-change`;

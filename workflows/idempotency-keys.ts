@@ -42,6 +42,11 @@ export const subscriptionKeys = {
   closeAwaitingCharge: (attemptKey: string) => `${attemptKey}:close`,
   /** the attempt part of a manual renewal of the period after `periodIndex` */
   manualRenewalAttempt: (periodIndex: number) => `manual:${periodIndex + 1}`,
+  /**
+   * a change or renew-now asked again after its charge waiting for the customer was dropped (`dropped`: how
+   * many were): a new PaymentIntent, not the cancelled one Stripe would answer for the same key
+   */
+  afterDropped: (key: string, dropped: number | undefined) => (dropped ? `${key}:retry${dropped}` : key),
   /** a change of edition, mode, connections or extensions on a day, charged at once */
   change: (
     licenceId: string,

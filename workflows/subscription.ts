@@ -27,6 +27,7 @@ import { setHandlers } from './subscription/handlers';
 import { setScheduledChangeHandlers } from './subscription/scheduled-change';
 import type { SubscriptionState, SubscriptionWorkflowInput } from './subscription/messages';
 import { setPaymentMethodHandler } from './subscription/payment-method';
+import { resumePendingCharge } from './subscription/pending-charge';
 import { purchase } from './subscription/purchase';
 import { awaitPeriodEnd } from './subscription/renewal';
 import { Subscription } from './subscription/state';
@@ -40,6 +41,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandlers(sub);
   setPaymentMethodHandler(sub);
   setScheduledChangeHandlers(sub);
+  resumePendingCharge(sub);
 
   await purchase(sub);
   if (!sub.usable()) {
@@ -61,6 +63,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   if (sub.renewedAhead()) {
     // the next period is paid: carry on in a fresh run so the history stays small
     await condition(allHandlersFinished);
+    await sub.moneyIdle(); // a change waiting for the customer is settled in this run
     return continueAsNew<typeof subscriptionWorkflow>({ state: sub.nextRun() });
   }
 

@@ -37,7 +37,7 @@ export function licenceChangeRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       responses: {
         200: { description: 'the subscription with its scheduled change', schema: subscriptionView },
       },
-      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED'],
+      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_ACTION_PENDING'],
     },
     async ({ params, body }) => ({ status: 200, body: await scheduleChange(deps, params.baseId, body) }),
   );

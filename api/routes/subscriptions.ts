@@ -204,10 +204,32 @@ const chargePreview = z
   .openapi('ChargePreview');
 
 const receipt = z.object({
+  status: z
+    .enum(['PAID', 'ACTION_REQUIRED'])
+    .describe('PAID: charged and applied; ACTION_REQUIRED: nothing applied until the customer pays at payment.paymentUrl'),
   invoiceNumber: z.string().nullable(),
   amountCents: z.number(),
   subscription: subscriptionView,
+  payment: z
+    .object({
+      paymentIntentId: z.string(),
+      paymentUrl: z.string().optional().describe('the signed payment page the ERP opens in the browser'),
+      expiresAt: z.string().describe('past it, the charge is cancelled and nothing applied'),
+    })
+    .optional()
+    .describe('ACTION_REQUIRED: the charge the bank wants the customer to authenticate (3-D Secure)'),
 });
+/** 200 applied; 202 waiting for the customer's authentication on the payment page */
+const receiptResponses = {
+  200: { description: 'charged and applied', schema: receipt },
+  202: {
+    description:
+      'the bank wants the customer to authenticate the charge (3-D Secure): status ACTION_REQUIRED, the ERP ' +
+      'opens payment.paymentUrl; applied once paid, dropped if unpaid by payment.expiresAt',
+    schema: receipt,
+  },
+};
+const receiptStatus = (r: { status: 'PAID' | 'ACTION_REQUIRED' }) => (r.status === 'PAID' ? 200 : 202);
 
 export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
@@ -341,16 +363,20 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       params: baseParams,
       baseParam: 'baseId',
       body: z.object({ priceFingerprint }),
-      responses: { 200: { description: 'renewed', schema: receipt } },
+      responses: receiptResponses,
       errors: [
         'NO_PAID_LICENCE',
         'CHANGE_REFUSED',
         'PAYMENT_DECLINED',
         'PAYMENT_METHOD_REQUIRED',
+        'PAYMENT_ACTION_PENDING',
         'PRICE_CHANGED',
       ],
     },
-    async ({ params, body }) => ({ status: 200, body: await renewNow(deps, params.baseId, body) }),
+    async ({ params, body }) => {
+      const renewed = await renewNow(deps, params.baseId, body);
+      return { status: receiptStatus(renewed), body: renewed };
+    },
   );
 
   kit.route(
@@ -384,15 +410,19 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       params: baseParams,
       baseParam: 'baseId',
       body: licenceChange.extend({ priceFingerprint }),
-      responses: { 200: { description: 'changed and charged', schema: receipt } },
-      errors: ['NO_PAID_LICENCE', 'CHANGE_REFUSED', 'PAYMENT_DECLINED', 'PRICE_CHANGED'],
+      responses: receiptResponses,
+      errors: [
+        'NO_PAID_LICENCE',
+        'CHANGE_REFUSED',
+        'PAYMENT_DECLINED',
+        'PAYMENT_ACTION_PENDING',
+        'PRICE_CHANGED',
+      ],
     },
     async ({ params, body }) => {
       const { priceFingerprint: fingerprint, ...change } = body;
-      return {
-        status: 200,
-        body: await changeLicence(deps, params.baseId, change, { priceFingerprint: fingerprint }),
-      };
+      const changed = await changeLicence(deps, params.baseId, change, { priceFingerprint: fingerprint });
+      return { status: receiptStatus(changed), body: changed };
     },
   );
 

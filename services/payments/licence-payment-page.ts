@@ -3,7 +3,8 @@
  *
  * - `RENEWAL` links (in the PAYMENT_ACTION_REQUIRED mail, in a renew-now or change answer): an off-session
  *   charge the bank wants the customer to authenticate. The page confirms that same PaymentIntent; its
- *   webhook renews, through the licence's workflow, exactly once (the workflow keys the renewal). The order
+ *   webhook renews or applies the change, through the licence's workflow, exactly once (the workflow keys
+ *   the charge). The order
  *   shown is read from the licence and from the PaymentIntent (its metadata names the period and the VAT).
  * - `CARD` links (ERP, expiry and dunning mails): the card-change page. Each visit creates a SetupIntent
  *   for the licence's Stripe customer (created here for a licence that never paid by card); once Stripe
@@ -68,13 +69,15 @@ export async function licenceChargeOrder(deps: PaymentPageDeps, link: PaymentLin
     m.periodStart && m.periodEnd && isLocalDate(m.periodEnd)
       ? ` du ${m.periodStart} au ${addDays(m.periodEnd, -1)}`
       : '';
+  // a change of the licence (connections, edition, extensions) charged prorata, or its renewal
+  const change = m.kind === 'change';
   return {
     kind: link.kind,
     orderId: licence.id,
-    title: `Renouvellement de votre ${what}`,
+    title: change ? `Modification de votre ${what}` : `Renouvellement de votre ${what}`,
     lines: [
       {
-        description: `Renouvellement${period}`,
+        description: change ? 'Modification de la licence, au prorata de la période' : `Renouvellement${period}`,
         quantity: 1,
         unitPriceCents: exclVat,
         totalExclVatCents: exclVat,

@@ -52,13 +52,17 @@ export const setAutoRenew = async (deps: ServiceDeps, baseId: string, autoRenew:
     }),
   );
 
-/** `options.priceFingerprint`: the quote's (preview-charges.ts); the charge is refused if the price moved. */
+/**
+ * `options.priceFingerprint`: the quote's (preview-charges.ts); the charge is refused if the price moved.
+ * A charge the bank wants the customer to authenticate answers ACTION_REQUIRED with its payment URL.
+ */
 export const renewNow = async (deps: ServiceDeps, baseId: string, options: ChargeOptions = {}) =>
   toChargeReceiptView(
     await viaWorkflow(
       () => handle(deps, baseId).executeUpdate(renewNowUpdate, { args: [options] }),
       noLicence(),
     ),
+    deps.paymentPage,
   );
 
 export const changeLicence = (
@@ -70,7 +74,7 @@ export const changeLicence = (
   viaWorkflow(
     () => handle(deps, baseId).executeUpdate(changeLicenceUpdate, { args: [change, options] }),
     noLicence(),
-  ).then(toChargeReceiptView);
+  ).then((r) => toChargeReceiptView(r, deps.paymentPage));
 
 /** A change for the period end, recorded now (replacing an earlier one), applied by the next renewal. */
 export const scheduleChange = async (deps: ServiceDeps, baseId: string, change: PeriodEndChangeRequest) =>

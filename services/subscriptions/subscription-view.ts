@@ -2,6 +2,7 @@
  * What the HTTP answers say about a subscription: the licence's terms, status and dates, and what is
  * pending (a purchase, a failed renewal). Never the workflow's internals (Stripe ids, period indexes).
  */
+import { renewalPaymentUrl, type EmailLinkSettings } from '../payments/payment-link';
 import { normaliseExtensions } from '../../domain/extensions';
 import type { LicenceTerms, PaymentMethodKind } from '../../domain/licence';
 import { nthPeriod, type LocalDate } from '../../domain/periods';
@@ -35,9 +36,12 @@ export interface SubscriptionView {
 }
 
 export interface ChargeReceiptView {
+  /** PAID: charged and applied; ACTION_REQUIRED: applied once the customer pays at `payment.paymentUrl` */
+  status: 'PAID' | 'ACTION_REQUIRED';
   invoiceNumber: string | null;
   amountCents: number;
   subscription: SubscriptionView;
+  payment?: { paymentIntentId: string; paymentUrl?: string; expiresAt: string };
 }
 
 export function toSubscriptionView(s: SubscriptionState): SubscriptionView {
@@ -79,10 +83,27 @@ export function toSubscriptionView(s: SubscriptionState): SubscriptionView {
   };
 }
 
-export function toChargeReceiptView(r: ChargeReceipt): ChargeReceiptView {
+/**
+ * A charge waiting for the customer (3-D Secure) answers the signed URL of its payment page (a `RENEWAL`
+ * link: the licence's charge), when the page is configured.
+ */
+export function toChargeReceiptView(r: ChargeReceipt, links?: EmailLinkSettings): ChargeReceiptView {
+  const pending = r.actionRequired;
   return {
+    status: pending ? 'ACTION_REQUIRED' : 'PAID',
     invoiceNumber: r.invoiceNumber,
     amountCents: r.amountCents,
     subscription: toSubscriptionView(r.state),
+    ...(pending
+      ? {
+          payment: {
+            paymentIntentId: pending.paymentIntentId,
+            ...(links
+              ? { paymentUrl: renewalPaymentUrl(links, r.state.licenceId, pending.paymentIntentId) }
+              : {}),
+            expiresAt: new Date(pending.expiresAtMs).toISOString(),
+          },
+        }
+      : {}),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * A change of edition, mode or connections, or extensions added (`changeLicenceUpdate`): prorated, charged
- * at once, then applied.
+ * at once, then applied; a charge the bank wants the customer to authenticate is applied once they do
+ * (pending-charge.ts).
  */
 import { normaliseExtensions } from '../../domain/extensions';
 import type { LicenceTerms } from '../../domain/licence';
@@ -8,6 +9,7 @@ import type { ChargeOptions } from '../../domain/price-fingerprint';
 import { collectPayment } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
+import { awaitCustomer } from './pending-charge';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt, LicenceChange } from './messages';
 import { refusedCharge } from './renewal';
@@ -50,15 +52,36 @@ export async function changeLicence(
       reason: priced.reason,
     });
   requireQuotedPrice(options, priced.quote);
-  const idempotencyKey = subscriptionKeys.change(s.licenceId, day, next);
+  const idempotencyKey = subscriptionKeys.afterDropped(
+    subscriptionKeys.change(s.licenceId, day, next),
+    s.droppedCharges,
+  );
   const charged = await collectPayment(payments, sub.settlements, {
     customerId: s.customerId,
     paymentMethodId: s.paymentMethodId,
     amountCents: priced.quote.totalInclVatCents,
     currency: 'eur',
     idempotencyKey,
-    metadata: { workflowId: sub.workflowId, licenceId: s.licenceId, kind: 'change' },
+    metadata: {
+      workflowId: sub.workflowId,
+      licenceId: s.licenceId,
+      kind: 'change',
+      // what the payment page shows when the bank wants the customer to confirm this charge
+      totalExclVatCents: String(priced.quote.totalExclVatCents),
+      vatCents: String(priced.quote.vatCents),
+    },
   });
+  if (!charged.paid && charged.needsCustomer) {
+    // applied once the customer authenticates it (pending-charge.ts)
+    return awaitCustomer(sub, {
+      kind: 'CHANGE',
+      paymentIntentId: charged.needsCustomer.paymentIntentId,
+      idempotencyKey,
+      quote: priced.quote,
+      saleDate: day,
+      terms: next,
+    });
+  }
   if (!charged.paid) throw refusedCharge(charged);
   const { invoiceNumber } = await subscriptions.applyChange({
     licenceId: s.licenceId,

@@ -10,8 +10,8 @@ import { startOfDayMs } from '../../domain/licence';
 import { collectedOf } from '../collect-payment';
 import { markWaiting } from '../search-attributes';
 import { disputeLost } from './dispute';
-import { subscriptionKeys } from '../idempotency-keys';
-import { payments, subscriptions } from './proxies';
+import { closeUnpaidCharge } from './pending-charge';
+import { subscriptions } from './proxies';
 import { chargeRenewal, recordRenewal } from './renewal';
 import type { Subscription } from './state';
 
@@ -87,19 +87,9 @@ async function closeAwaitingCharge(
   sub: Subscription,
   awaiting: NonNullable<NonNullable<Subscription['s']['dunning']>['awaitingCustomer']>,
 ): Promise<boolean> {
-  const closed = await payments.closeUnpaidPaymentIntent({
-    paymentIntentId: awaiting.paymentIntentId,
-    idempotencyKey: subscriptionKeys.closeAwaitingCharge(awaiting.idempotencyKey),
-  });
-  if (closed.outcome !== 'PAID' || sub.s.paidThroughIndex !== sub.s.periodIndex) return false;
-  await sub.withMoneyLock(() =>
-    recordRenewal(
-      sub,
-      { provider: 'STRIPE', reference: awaiting.paymentIntentId },
-      awaiting.idempotencyKey,
-      awaiting.quote,
-    ),
-  );
+  const paid = await closeUnpaidCharge(awaiting.paymentIntentId, awaiting.idempotencyKey);
+  if (!paid || sub.s.paidThroughIndex !== sub.s.periodIndex) return false;
+  await sub.withMoneyLock(() => recordRenewal(sub, paid, awaiting.idempotencyKey, awaiting.quote));
   return true;
 }
 

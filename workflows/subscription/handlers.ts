@@ -24,6 +24,7 @@ import {
   type OpsDecision,
 } from './messages';
 import { confirmRenewalPayment, validateRenewalDecision } from './offline-renewal';
+import { requireNoPendingCharge } from './pending-charge';
 import { renewNow } from './renewal';
 import type { Subscription } from './state';
 
@@ -97,6 +98,7 @@ export function setHandlers(sub: Subscription): void {
     validator: (_options: ChargeOptions) => {
       sub.requireUsable();
       if (!s.customerId || !s.paymentMethodId) sub.requireSavedCard('A manual renewal');
+      requireNoPendingCharge(sub);
     },
   });
 
@@ -104,7 +106,10 @@ export function setHandlers(sub: Subscription): void {
     changeLicenceUpdate,
     (change, options) => sub.withMoneyLock(() => changeLicence(sub, change, options)),
     {
-      validator: (_change: LicenceChange, _options: ChargeOptions) => sub.requireUsable(),
+      validator: (_change: LicenceChange, _options: ChargeOptions) => {
+        sub.requireUsable();
+        requireNoPendingCharge(sub);
+      },
     },
   );
 

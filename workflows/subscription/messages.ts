@@ -61,6 +61,26 @@ export interface SubscriptionState {
   disputeLost?: DisputeLost;
   /** a change recorded for the period end (subscription/scheduled-change.ts): applied when the next period is paid */
   scheduledChange?: ScheduledChange;
+  /**
+   * a change or renew-now whose charge waits for the customer (3-D Secure) on this PaymentIntent: applied
+   * on its success, dropped on its failure or at `expiresAtMs` (subscription/pending-charge.ts)
+   */
+  pendingCharge?: PendingCharge;
+  /** how many such charges were dropped unpaid (their keys are not reused) */
+  droppedCharges?: number;
+}
+
+export interface PendingCharge {
+  kind: 'CHANGE' | 'RENEWAL';
+  paymentIntentId: string;
+  idempotencyKey: string;
+  quote: Quote;
+  /** the day the change was asked (its sale date and prorata) */
+  saleDate: LocalDate;
+  /** CHANGE: the terms applied once paid */
+  terms?: LicenceTerms;
+  /** unix milliseconds: past it, the PaymentIntent is cancelled at Stripe and nothing is applied */
+  expiresAtMs: number;
 }
 
 export interface OfflineRenewal {
@@ -88,6 +108,8 @@ export interface ChargeReceipt {
   invoiceNumber: string | null;
   amountCents: number;
   state: SubscriptionState;
+  /** the bank wants the customer to authenticate this PaymentIntent: nothing is applied until they do */
+  actionRequired?: { paymentIntentId: string; expiresAtMs: number };
 }
 
 export const getSubscriptionStateQuery = defineQuery<SubscriptionState>('getSubscriptionState');

@@ -12,6 +12,7 @@ import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
 import { disputeLost } from './dispute';
 import { paysOffline, renewOffline } from './offline-renewal';
+import { awaitCustomer } from './pending-charge';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt } from './messages';
 import { applyScheduledChange, nextPeriodTerms } from './scheduled-change';
@@ -140,7 +141,10 @@ export async function recordRenewal(
   return { invoiceNumber, amountCents: priced.totalInclVatCents, state: s };
 }
 
-/** The manual renewal ops or the customer ask for (`renewNowUpdate`): the next period, paid now. */
+/**
+ * The manual renewal ops or the customer ask for (`renewNowUpdate`): the next period, paid now, or once the
+ * customer authenticates its charge.
+ */
 export async function renewNow(sub: Subscription, options?: ChargeOptions): Promise<ChargeReceipt> {
   const { s } = sub;
   sub.requireUsable();
@@ -151,7 +155,18 @@ export async function renewNow(sub: Subscription, options?: ChargeOptions): Prom
     throw refuse('CHANGE_REFUSED', 'A change is scheduled for the period end: cancel it first', {
       reason: 'CHANGE_SCHEDULED',
     });
-  const receipt = await chargeRenewal(sub, subscriptionKeys.manualRenewalAttempt(s.periodIndex), options);
+  const dunningBefore = s.dunning;
+  const attempt = subscriptionKeys.afterDropped(
+    subscriptionKeys.manualRenewalAttempt(s.periodIndex),
+    s.droppedCharges,
+  );
+  const receipt = await chargeRenewal(sub, attempt, options);
+  const awaiting = s.dunning?.awaitingCustomer;
+  if (!receipt && awaiting && awaiting !== dunningBefore?.awaitingCustomer) {
+    // not a failure of the period's renewal: renewed once the customer authenticates (pending-charge.ts)
+    s.dunning = dunningBefore;
+    return awaitCustomer(sub, { kind: 'RENEWAL', ...awaiting, saleDate: sub.today() });
+  }
   if (!receipt)
     throw refuse('PAYMENT_DECLINED', 'The card was declined', {
       reason: s.dunning?.lastFailure,

@@ -11,6 +11,7 @@ import type { LicenceTerms } from '../../domain/licence';
 import { nthPeriod, type LocalDate } from '../../domain/periods';
 import { periodEndTerms, type PeriodEndChangeRequest } from '../../domain/scheduled-change';
 import { refuse } from '../refuse';
+import { requireNoPendingCharge } from './pending-charge';
 import { cancelScheduledChangeUpdate, scheduleChangeUpdate } from './messages';
 import { licenceChanges } from './proxies';
 import type { Subscription } from './state';
@@ -94,6 +95,8 @@ export function setScheduledChangeHandlers(sub: Subscription): void {
     {
       validator: (request: PeriodEndChangeRequest) => {
         checkSchedulable(sub);
+        // decided from today's terms: not while a change of them waits for the customer
+        requireNoPendingCharge(sub);
         termsOf(sub, request);
       },
     },

@@ -26,7 +26,7 @@ export class Subscription {
   decision: OpsDecision | undefined;
   /** ops asked for a failed payment to be tried again now */
   replayRequested = false;
-  /** one charge at a time: renewal, manual renewal, change */
+  /** one charge at a time: renewal, manual renewal, change (and one waiting for the customer) */
   private moneyBusy = false;
 
   constructor(initial: SubscriptionState) {
@@ -61,8 +61,9 @@ export class Subscription {
     }
   }
 
+  /** no charge running, and none waiting for the customer (pending-charge.ts) */
   moneyIdle(): Promise<void> {
-    return condition(() => !this.moneyBusy);
+    return condition(() => !this.moneyBusy && !this.s.pendingCharge);
   }
 
   setPeriod(): void {
