@@ -62,6 +62,7 @@ function sampleBody(operation: string, victim: { baseId: string; accountId: numb
     'POST /bases/{baseId}/licence/changes/quote': { connections: 9 },
     'POST /bases/{baseId}/licence/renewals': {},
     'POST /ops/purchases/{purchaseId}/decision': { decision: 'APPROVE' },
+    'POST /ops/bases/{baseId}/renewal-payment': { reference: 'CHQ 0012345' },
     'POST /bases/{baseId}/licence/migrations': { email: 'intruder@example.fr' },
     'POST /accounts/{accountId}/wallet/charges': {
       idempotencyKey: 'intruder-charge-1',
