@@ -5,6 +5,7 @@
  */
 import { PERIOD_MONTHS, findExtension, type BillingPeriod, type Catalog } from './catalog';
 import { buildLine, buildTotals, type Quote, type QuoteLine } from './quote';
+import type { LicenceTerms } from './licence';
 import type { VatRule } from './vat';
 
 export interface ExtensionTerms {
@@ -57,4 +58,16 @@ export function withExtensionLines(catalog: Catalog, licenceQuote: Quote, terms:
   if (added.length === 0) return licenceQuote;
   const lines = [...licenceQuote.lines, ...added];
   return { ...licenceQuote, lines, ...buildTotals(lines) };
+}
+
+/** What a licence becomes after a change at once: new edition, mode or connections, extensions added. */
+export function termsAfterChange(
+  current: LicenceTerms,
+  change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>> & { addExtensions?: string[] },
+): LicenceTerms {
+  const { addExtensions, ...terms } = change;
+  const next: LicenceTerms = { ...current, ...terms };
+  if (addExtensions?.length || current.extensions?.length)
+    next.extensions = normaliseExtensions([...(current.extensions ?? []), ...(addExtensions ?? [])]);
+  return next;
 }

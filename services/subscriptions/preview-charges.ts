@@ -13,6 +13,7 @@ import type { SubscriptionState } from '../../workflows/subscription';
 import type { ServiceDeps } from '../deps';
 import { subscriptionState } from './licence-messages';
 import { priceChange, priceRenewal } from './price-charges';
+import { termsAfterChange } from '../../domain/extensions';
 
 export interface ChargePreview {
   kind: 'RENEWAL' | 'CHANGE';
@@ -53,14 +54,14 @@ export async function previewRenewal(deps: ServiceDeps, baseId: string): Promise
 export async function previewChange(
   deps: ServiceDeps,
   baseId: string,
-  change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>>,
+  change: Partial<Pick<LicenceTerms, 'edition' | 'mode' | 'connections'>> & { addExtensions?: string[] },
 ): Promise<ChargePreview> {
   const s = usableState(await subscriptionState(deps, baseId));
   const changeDate = dayOf(Date.now());
   const priced = await priceChange(deps.prisma, {
     licenceId: s.licenceId,
     current: s.terms,
-    next: { ...s.terms, ...change },
+    next: termsAfterChange(s.terms, change),
     periodStart: s.periodStart!,
     periodEnd: s.periodEnd!,
     changeDate,

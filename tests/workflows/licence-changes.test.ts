@@ -392,3 +392,27 @@ it('extensions bought with the licence: a line each on the quote and the invoice
   expect(JSON.stringify(renewal.body)).toContain('Extension Gestan Paie');
   expect(renewal.body.quote.totalInclVatCents).toBe(quoted.body.totalInclVatCents);
 });
+
+it('an extension added is quoted first, then charged at that quote (its fingerprint)', async () => {
+  const { baseId, apiKey } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'CLOUD',
+    connections: 2,
+    period: 'MONTHLY',
+  });
+  // (no time skipped: the quote prices on the API's clock, the charge on the workflow's)
+  const quoted = await request(app)
+    .post(`/bases/${baseId}/licence/changes/quote`)
+    .set(bearer(apiKey))
+    .send({ addExtensions: ['STOCKS'] });
+  expect(quoted.status).toBe(200);
+  expect(JSON.stringify(quoted.body.quote)).toContain('Extension Gestan Stocks');
+  expect(quoted.body.amountCents).toBeGreaterThan(0);
+  const charged = await request(app)
+    .post(`/bases/${baseId}/licence/changes`)
+    .set(bearer(apiKey))
+    .send({ addExtensions: ['STOCKS'], priceFingerprint: quoted.body.priceFingerprint });
+  expect(charged.status).toBe(200);
+  expect(charged.body.amountCents).toBe(quoted.body.amountCents);
+  expect(charged.body.subscription.extensions).toEqual(['STOCKS']);
+});

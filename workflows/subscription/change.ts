@@ -3,8 +3,7 @@
  * at once, then applied; a charge the bank wants the customer to authenticate is applied once they do
  * (pending-charge.ts).
  */
-import { normaliseExtensions } from '../../domain/extensions';
-import type { LicenceTerms } from '../../domain/licence';
+import { termsAfterChange } from '../../domain/extensions';
 import type { ChargeOptions } from '../../domain/price-fingerprint';
 import { collectPayment } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
@@ -33,10 +32,7 @@ export async function changeLicence(
     throw refuse('CHANGE_REFUSED', 'A change is scheduled for the period end: cancel it first', {
       reason: 'CHANGE_SCHEDULED',
     });
-  const { addExtensions, ...terms } = change;
-  const next: LicenceTerms = { ...s.terms, ...terms };
-  if (addExtensions?.length || s.terms.extensions?.length)
-    next.extensions = normaliseExtensions([...(s.terms.extensions ?? []), ...(addExtensions ?? [])]);
+  const next = termsAfterChange(s.terms, change);
   const day = sub.today();
   const priced = await subscriptions.quoteChange({
     licenceId: s.licenceId,
