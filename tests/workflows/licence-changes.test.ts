@@ -168,6 +168,71 @@ const openSession = (baseId: string, apiKey: string, n: number) =>
       computerName: `POSTE-${n}`,
     });
 
+// first in the file: they read the API's clock (quotes, file), which the later tests' time skips leave behind
+it('extensions bought with the licence: a line each on the quote and the invoice, in the signed file, renewed with it; an unknown one refused', async () => {
+  const terms = { edition: 'ENTERPRISE', mode: 'LOCAL', connections: 2, period: 'MONTHLY' };
+  const refusedMachine = await registerMachine(h);
+  const refused = await request(app)
+    .post(`/bases/${refusedMachine.baseId}/subscriptions`)
+    .set(bearer(refusedMachine.apiKey))
+    .send({
+      idempotencyKey: `buy-${refusedMachine.baseId}`,
+      ...terms,
+      extensions: ['NOPE'],
+      paymentMethod: 'ONLINE',
+      billing,
+      terms: { version: '2026-01', accepted: true },
+    });
+  expect(refused.status).toBe(422);
+  expect(refused.body.error).toMatchObject({ code: 'UNKNOWN_EXTENSION', details: { unknown: ['NOPE'] } });
+  expect(await h.prisma.purchase.count({ where: { baseId: refusedMachine.baseId } })).toBe(0);
+
+  const quoted = await request(app)
+    .post('/quotes')
+    .send({ ...terms, country: 'FRA', extensions: ['STOCKS', 'PAIE'] });
+  expect(quoted.status).toBe(200);
+  const descriptions = (quoted.body.lines as { description: string }[]).map((l) => l.description);
+  expect(descriptions).toHaveLength(3);
+  expect(descriptions.join('|')).toContain('Extension Gestan Paie — 2 connexions × 1 mois');
+
+  const { baseId, apiKey, licenceId, state } = await buyOnline({ ...terms, extensions: ['STOCKS', 'PAIE'] });
+  expect(state.terms.extensions).toEqual(['PAIE', 'STOCKS']);
+  const first = await h.prisma.invoice.findFirstOrThrow({ where: { licenceId } });
+  expect(first.totalInclVatCents).toBe(quoted.body.totalInclVatCents);
+  expect(JSON.stringify(first.lines)).toContain('Extension Gestan Paie');
+  const file = await licenceFile(baseId, apiKey);
+  expect(file).toMatchObject({ valid: true, licence: { extensions: ['PAIE', 'STOCKS'], connections: 2 } });
+
+  // renewed with them: the next period's price has their lines
+  const renewal = await request(app).post(`/bases/${baseId}/licence/renewals/quote`).set(bearer(apiKey));
+  expect(renewal.status).toBe(200);
+  expect(JSON.stringify(renewal.body)).toContain('Extension Gestan Paie');
+  expect(renewal.body.quote.totalInclVatCents).toBe(quoted.body.totalInclVatCents);
+});
+
+it('an extension added is quoted first, then charged at that quote (its fingerprint)', async () => {
+  const { baseId, apiKey } = await buyOnline({
+    edition: 'ENTERPRISE',
+    mode: 'CLOUD',
+    connections: 2,
+    period: 'MONTHLY',
+  });
+  const quoted = await request(app)
+    .post(`/bases/${baseId}/licence/changes/quote`)
+    .set(bearer(apiKey))
+    .send({ addExtensions: ['STOCKS'] });
+  expect(quoted.status).toBe(200);
+  expect(JSON.stringify(quoted.body.quote)).toContain('Extension Gestan Stocks');
+  expect(quoted.body.amountCents).toBeGreaterThan(0);
+  const charged = await request(app)
+    .post(`/bases/${baseId}/licence/changes`)
+    .set(bearer(apiKey))
+    .send({ addExtensions: ['STOCKS'], priceFingerprint: quoted.body.priceFingerprint });
+  expect(charged.status).toBe(200);
+  expect(charged.body.amountCents).toBe(quoted.body.amountCents);
+  expect(charged.body.subscription.extensions).toEqual(['STOCKS']);
+});
+
 it('an extension bought mid-period (prorated) is in the signed file; a downgrade scheduled with its removal applies at the renewal at the new price, sessions trimmed', async () => {
   const { baseId, apiKey, licenceId, state } = await buyOnline({
     edition: 'ENTERPRISE',
@@ -350,69 +415,4 @@ it('after the last dunning failure the extensions go with the licence; the file 
     valid: true,
     licence: { licenceId: null, extensions: [] },
   });
-});
-
-it('extensions bought with the licence: a line each on the quote and the invoice, in the signed file, renewed with it; an unknown one refused', async () => {
-  const terms = { edition: 'ENTERPRISE', mode: 'LOCAL', connections: 2, period: 'MONTHLY' };
-  const refusedMachine = await registerMachine(h);
-  const refused = await request(app)
-    .post(`/bases/${refusedMachine.baseId}/subscriptions`)
-    .set(bearer(refusedMachine.apiKey))
-    .send({
-      idempotencyKey: `buy-${refusedMachine.baseId}`,
-      ...terms,
-      extensions: ['NOPE'],
-      paymentMethod: 'ONLINE',
-      billing,
-      terms: { version: '2026-01', accepted: true },
-    });
-  expect(refused.status).toBe(422);
-  expect(refused.body.error).toMatchObject({ code: 'UNKNOWN_EXTENSION', details: { unknown: ['NOPE'] } });
-  expect(await h.prisma.purchase.count({ where: { baseId: refusedMachine.baseId } })).toBe(0);
-
-  const quoted = await request(app)
-    .post('/quotes')
-    .send({ ...terms, country: 'FRA', extensions: ['STOCKS', 'PAIE'] });
-  expect(quoted.status).toBe(200);
-  const descriptions = (quoted.body.lines as { description: string }[]).map((l) => l.description);
-  expect(descriptions).toHaveLength(3);
-  expect(descriptions.join('|')).toContain('Extension Gestan Paie — 2 connexions × 1 mois');
-
-  const { baseId, apiKey, licenceId, state } = await buyOnline({ ...terms, extensions: ['STOCKS', 'PAIE'] });
-  expect(state.terms.extensions).toEqual(['PAIE', 'STOCKS']);
-  const first = await h.prisma.invoice.findFirstOrThrow({ where: { licenceId } });
-  expect(first.totalInclVatCents).toBe(quoted.body.totalInclVatCents);
-  expect(JSON.stringify(first.lines)).toContain('Extension Gestan Paie');
-  const file = await licenceFile(baseId, apiKey);
-  expect(file).toMatchObject({ valid: true, licence: { extensions: ['PAIE', 'STOCKS'], connections: 2 } });
-
-  // renewed with them: the next period's price has their lines
-  const renewal = await request(app).post(`/bases/${baseId}/licence/renewals/quote`).set(bearer(apiKey));
-  expect(renewal.status).toBe(200);
-  expect(JSON.stringify(renewal.body)).toContain('Extension Gestan Paie');
-  expect(renewal.body.quote.totalInclVatCents).toBe(quoted.body.totalInclVatCents);
-});
-
-it('an extension added is quoted first, then charged at that quote (its fingerprint)', async () => {
-  const { baseId, apiKey } = await buyOnline({
-    edition: 'ENTERPRISE',
-    mode: 'CLOUD',
-    connections: 2,
-    period: 'MONTHLY',
-  });
-  // (no time skipped: the quote prices on the API's clock, the charge on the workflow's)
-  const quoted = await request(app)
-    .post(`/bases/${baseId}/licence/changes/quote`)
-    .set(bearer(apiKey))
-    .send({ addExtensions: ['STOCKS'] });
-  expect(quoted.status).toBe(200);
-  expect(JSON.stringify(quoted.body.quote)).toContain('Extension Gestan Stocks');
-  expect(quoted.body.amountCents).toBeGreaterThan(0);
-  const charged = await request(app)
-    .post(`/bases/${baseId}/licence/changes`)
-    .set(bearer(apiKey))
-    .send({ addExtensions: ['STOCKS'], priceFingerprint: quoted.body.priceFingerprint });
-  expect(charged.status).toBe(200);
-  expect(charged.body.amountCents).toBe(quoted.body.amountCents);
-  expect(charged.body.subscription.extensions).toEqual(['STOCKS']);
 });
