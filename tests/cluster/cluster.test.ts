@@ -21,6 +21,7 @@ import { call, startTestCluster, type TestCluster } from '../helpers/cluster';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 import {
   MONTHLY_FEES_SCHEDULE_ID,
+  eInvoiceOutboxScheduleId,
   sessionExpiryScheduleId,
   subscriptionWorkflowId,
 } from '../../workflows/ids';
@@ -280,7 +281,11 @@ it('purchases, renewals and sessions over 2 APIs and 2 workers; a worker killed;
   const schedules: string[] = [];
   for await (const s of cluster.client.schedule.list()) schedules.push(s.scheduleId);
   expect(schedules.sort()).toEqual(
-    [MONTHLY_FEES_SCHEDULE_ID, sessionExpiryScheduleId(cluster.taskQueue)].sort(),
+    [
+      MONTHLY_FEES_SCHEDULE_ID,
+      sessionExpiryScheduleId(cluster.taskQueue),
+      eInvoiceOutboxScheduleId(cluster.taskQueue),
+    ].sort(),
   );
   for (const id of schedules) {
     const described = await cluster.client.schedule.getHandle(id).describe();

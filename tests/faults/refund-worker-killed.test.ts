@@ -20,7 +20,13 @@ import { createActivities } from '../../worker';
 import { bearer, confirmedAccount } from '../helpers/api';
 import { deliver, paymentSucceededEvent } from '../helpers/credits';
 import { rowLock, terminateWaiting, until, waitingOnLocks, type RowLock } from '../helpers/faults';
-import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
+import {
+  createHarness,
+  installTestRuntime,
+  workflowBundle,
+  workerDeps,
+  type Harness,
+} from '../helpers/harness';
 import { answerRefundsLikeStripe } from '../helpers/refunds';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
@@ -184,14 +190,7 @@ it('three refunds caught at three steps, one SIGKILL: each debits, credits and r
     taskQueue,
     dataConverter: h.dataConverter,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({
-      prisma: h.prisma,
-      mailer: h.mailer,
-      secret: h.secret,
-      stripe: h.stripe,
-      licenceKeys: h.services.licenceKeys,
-      billing: h.services.billing,
-    }),
+    activities: createActivities(workerDeps(h)),
   });
   running = worker.run();
 
