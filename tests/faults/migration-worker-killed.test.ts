@@ -18,13 +18,12 @@ import { dayOf } from '../../domain/licence';
 import { oneMonthAfter } from '../../domain/migration';
 import { addDays } from '../../domain/periods';
 import { createOpsToken } from '../../services/ops/ops-tokens';
-import { createActivities } from '../../worker';
 import { licenceMigrationWorkflowId, subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
 import { rowLock, terminateWaiting, until, waitingOnLocks, type RowLock } from '../helpers/faults';
-import { createHarness, uniqueEmail, workflowBundle, workerDeps, type Harness } from '../helpers/harness';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { createHarness, uniqueEmail, type Harness } from '../helpers/harness';
+import { takeOverWorker, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(240_000);
 
@@ -131,15 +130,7 @@ it('three migrations caught at three steps, one SIGKILL: each completes once', a
   advisory = undefined;
 
   // ---- another worker takes over
-  connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-  worker = await Worker.create({
-    connection,
-    taskQueue: h.taskQueue,
-    dataConverter: h.dataConverter,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(workerDeps(h)),
-  });
-  running = worker.run();
+  ({ connection, worker, running } = await takeOverWorker(h, h.taskQueue));
 
   for (const m of [m1, m2, m3]) {
     const outcome = await h.temporal.workflow.getHandle(licenceMigrationWorkflowId(m.baseId)).result();

@@ -12,14 +12,13 @@ import { nthPeriod } from '../../domain/periods';
 import type { Actor } from '../../services/actor';
 import type { ServiceDeps } from '../../services/deps';
 import { confirmManualPayment, confirmRenewalPayment } from '../../services/ops/manual-queues';
-import { createActivities } from '../../worker';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery } from '../../workflows/subscription';
 import { bearer, licenceOrder, registerMachine } from '../helpers/api';
 import { rowLock, terminateWaiting, until, waitingOnLocks, type RowLock } from '../helpers/faults';
-import { installTestRuntime, uniqueEmail, workflowBundle, workerDeps, type Harness } from '../helpers/harness';
+import { installTestRuntime, uniqueEmail, type Harness } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
-import { harnessWithWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { takeOverWorker, harnessWithWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(300_000);
 
@@ -61,7 +60,11 @@ it('a cheque renewal being recorded when the worker dies: one payment, one invoi
     .set(bearer(machine.apiKey))
     .send(licenceOrder(machine.baseId, { email, paymentMethod: 'CHEQUE' }));
   expect(bought.status).toBe(201);
-  await confirmManualPayment(services, { purchaseId: bought.body.purchaseId, actor: ops, reference: 'CHQ-1' });
+  await confirmManualPayment(services, {
+    purchaseId: bought.body.purchaseId,
+    actor: ops,
+    reference: 'CHQ-1',
+  });
   const handle = h.temporal.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
   const waiting = await until(
     () => handle.query(getSubscriptionStateQuery),
@@ -73,8 +76,16 @@ it('a cheque renewal being recorded when the worker dies: one payment, one invoi
 
   // ops confirm the cheque; its recording waits on the licence row the test holds
   lock = await rowLock(h.databaseUrl, 'Licence', licenceId);
-  const confirmed = confirmRenewalPayment(services, { baseId: machine.baseId, actor: ops, reference: 'CHQ-2' });
-  await until(() => waitingOnLocks(h.databaseUrl), (n) => n >= 1, 'the recording waiting on the row lock');
+  const confirmed = confirmRenewalPayment(services, {
+    baseId: machine.baseId,
+    actor: ops,
+    reference: 'CHQ-2',
+  });
+  await until(
+    () => waitingOnLocks(h.databaseUrl),
+    (n) => n >= 1,
+    'the recording waiting on the row lock',
+  );
 
   // ---- the crash: nothing of the renewal is written
   await child!.kill();
@@ -85,20 +96,12 @@ it('a cheque renewal being recorded when the worker dies: one payment, one invoi
   lock = undefined;
 
   // ---- another worker takes over; ops click again meanwhile
-  connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-  worker = await Worker.create({
-    connection,
-    taskQueue,
-    dataConverter: h.dataConverter,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(workerDeps(h)),
-  });
-  running = worker.run();
+  ({ connection, worker, running } = await takeOverWorker(h, taskQueue));
   await expect(
     confirmRenewalPayment(services, { baseId: machine.baseId, actor: ops, reference: 'CHQ-2' }),
   ).rejects.toMatchObject({ code: 'PURCHASE_NOT_AWAITING_OPS' });
   const state = await confirmed;
-  expect(state.paidUntil).toBe(nthPeriod(waiting.anchorDate!, "MONTHLY", 1).end);
+  expect(state.paidUntil).toBe(nthPeriod(waiting.anchorDate!, 'MONTHLY', 1).end);
 
   const next = nthPeriod(waiting.anchorDate!, 'MONTHLY', 1);
   const payments = await h.prisma.payment.findMany({
@@ -113,6 +116,8 @@ it('a cheque renewal being recorded when the worker dies: one payment, one invoi
   const licence = await h.prisma.licence.findUniqueOrThrow({ where: { id: licenceId } });
   expect(licence).toMatchObject({ status: 'ACTIVE', periodEnd: next.end });
   await h.mail.waitFor((m) => m.to.includes(email) && m.subject === 'Votre licence est renouvelée');
-  expect(h.mail.messagesTo(email).filter((m) => m.subject === 'Votre licence est renouvelée')).toHaveLength(1);
+  expect(h.mail.messagesTo(email).filter((m) => m.subject === 'Votre licence est renouvelée')).toHaveLength(
+    1,
+  );
   await handle.terminate('test over');
 });

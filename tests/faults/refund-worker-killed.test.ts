@@ -16,20 +16,13 @@ import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createOpsToken } from '../../services/ops/ops-tokens';
-import { createActivities } from '../../worker';
 import { bearer, confirmedAccount } from '../helpers/api';
 import { deliver, paymentSucceededEvent } from '../helpers/credits';
 import { rowLock, terminateWaiting, until, waitingOnLocks, type RowLock } from '../helpers/faults';
-import {
-  createHarness,
-  installTestRuntime,
-  workflowBundle,
-  workerDeps,
-  type Harness,
-} from '../helpers/harness';
+import { createHarness, installTestRuntime, type Harness } from '../helpers/harness';
 import { answerRefundsLikeStripe } from '../helpers/refunds';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { takeOverWorker, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(300_000);
 
@@ -184,15 +177,7 @@ it('three refunds caught at three steps, one SIGKILL: each debits, credits and r
   for (const lock of locks.splice(0)) await lock.release();
 
   // ---- another worker takes over
-  connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-  worker = await Worker.create({
-    connection,
-    taskQueue,
-    dataConverter: h.dataConverter,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(workerDeps(h)),
-  });
-  running = worker.run();
+  ({ connection, worker, running } = await takeOverWorker(h, taskQueue));
 
   // the ops requests, open across the crash, are answered once their refunds complete
   const answers = await Promise.all([r1Answer, r2Answer, r3Answer]);

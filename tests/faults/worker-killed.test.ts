@@ -20,7 +20,6 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { dayOf } from '../../domain/licence';
 import { addDays, nthPeriod } from '../../domain/periods';
-import { createActivities } from '../../worker';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import {
   getSubscriptionStateQuery,
@@ -29,13 +28,7 @@ import {
 } from '../../workflows/subscription';
 import { bearer, licenceOrder, registerMachine } from '../helpers/api';
 import { deliver } from '../helpers/credits';
-import {
-  installTestRuntime,
-  uniqueEmail,
-  workflowBundle,
-  workerDeps,
-  type Harness,
-} from '../helpers/harness';
+import { installTestRuntime, uniqueEmail, type Harness } from '../helpers/harness';
 import {
   paymentIntentEvent,
   rowLock,
@@ -45,7 +38,7 @@ import {
   type RowLock,
 } from '../helpers/faults';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
-import { harnessWithWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { takeOverWorker, harnessWithWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(300_000);
 
@@ -227,15 +220,7 @@ it('six bases caught at six steps, one SIGKILL: each purchase and renewal comple
   for (const lock of locks.splice(0)) await lock.release();
 
   // ---- another worker takes over
-  connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-  worker = await Worker.create({
-    connection,
-    taskQueue,
-    dataConverter: h.dataConverter,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(workerDeps(h)),
-  });
-  running = worker.run();
+  ({ connection, worker, running } = await takeOverWorker(h, taskQueue));
   expect((await pay(b, bBought.body as Purchased)).status).toBe(200);
 
   // A and A2: the ERP got no answer; it sends the same request again, same key → the same purchase

@@ -7,7 +7,9 @@ import path from 'node:path';
 import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import { createHarness, TEST_WEBHOOK_SECRET, type Harness } from './harness';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../../worker';
+import { createHarness, TEST_WEBHOOK_SECRET, workerDeps, workflowBundle, type Harness } from './harness';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -107,4 +109,20 @@ export async function harnessWithWorkerProcess(
     env,
   });
   return { h, app, child };
+}
+
+/** After the worker process was killed: a worker in this process takes its task queue over. */
+export async function takeOverWorker(
+  h: Harness,
+  taskQueue: string,
+): Promise<{ connection: NativeConnection; worker: Worker; running: Promise<void> }> {
+  const connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    dataConverter: h.dataConverter,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(workerDeps(h)),
+  });
+  return { connection, worker, running: worker.run() };
 }

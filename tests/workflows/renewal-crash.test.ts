@@ -14,7 +14,6 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { dayOf } from '../../domain/licence';
 import { addDays, nthPeriod } from '../../domain/periods';
-import { createActivities } from '../../worker';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import {
@@ -23,9 +22,9 @@ import {
   type SubscriptionState,
 } from '../../workflows/subscription';
 import { bearer, licenceOrder, registerMachine } from '../helpers/api';
-import { installTestRuntime, workflowBundle, workerDeps, type Harness } from '../helpers/harness';
+import { installTestRuntime, type Harness } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
-import { harnessWithWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { takeOverWorker, harnessWithWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(300_000);
 
@@ -132,15 +131,7 @@ it('the worker is killed while the renewal charge is in flight: one charge, one 
   expect(await h.prisma.payment.count({ where: { licenceId } })).toBe(1); // the purchase only
 
   // another worker takes over once the charge's attempt times out
-  connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-  worker = await Worker.create({
-    connection,
-    taskQueue,
-    dataConverter: h.dataConverter,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(workerDeps(h)),
-  });
-  running = worker.run();
+  ({ connection, worker, running } = await takeOverWorker(h, taskQueue));
   // (the stalled attempt times out after the payment activities' 60 s)
   const renewed = await until(
     () => stateOf(machine.baseId),
