@@ -1,4 +1,5 @@
 /** Emails about a licence, to the billing address given at purchase. French, like the product. */
+import { maskedIban } from '../domain/sepa-mandate';
 import type { LocalDate } from '../domain/periods';
 import { addDays } from '../domain/periods';
 import type { OutgoingMail } from '../infra/mailer';
@@ -140,13 +141,23 @@ export async function licenceMail(
     blocks.push(
       `Votre carte enregistrée expire (${facts.cardExpiresBeforeRenewal}) avant cette date : enregistrez une nouvelle carte pour que le renouvellement aboutisse.`,
     );
+  if (facts.kind === 'RENEWAL_REMINDER' || facts.kind === 'PAYMENT_FAILED') {
+    // the SEPA debit's notice: which mandate and account the renewal is debited under (docs/sepa.md)
+    const mandate = await db.sepaMandate.findFirst({
+      where: { licenceId, status: 'ACTIVE', paymentMethodId: licence.stripePaymentMethodId ?? '' },
+    });
+    if (mandate)
+      blocks.push(
+        `Prélèvement SEPA sur le compte ${maskedIban(mandate.country, mandate.ibanLast4)} (${mandate.holderName}), mandat n° ${mandate.reference}${facts.kind === 'RENEWAL_REMINDER' ? `, à partir du ${facts.periodEnd ?? ''}` : ''}.`,
+      );
+  }
   if (links && facts.kind === 'PAYMENT_ACTION_REQUIRED' && facts.paymentIntentId)
     blocks.push(
       `Confirmer le paiement (3-D Secure) : ${renewalPaymentUrl(links, licenceId, facts.paymentIntentId)}`,
     );
   if (links && CARD_CHANGE_KINDS.has(facts.kind))
     blocks.push(
-      `${facts.kind === 'END_REMINDER' ? 'Renouveler automatiquement par carte bancaire' : 'Changer de carte bancaire'} : ${cardChangeUrl(links, licenceId)}`,
+      `${facts.kind === 'END_REMINDER' ? 'Renouveler automatiquement par carte bancaire ou prélèvement SEPA' : 'Changer de moyen de paiement (carte bancaire ou prélèvement SEPA)'} : ${cardChangeUrl(links, licenceId)}`,
     );
   return customerMail(to, subject, blocks);
 }

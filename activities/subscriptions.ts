@@ -19,6 +19,7 @@ import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
 import { billingDetailsSchema, buyerOf, type BillingDetails } from '../domain/billing-party';
 import { releasePromoRedemption } from '../services/promo-codes/apply-promo-code';
 import { trimSessionsIn } from '../services/sessions/trim-sessions';
+import { activateMandate } from '../services/payments/sepa-mandates';
 import {
   priceChange,
   priceRenewal,
@@ -265,6 +266,8 @@ export function createSubscriptionActivities({
             },
           });
           await tx.purchase.update({ where: { id: purchase.id }, data: { status: 'COMPLETED' } });
+          // paid by SEPA Direct Debit: its mandate is the one the renewals debit
+          await activateMandate(tx, licence.id, input.paymentMethodId, new Date());
           await audit(tx, actor, {
             action: 'licence.activated',
             entityType: 'LICENCE',
@@ -466,6 +469,8 @@ export function createSubscriptionActivities({
             autoRenew: true,
           },
         });
+        // a SEPA mandate saved becomes the one debited; the one before it (or a card's place) is replaced
+        await activateMandate(tx, input.licenceId, input.paymentMethodId, new Date());
         await audit(tx, actor, {
           action: 'licence.payment_method_changed',
           entityType: 'LICENCE',
@@ -473,6 +478,49 @@ export function createSubscriptionActivities({
           data: { setupIntentId: input.setupIntentId, paymentMethodId: input.paymentMethodId },
         });
       });
+    },
+
+    /**
+     * The saved payment method removed (a SEPA mandate revoked, a card forgotten): never charged again, and
+     * auto-renew off until another is saved. The database first, then Stripe (the PaymentMethod detached:
+     * its mandate goes inactive); a retry finds the rows already changed and detaches again harmlessly.
+     */
+    async removePaymentMethod(input: {
+      licenceId: string;
+      paymentMethodId: string;
+      by: string;
+    }): Promise<{ mandateReference?: string }> {
+      const mandate = await prisma.$transaction(async (tx) => {
+        await tx.licence.update({
+          where: { id: input.licenceId },
+          data: { stripePaymentMethodId: null, autoRenew: false },
+        });
+        const row = await tx.sepaMandate.findUnique({ where: { paymentMethodId: input.paymentMethodId } });
+        if (row && row.status !== 'REVOKED') {
+          await tx.sepaMandate.update({
+            where: { id: row.id },
+            data: { status: 'REVOKED', revokedAt: new Date(), revokedBy: input.by },
+          });
+        }
+        await audit(tx, actor, {
+          action: row ? 'licence.sepa_mandate_revoked' : 'licence.payment_method_removed',
+          entityType: 'LICENCE',
+          entityId: input.licenceId,
+          data: {
+            paymentMethodId: input.paymentMethodId,
+            by: input.by,
+            ...(row ? { mandate: row.reference } : {}),
+          },
+        });
+        return row;
+      });
+      try {
+        await stripe?.paymentMethods.detach(input.paymentMethodId);
+      } catch (error) {
+        // already detached (a retry, or the customer's bank revoked it first): nothing left to do
+        if ((error as { type?: string }).type !== 'StripeInvalidRequestError') throw error;
+      }
+      return mandate ? { mandateReference: mandate.reference } : {};
     },
 
     async saveAutoRenew(input: { licenceId: string; autoRenew: boolean }): Promise<void> {

@@ -43,7 +43,7 @@ export const PAYMENT_METHODS: Record<PaymentMethodId, PaymentMethodRules> = {
     needsOpsDecision: false,
     reusableOffSession: true,
     stripeType: 'sepa_debit',
-    offered: false,
+    offered: true,
   },
   CHEQUE: {
     confirmedBy: 'OPS',
@@ -71,7 +71,11 @@ export const PAYMENT_METHODS: Record<PaymentMethodId, PaymentMethodRules> = {
   },
 };
 
-/** The method behind a purchase's payment kind (`ONLINE` is a card payment until SEPA is offered). */
+/**
+ * The method behind a purchase's payment kind. `ONLINE` is paid on the payment page, by card or by SEPA
+ * Direct Debit (the customer chooses there; both settle through Stripe): its rules are the card's — a SEPA
+ * debit's later settlement is the payment layer's PENDING answer, and its mandate is kept by the page.
+ */
 export function paymentMethodOf(kind: PaymentMethodKind): PaymentMethodId {
   return kind === 'ONLINE' ? 'CARD' : kind;
 }

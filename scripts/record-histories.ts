@@ -61,6 +61,8 @@ import {
   type Harness,
 } from '../tests/helpers/harness';
 import { answerRefundsLikeStripe } from '../tests/helpers/refunds';
+import { confirmOnPage, heldDebits, IBAN, payPath, releaseDebit, sepaAccount } from '../tests/helpers/sepa';
+import { startTimeSkippingStack } from '../tests/helpers/time-skipping';
 import { startStripeRecorder, type StripeRecorder } from '../tests/helpers/stripe-recorder';
 
 const outDir = path.resolve(__dirname, '..', 'tests', 'histories');
@@ -683,7 +685,11 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
       const res = await buy(h, app, machine, { paymentMethod: 'CHEQUE' });
       const handle = env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
       const firstRun = (await handle.describe()).runId;
-      await confirmManualPayment(services, { purchaseId: bought(res).purchaseId, actor, reference: 'Chèque n° 1' });
+      await confirmManualPayment(services, {
+        purchaseId: bought(res).purchaseId,
+        actor,
+        reference: 'Chèque n° 1',
+      });
       const waiting: SubscriptionState = await until(
         () => stateOf(env.client, machine.baseId),
         (s) => s.offlineRenewal !== undefined,
@@ -699,13 +705,92 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
         'the next run',
         tick,
       );
-      await save('subscription-cheque-renewal', env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun));
+      await save(
+        'subscription-cheque-renewal',
+        env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun),
+      );
     }
   } finally {
     worker.shutdown();
     await running;
     await env.teardown();
     await h.close();
+  }
+}
+
+/**
+ * SEPA Direct Debit on the time-skipping server with localstripe (docs/sepa.md): a purchase debited and
+ * settled three days later, past its deadline; a mandate replaced; the renewal's debit failing two days after
+ * the period end (dunning); the mandate then revoked.
+ */
+async function recordSepa(): Promise<void> {
+  if (!wanted('subscription-sepa')) return;
+  const stack = await startTimeSkippingStack('histories-sepa', { stripe: 'localstripe' });
+  const { env, h, app } = stack;
+  const apiBase = h.localstripe!.apiBase;
+  const sub = (baseId: string) => stateOf(env.client, baseId);
+  try {
+    const machine = await registerMachine(h);
+    const res = await buy(h, app, machine, {});
+    const handle = env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
+    const firstRun = (await handle.describe()).runId;
+    const { paymentUrl, paymentIntentId } = (
+      res.body as { payment: { paymentUrl: string; paymentIntentId: string } }
+    ).payment;
+    const first = await sepaAccount(h.stripe, IBAN.SUCCEEDS_LATER);
+    await confirmOnPage(app, paymentUrl, { paymentMethodId: first.id, mandateAccepted: true });
+    await env.sleep(3 * 86_400_000);
+    await releaseDebit(apiBase, paymentIntentId);
+    const active = await until(
+      () => sub(machine.baseId),
+      (s) => s.status === 'ACTIVE',
+      'activation',
+    );
+
+    const link = await request(app)
+      .post(`/bases/${machine.baseId}/licence/card-change`)
+      .set(bearer(machine.apiKey));
+    const url = (link.body as { cardChangeUrl: string }).cardChangeUrl;
+    const page = await request(app).get(payPath(url));
+    const setupIntentId = /"setupIntentId":"(seti_\w+)"/.exec(page.text)![1]!;
+    const second = await sepaAccount(h.stripe, IBAN.FAILS_LATER);
+    await confirmOnPage(app, url, { paymentMethodId: second.id, setupIntentId, mandateAccepted: true });
+    await request(app).get(`${payPath(url)}/status?setupIntent=${setupIntentId}`);
+    await until(
+      () => sub(machine.baseId),
+      (s) => s.paymentMethodId === second.id,
+      'the mandate replaced',
+    );
+
+    const held = await heldDebits(apiBase);
+    await env.sleep(startOfDayMs(active.periodEnd!) + 3_600_000 - (await env.currentTimeMs()));
+    const renewal = (
+      await until(
+        () => heldDebits(apiBase),
+        (ids) => ids.some((id) => !held.includes(id)),
+        'the renewal debit',
+      )
+    ).find((id) => !held.includes(id))!;
+    await env.sleep(2 * 86_400_000);
+    await releaseDebit(apiBase, renewal);
+    await until(
+      () => sub(machine.baseId),
+      (s) => s.status === 'PAST_DUE',
+      'dunning',
+    );
+    await request(app).delete(`/bases/${machine.baseId}/licence/payment-method`).set(bearer(machine.apiKey));
+    await until(
+      () => sub(machine.baseId),
+      (s) => s.paymentMethodId === undefined,
+      'the mandate revoked',
+    );
+    await save(
+      'subscription-sepa',
+      env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun),
+    );
+    await handle.terminate('recorded');
+  } finally {
+    await stack.close();
   }
 }
 
@@ -725,6 +810,7 @@ async function main(): Promise<void> {
   try {
     await recordOnDevServer(recorder);
     await recordOnTimeSkippingServer(recorder);
+    await recordSepa();
   } finally {
     await recorder.stop();
     await globalTeardown();

@@ -3,14 +3,15 @@
  * (creditPurchaseWorkflow). When nobody paid in time, the PaymentIntent is cancelled at Stripe, so a customer
  * coming back later can't pay for a purchase we closed. When the customer paid at the last moment, Stripe
  * refuses the cancellation: the purchase goes on as paid, from Stripe's own answer (its webhook may still be
- * on the way). A payment still processing is waited for, a day at a time, then closed again.
+ * on the way). A payment still processing (a SEPA debit: the bank answers within days, Stripe says up to 14
+ * business days) is waited for, a day at a time, for as long as Stripe says it is processing: the purchase
+ * is never closed while money may still arrive.
  */
 import { condition } from '@temporalio/workflow';
 import type { ClosedIntent } from '../activities/payments';
 import type { PaymentResult } from './payment-messages';
 
 const DAY_MS = 86_400_000;
-const PROCESSING_CHECKS = 3;
 
 /**
  * Returns the payment when it came after all, undefined when the PaymentIntent is cancelled and the
@@ -46,8 +47,7 @@ export async function settleAtDeadline(
           ...(closed.paymentMethodId ? { paymentMethodId: closed.paymentMethodId } : {}),
         }
       );
-    // PROCESSING: the bank has not answered yet
+    // PROCESSING: the bank has not answered yet; its failure makes the PaymentIntent cancellable next time
     if (await condition(() => input.delivered() !== undefined, DAY_MS)) return input.delivered();
-    if (check >= PROCESSING_CHECKS) return undefined;
   }
 }

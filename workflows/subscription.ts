@@ -34,7 +34,11 @@ import { Subscription } from './subscription/state';
 
 export * from './subscription/messages';
 export * from './subscription/dispute-messages';
-export { savePaymentMethodUpdate, type SavedPaymentMethod } from './subscription/payment-method';
+export {
+  removePaymentMethodUpdate,
+  savePaymentMethodUpdate,
+  type SavedPaymentMethod,
+} from './subscription/payment-method';
 
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
   const sub = new Subscription(input.state);

@@ -1,10 +1,11 @@
 /*
  * The payment page's script (no build step). Two pages share it:
- * - `data-page="pay"`: takes the card and pays. The card is turned into a PaymentMethod in the browser by
- *   Stripe.js (production: the Payment Element; development: localstripe's stand-in, whose card form is
- *   read here and posted to localstripe as Stripe.js would), then our server confirms the order's
- *   PaymentIntent with it; 3-D Secure is then completed in the page (Stripe.js handleNextAction, or the
- *   stand-in's confirmCardPayment dialog). Either way the page ends on the confirmation page.
+ * - `data-page="pay"`: takes the card or the bank account (SEPA Direct Debit) and pays. It is turned into a
+ *   PaymentMethod in the browser by Stripe.js (production: the Payment Element; development: localstripe's
+ *   stand-in, whose card form — or the page's own IBAN form — is read here and posted to localstripe as
+ *   Stripe.js would), then our server confirms the order's PaymentIntent with it, with the SEPA mandate's
+ *   acceptance; 3-D Secure is then completed in the page (Stripe.js handleNextAction, or the stand-in's
+ *   confirmCardPayment dialog). Either way the page ends on the confirmation page.
  * - `data-page="done"`: polls the API for the outcome recorded by the order's workflow and shows the paid
  *   invoice's download link.
  * The page's data comes in the JSON script `#payment-config`, written by the server.
@@ -51,13 +52,15 @@
             ...(config.saveCard ? { setupFutureUsage: 'off_session' } : {}),
           },
     );
-    elements.create('payment', { layout: 'tabs' }).mount('#card-element');
+    // the SEPA mandate wording is the page's own (shown, accepted and kept), not the Element's
+    elements.create('payment', { layout: 'tabs', terms: { sepaDebit: 'never' } }).mount('#card-element');
     return {
       async createPaymentMethod() {
         var submitted = await elements.submit();
         if (submitted.error) throw new Error(submitted.error.message);
         var result = await stripe.createPaymentMethod({ elements: elements });
         if (result.error) throw new Error(result.error.message);
+        if (result.paymentMethod.type === 'sepa_debit') requireMandate();
         return result.paymentMethod.id;
       },
       async authenticate() {
@@ -100,6 +103,29 @@
         }
         return data.id;
       },
+      async createSepaPaymentMethod() {
+        var iban = document.getElementById('sepa-iban').value.replace(/\s+/g, '').toUpperCase();
+        if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) throw new Error('Saisissez un IBAN valide.');
+        requireMandate();
+        var body = new URLSearchParams({
+          key: config.publishableKey,
+          type: 'sepa_debit',
+          'sepa_debit[iban]': iban,
+          'billing_details[name]': document.getElementById('sepa-name').value.trim(),
+          'billing_details[email]': document.getElementById('sepa-email').value.trim(),
+        });
+        var response = await fetch(config.stripeApiOrigin + '/v1/payment_methods', {
+          method: 'POST',
+          body: body,
+        });
+        var data = await response.json().catch(function () {
+          return {};
+        });
+        if (!response.ok || !data.id) {
+          throw new Error((data.error && data.error.message) || 'Compte refusé : vérifiez l’IBAN saisi.');
+        }
+        return data.id;
+      },
       async authenticate() {
         if (config.mode === 'setup')
           throw new Error('Cette carte demande 3-D Secure : essayez-en une autre (paiement de test).');
@@ -108,6 +134,17 @@
         return result.paymentIntent.status;
       },
     };
+  }
+
+  /** A SEPA debit needs the mandate shown accepted (the page's checkbox). */
+  function requireMandate() {
+    var box = document.getElementById('mandate-accepted');
+    if (!box || !box.checked) throw new Error('Acceptez le mandat de prélèvement SEPA pour continuer.');
+  }
+
+  function mandateAccepted() {
+    var box = document.getElementById('mandate-accepted');
+    return Boolean(box && box.checked);
   }
 
   function payPage() {
@@ -120,14 +157,18 @@
     var adapter = config.local ? localstripeAdapter() : stripeJsAdapter();
     var button = document.getElementById('pay-button');
     var savedButton = document.getElementById('saved-card-button');
-    /** our server confirms the order with the card, then 3-D Secure in the page if the bank asks */
+    var sepaForm = document.getElementById('sepa-form');
+    var sepaButton = document.getElementById('sepa-button');
+    var buttons = [button, savedButton, sepaButton].filter(Boolean);
+    /** our server confirms the order with the card or account, then 3-D Secure in the page if the bank asks */
     async function pay(paymentMethodOf) {
-      button.disabled = true;
-      if (savedButton) savedButton.disabled = true;
-      say(config.mode === 'setup' ? 'Enregistrement de la carte…' : 'Paiement en cours…');
+      buttons.forEach(function (b) {
+        b.disabled = true;
+      });
+      say(config.mode === 'setup' ? 'Enregistrement…' : 'Paiement en cours…');
       try {
         var paymentMethodId = await paymentMethodOf();
-        var body = { paymentMethodId: paymentMethodId };
+        var body = { paymentMethodId: paymentMethodId, mandateAccepted: mandateAccepted() };
         if (config.setupIntentId) body.setupIntentId = config.setupIntentId;
         var outcome = await postJson(config.confirmUrl, body);
         var status = outcome.status;
@@ -143,10 +184,16 @@
         throw new Error('Le paiement n’a pas abouti : essayez une autre carte.');
       } catch (error) {
         say(error.message, 'error');
-        button.disabled = false;
-        if (savedButton) savedButton.disabled = false;
+        buttons.forEach(function (b) {
+          b.disabled = false;
+        });
       }
     }
+    if (sepaForm)
+      sepaForm.addEventListener('submit', function (event) {
+        event.preventDefault();
+        pay(adapter.createSepaPaymentMethod);
+      });
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       pay(adapter.createPaymentMethod);
@@ -171,10 +218,18 @@
           throw new Error((outcome.error && outcome.error.message) || 'Erreur ' + response.status);
         if (outcome.state === 'PAID' && config.cardChange) {
           say(
-            'Votre nouvelle carte est enregistrée : elle sera débitée aux prochains renouvellements.',
+            outcome.mandate
+              ? 'Votre mandat de prélèvement SEPA n° ' +
+                  outcome.mandate.reference +
+                  ' est enregistré : le compte ' +
+                  outcome.mandate.account +
+                  ' sera prélevé aux prochains renouvellements.'
+              : 'Votre nouvelle carte est enregistrée : elle sera débitée aux prochains renouvellements.',
             'ok',
           );
-          document.querySelector('h1').textContent = 'Carte enregistrée';
+          document.querySelector('h1').textContent = outcome.mandate
+            ? 'Mandat enregistré'
+            : 'Carte enregistrée';
           document.getElementById('pending').hidden = true;
           document.body.dataset.state = 'PAID';
           return;
@@ -208,6 +263,18 @@
           document.body.dataset.state = 'PAID';
           return;
         }
+        if (outcome.state === 'PROCESSING') {
+          say(
+            'Prélèvement SEPA enregistré' +
+              (outcome.mandate
+                ? ' (mandat n° ' + outcome.mandate.reference + ', compte ' + outcome.mandate.account + ')'
+                : '') +
+              '. Votre banque le règle sous quelques jours ouvrés : la licence est activée à ce moment-là et la facture acquittée vous est envoyée par e-mail.',
+            'ok',
+          );
+          document.querySelector('h1').textContent = 'Prélèvement en cours';
+          document.body.dataset.state = 'PROCESSING';
+        }
         if (outcome.state === 'CLOSED') {
           say('Cette commande a été annulée ou a expiré sans paiement.', 'error');
           document.getElementById('pending').hidden = true;
@@ -217,7 +284,7 @@
       } catch (error) {
         say(error.message, 'error');
       }
-      // the webhook usually arrives within seconds; keep asking, less often after a minute
+      // the webhook usually arrives within seconds (a SEPA debit: days); keep asking, less often after a minute
       setTimeout(poll, Date.now() - started < 60000 ? 1000 : 5000);
     }
     poll();

@@ -101,6 +101,31 @@ ${terms}
 </section>`;
 }
 
+/**
+ * SEPA Direct Debit beside the card (licence purchases and payment method changes, docs/sepa.md): the
+ * mandate text shown and accepted. Production: the bank account is taken by Stripe's Payment Element in the
+ * card form (its own mandate wording hidden: this one is shown and kept); development: localstripe's
+ * stand-in has no IBAN field, so the page has its own form, posted to localstripe as Stripe.js would.
+ */
+function sepaSection(view: PaymentPageView, local: boolean, action: string): string {
+  if (!view.sepa) return '';
+  const mandate = `<p class="note" id="mandate-text">${esc(view.sepa.mandateText)}</p>
+<label class="check"><input type="checkbox" id="mandate-accepted"> J’accepte ce mandat de prélèvement SEPA</label>`;
+  if (!local) return `<section id="sepa"><h2>Prélèvement SEPA</h2>${mandate}</section>`;
+  return `<section id="sepa">
+<h2>Prélèvement SEPA</h2>
+<form id="sepa-form">
+<label>Titulaire du compte <input id="sepa-name" name="name" autocomplete="name" required></label>
+<label>E-mail <input id="sepa-email" name="email" type="email" autocomplete="email" value="${esc(view.order.buyer.email)}" required></label>
+<label>IBAN <input id="sepa-iban" name="iban" autocomplete="off" spellcheck="false" required></label>
+${mandate}
+<button id="sepa-button" type="submit">${esc(action)}</button>
+<p id="sepa-message" class="message" role="alert" aria-live="polite"></p>
+</form>
+<p class="note" id="test-ibans">Prélèvement de test (localstripe) : FR1420041010050500013M02606 est réglé, FR3020041010050500013M02609 reste en cours jusqu’à son règlement, FR8420041010050500013M02607 est rejeté.</p>
+</section>`;
+}
+
 /** The page that takes the payment (or says why it can't). */
 export function renderPaymentPage(view: PaymentPageView, token: string): string {
   if (view.order.kind === 'CARD') return renderCardChangePage(view, token);
@@ -113,6 +138,13 @@ export function renderPaymentPage(view: PaymentPageView, token: string): string 
       title,
       'error',
       `${orderSection(order)}<section><p>Cette commande est déjà réglée.</p><a class="button" href="${esc(base)}/done">Voir la confirmation et la facture</a></section>`,
+    );
+  }
+  if (order.state === 'PROCESSING') {
+    return layout(
+      title,
+      'error',
+      `${orderSection(order)}<section><p>Votre prélèvement SEPA est en cours de règlement par votre banque.</p><a class="button" href="${esc(base)}/done">Voir où en est le paiement</a></section>`,
     );
   }
   if (order.state === 'CLOSED' || !intent || intent.status === 'canceled') {
@@ -170,7 +202,8 @@ ${savedCard}
 </form>
 ${saveNote}
 ${testCards}
-</section>`,
+</section>
+${sepaSection(view, origins.local, `Payer ${euros(order.totalInclVatCents, order.currency)} par prélèvement`)}`,
     `<script type="application/json" id="payment-config">${jsonForScript(config)}</script>
 <script src="${esc(view.stripeJsUrl)}"></script>
 <script src="/pay/assets/payment-page.js"></script>`,
@@ -180,7 +213,7 @@ ${testCards}
 /** The card-change page: a new card saved for the licence's renewals (a SetupIntent). */
 function renderCardChangePage(view: PaymentPageView, token: string): string {
   const { order, setup } = view;
-  const title = 'Changer de carte bancaire';
+  const title = 'Changer de moyen de paiement';
   const base = `/pay/${token}`;
   const intro = `<section id="order"><h2>${esc(order.title)}</h2><p class="note">Titulaire : ${esc(order.buyer.companyName)}${order.buyer.email ? ` — ${esc(order.buyer.email)}` : ''}</p></section>`;
   if (order.state !== 'AWAITING_PAYMENT' || !setup)
@@ -215,7 +248,7 @@ function renderCardChangePage(view: PaymentPageView, token: string): string {
     'pay',
     `${intro}
 <section>
-<h2>Nouvelle carte</h2>
+<h2>Nouvelle carte bancaire</h2>
 <form id="payment-form">
 <div id="card-element"></div>
 <button id="pay-button" type="submit">Enregistrer cette carte</button>
@@ -223,7 +256,8 @@ function renderCardChangePage(view: PaymentPageView, token: string): string {
 </form>
 <p class="note">Cette carte sera débitée aux prochains renouvellements de la licence, automatiquement (modifiable dans Gestan). Rien n’est débité aujourd’hui.</p>
 ${testCards}
-</section>`,
+</section>
+${sepaSection(view, origins.local, 'Enregistrer ce compte pour les renouvellements')}`,
     `<script type="application/json" id="payment-config">${jsonForScript(config)}</script>
 <script src="${esc(view.stripeJsUrl)}"></script>
 <script src="/pay/assets/payment-page.js"></script>`,

@@ -47,6 +47,13 @@ const purchasePageQuery = z.object({
   produit: z.enum(['support', 'credits']).optional(),
   minutes: z.coerce.number().int().positive().max(10_000).optional(),
 });
+const mandateSchema = z
+  .object({
+    reference: z.string(),
+    account: z.string().openapi({ description: 'the bank account, masked', example: 'FR•• •••• •••• 2606' }),
+    holderName: z.string(),
+  })
+  .openapi({ description: 'the SEPA mandate accepted on the page' });
 const linkErrors = ['PAYMENT_LINK_INVALID', 'PAYMENT_LINK_EXPIRED', 'PURCHASE_NOT_FOUND'] as const;
 
 function documentHtmlPage(registry: OpenAPIRegistry, path: string, summary: string): void {
@@ -101,6 +108,7 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
     stripe: deps.stripe,
     temporal: deps.temporal,
     paymentPage: settings,
+    sellerName: deps.billing.seller.name,
   };
   const csp = paymentPageCsp(settings.stripeJsUrl);
   router.use('/pay', (_req, res, next) => {
@@ -149,7 +157,7 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
       method: 'post',
       path: '/pay/:token/confirm',
       summary:
-        'Pays the order with a card the page created with Stripe.js; requires_action: complete 3-D Secure in the page',
+        'Pays the order with a card or a SEPA bank account the page created with Stripe.js; requires_action: complete 3-D Secure in the page; processing: a SEPA debit submitted, settled by the bank days later',
       tag: 'payment page',
       auth: 'none',
       params: tokenParams,
@@ -161,18 +169,34 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
         setupIntentId: setupIntentId
           .optional()
           .openapi({ description: 'a card change: the SetupIntent its page created (required then)' }),
+        mandateAccepted: z.boolean().optional().openapi({
+          description:
+            'a SEPA bank account: the customer accepted the mandate the page showed (required then; kept with their IP address and browser)',
+        }),
       }),
       responses: {
         200: {
-          description: "Stripe's answer",
-          schema: z.object({ status: z.enum(['succeeded', 'processing', 'requires_action']) }),
+          description: "Stripe's answer; a SEPA debit: the mandate kept",
+          schema: z.object({
+            status: z.enum(['succeeded', 'processing', 'requires_action']),
+            mandate: mandateSchema.optional(),
+          }),
         },
       },
-      errors: [...linkErrors, 'PURCHASE_NOT_AWAITING_PAYMENT', 'PAYMENT_DECLINED'],
+      errors: [
+        ...linkErrors,
+        'PURCHASE_NOT_AWAITING_PAYMENT',
+        'PAYMENT_DECLINED',
+        'SEPA_MANDATE_NOT_ACCEPTED',
+        'PAYMENT_METHOD_NOT_OFFERED',
+      ],
     },
-    async ({ params, body }) => ({
+    async ({ params, body, req }) => ({
       status: 200,
-      body: await confirmPagePayment(pageDeps, params.token, body.paymentMethodId, body.setupIntentId),
+      body: await confirmPagePayment(pageDeps, params.token, body, {
+        ipAddress: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        userAgent: String(req.headers['user-agent'] ?? 'unknown').slice(0, 500),
+      }),
     }),
   );
 
@@ -191,12 +215,13 @@ export function paymentPageRoutes(kit: RouteKit, registry: OpenAPIRegistry, deps
         200: {
           description: 'the outcome',
           schema: z.object({
-            state: z.enum(['AWAITING_PAYMENT', 'PAID', 'CLOSED']),
+            state: z.enum(['AWAITING_PAYMENT', 'PROCESSING', 'PAID', 'CLOSED']),
             status: z.string(),
             licence: z.object({ id: z.string(), status: z.string() }).optional(),
             invoiceNumber: z.string().optional(),
             receiptNumber: z.string().optional(),
             invoiceUrl: z.string().optional(),
+            mandate: mandateSchema.optional(),
           }),
         },
       },

@@ -86,11 +86,12 @@ async function currentLicence(
     if (!licence.periodStart || !licence.periodEnd)
       throw new Error(`licence ${licence.id} is ${licence.status} but has no current period`);
     // during dunning the period is over but the licence is usable until the last retry (it ends then if
-    // that retry fails; a payment meanwhile brings a new period and a new file)
+    // that retry fails; a payment meanwhile brings a new period and a new file). Likewise an ACTIVE licence
+    // past its period's end: its renewal is being settled (a SEPA debit takes days, docs/sepa.md)
+    const periodEnd = parseLocalDate(licence.periodEnd);
+    const settling = licence.status === 'ACTIVE' && licence.autoRenew && periodEnd <= issueDay;
     const licenceEnd =
-      licence.status === 'PAST_DUE'
-        ? addDays(parseLocalDate(licence.periodEnd), graceDays)
-        : parseLocalDate(licence.periodEnd);
+      licence.status === 'PAST_DUE' || settling ? addDays(periodEnd, graceDays) : periodEnd;
     return {
       licenceId: licence.id,
       baseId,

@@ -14,6 +14,7 @@ import { AppError } from '../../domain/errors';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal, type PaymentResult } from '../../workflows/payment-messages';
 import { disputeLostSignal } from '../../workflows/subscription/dispute-messages';
+import { removePaymentMethodUpdate } from '../../workflows/subscription';
 import type { ServiceDeps } from '../deps';
 import { isDisputeEvent, recordDisputeEvent } from '../disputes/record-dispute-event';
 import { saveCard } from './licence-payment-page';
@@ -109,6 +110,35 @@ async function savedCardOf(deps: StripeEventDeps, event: Stripe.Event): Promise<
   }
 }
 
+/**
+ * A mandate gone inactive at Stripe (`mandate.updated`: the customer revoked it at their bank, or the bank
+ * refused it): the licence's method is removed through its workflow, as when the customer removes it in the
+ * ERP; nothing is debited under it again. A mandate already revoked or replaced is left as it is.
+ */
+async function mandateUpdated(deps: StripeEventDeps, event: Stripe.Event): Promise<StripeEventAction> {
+  const mandate = event.data.object as Stripe.Mandate;
+  if (mandate.status !== 'inactive') return 'ignored';
+  const row = await deps.prisma.sepaMandate.findUnique({ where: { id: mandate.id } });
+  if (!row?.licenceId || row.status !== 'ACTIVE') return 'ignored';
+  const licence = await deps.prisma.licence.findUnique({
+    where: { id: row.licenceId },
+    select: { baseId: true, stripePaymentMethodId: true },
+  });
+  if (!licence || licence.stripePaymentMethodId !== row.paymentMethodId) return 'ignored';
+  try {
+    await deps.temporal.workflow
+      .getHandle(subscriptionWorkflowId(licence.baseId))
+      .executeUpdate(removePaymentMethodUpdate, { args: [{ by: 'BANK' }] });
+    return 'signalled';
+  } catch (error) {
+    // the licence ended, or its method was removed meanwhile: nothing left to revoke
+    const type = (error as { cause?: { type?: string } }).cause?.type;
+    if (type === 'NO_PAID_LICENCE' || type === 'NO_SAVED_PAYMENT_METHOD' || isWorkflowGone(error))
+      return 'workflow-not-found';
+    throw error;
+  }
+}
+
 export async function handleStripeEvent(
   deps: StripeEventDeps,
   delivery: StripeDelivery,
@@ -121,6 +151,7 @@ export async function handleStripeEvent(
   let workflowId = payment?.workflowId;
   let outcome: StripeEventAction = payment ? 'no-workflow' : 'ignored';
   if (event.type === 'setup_intent.succeeded') outcome = await savedCardOf(deps, event);
+  if (event.type === 'mandate.updated') outcome = await mandateUpdated(deps, event);
   let send: ((handle: ReturnType<typeof deps.temporal.workflow.getHandle>) => Promise<void>) | undefined;
   if (payment && workflowId) send = (handle) => handle.signal(paymentResultSignal, payment.result);
   if (isDisputeEvent(event.type)) {

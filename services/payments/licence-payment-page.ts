@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import type Stripe from 'stripe';
 import { AppError } from '../../domain/errors';
+import { stripePaymentMethodTypes } from '../../domain/payment-methods';
 import { addDays, isLocalDate } from '../../domain/periods';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { savePaymentMethodUpdate } from '../../workflows/subscription';
@@ -77,7 +78,9 @@ export async function licenceChargeOrder(deps: PaymentPageDeps, link: PaymentLin
     title: change ? `Modification de votre ${what}` : `Renouvellement de votre ${what}`,
     lines: [
       {
-        description: change ? 'Modification de la licence, au prorata de la période' : `Renouvellement${period}`,
+        description: change
+          ? 'Modification de la licence, au prorata de la période'
+          : `Renouvellement${period}`,
         quantity: 1,
         unitPriceCents: exclVat,
         totalExclVatCents: exclVat,
@@ -141,6 +144,8 @@ export async function openCardChange(
     {
       customer: customerId,
       usage: 'off_session',
+      // a card or a SEPA mandate (domain/payment-methods.ts), whatever the Stripe dashboard enables
+      allowed_payment_method_types: stripePaymentMethodTypes(),
       metadata: { licenceId, workflowId: subscriptionWorkflowId(licence.baseId) },
     },
     { idempotencyKey: `card-change:${licenceId}:${crypto.randomUUID()}` },

@@ -14,6 +14,8 @@ import type { ServiceDeps } from '../deps';
 import { renderInvoicePdf } from '../invoices/render-invoice-pdf';
 import { toInvoiceDocument } from '../invoices/invoice-document';
 import { verifyPaymentLink, type PaymentLink, type PaymentPageSettings } from './payment-link';
+import { maskedIban, sepaMandateText } from '../../domain/sepa-mandate';
+import { mandateData, recordMandate, requireAcceptedMandate, type MandateAcceptance } from './sepa-mandates';
 import {
   cardChangeState,
   licenceChargeOrder,
@@ -23,10 +25,16 @@ import {
 
 export type PaymentPageDeps = Pick<ServiceDeps, 'prisma' | 'stripe' | 'temporal'> & {
   paymentPage: PaymentPageSettings;
+  /** the seller the SEPA mandate authorises */
+  sellerName: string;
 };
 
-/** Where the order stands, as recorded: waiting for the card, paid (invoice issued), or closed unpaid. */
-export type OrderState = 'AWAITING_PAYMENT' | 'PAID' | 'CLOSED';
+/**
+ * Where the order stands, as recorded: waiting for the payment, a SEPA debit submitted and not yet settled
+ * by the bank (PROCESSING: the licence is activated at settlement, docs/sepa.md), paid (invoice issued), or
+ * closed unpaid.
+ */
+export type OrderState = 'AWAITING_PAYMENT' | 'PROCESSING' | 'PAID' | 'CLOSED';
 
 export interface PaymentOrder {
   kind: PaymentLink['kind'];
@@ -49,7 +57,19 @@ export interface PaymentOrder {
   licence?: { id: string; status: string };
   invoiceNumber?: string;
   receiptNumber?: string;
+  /** a SEPA debit: the mandate accepted for it */
+  mandate?: MandateView;
 }
+
+export interface MandateView {
+  reference: string;
+  /** the account, masked (country and last 4 digits) */
+  account: string;
+  holderName: string;
+}
+
+/** The pages a SEPA mandate may be given on: a licence's purchase and its payment method change. */
+const SEPA_KINDS: ReadonlySet<PaymentLink['kind']> = new Set(['LICENCE', 'CARD']);
 
 /** Wallet credits are a multi-purpose voucher: no VAT when bought (it is due when they are spent). */
 const WALLET_VAT_MENTION = 'Bon polyvalent : TVA exigible lors de l’utilisation des crédits';
@@ -63,14 +83,20 @@ async function orderOf(deps: PaymentPageDeps, link: PaymentLink): Promise<Paymen
     if (!p || p.paymentMethod !== 'ONLINE') throw notFound();
     const quote = p.quote as unknown as Quote;
     const billing = p.billing as { companyName: string; email: string };
-    const [licence, invoice] = await Promise.all([
+    const [licence, invoice, mandate] = await Promise.all([
       p.licenceId
         ? deps.prisma.licence.findUnique({ where: { id: p.licenceId }, select: { id: true, status: true } })
         : null,
       deps.prisma.invoice.findFirst({ where: { purchaseId: p.id }, select: { number: true } }),
+      deps.prisma.sepaMandate.findFirst({ where: { purchaseId: p.id }, orderBy: { createdAt: 'desc' } }),
     ]);
-    const state: OrderState =
+    let state: OrderState =
       p.status === 'COMPLETED' ? 'PAID' : p.status === 'AWAITING_PAYMENT' ? 'AWAITING_PAYMENT' : 'CLOSED';
+    // a SEPA debit submitted: the bank settles it days later (a failed one leaves the order to pay again)
+    if (state === 'AWAITING_PAYMENT' && mandate) {
+      const intent = await deps.stripe.paymentIntents.retrieve(link.paymentIntentId);
+      if (intent.status === 'processing') state = 'PROCESSING';
+    }
     return {
       kind: link.kind,
       orderId: p.id,
@@ -87,6 +113,7 @@ async function orderOf(deps: PaymentPageDeps, link: PaymentLink): Promise<Paymen
       status: p.status,
       ...(licence ? { licence } : {}),
       ...(invoice ? { invoiceNumber: invoice.number } : {}),
+      ...(mandate ? { mandate: mandateView(mandate) } : {}),
     };
   }
   const c = await deps.prisma.creditPurchase.findUnique({ where: { id: link.orderId } });
@@ -134,6 +161,15 @@ async function orderOf(deps: PaymentPageDeps, link: PaymentLink): Promise<Paymen
   };
 }
 
+function mandateView(m: {
+  reference: string;
+  country: string;
+  ibanLast4: string;
+  holderName: string;
+}): MandateView {
+  return { reference: m.reference, account: maskedIban(m.country, m.ibanLast4), holderName: m.holderName };
+}
+
 export interface PaymentPageView {
   order: PaymentOrder;
   /** Stripe's view of the PaymentIntent, for Stripe.js (only while the order awaits payment) */
@@ -150,6 +186,8 @@ export interface PaymentPageView {
   savedCard?: { paymentMethodId: string; label: string };
   publishableKey?: string;
   stripeJsUrl: string;
+  /** licence purchases and payment method changes: SEPA Direct Debit offered beside the card, with this mandate */
+  sepa?: { mandateText: string };
 }
 
 /** The order a valid link names (the confirmation page's content). */
@@ -167,12 +205,14 @@ export async function getPaymentPage(deps: PaymentPageDeps, token: string): Prom
     stripeJsUrl: deps.paymentPage.stripeJsUrl,
   };
   if (order.state !== 'AWAITING_PAYMENT') return view;
-  if (link.kind === 'CARD') return { ...view, setup: await openCardChange(deps, link.orderId) };
+  const sepa = SEPA_KINDS.has(link.kind) ? { sepa: { mandateText: sepaMandateText(deps.sellerName) } } : {};
+  if (link.kind === 'CARD') return { ...view, ...sepa, setup: await openCardChange(deps, link.orderId) };
   const intent = await deps.stripe.paymentIntents.retrieve(link.paymentIntentId);
   if (!intent.client_secret) return view;
   const savedCard = link.kind === 'RENEWAL' ? await savedCardOf(deps, intent) : undefined;
   return {
     ...view,
+    ...sepa,
     ...(savedCard ? { savedCard } : {}),
     intent: {
       id: intent.id,
@@ -200,22 +240,34 @@ async function savedCardOf(
 }
 
 export type ConfirmOutcome =
-  | { status: 'succeeded' | 'processing' }
+  | { status: 'succeeded' | 'processing'; mandate?: MandateView }
   /** 3-D Secure: the page hands the client secret to Stripe.js, which shows the bank's challenge */
   | { status: 'requires_action' };
 
+export interface PageConfirmation {
+  /** the card or bank account the page created with Stripe.js */
+  paymentMethodId: string;
+  /** a card change: the SetupIntent its page created */
+  setupIntentId?: string;
+  /** a SEPA debit: the customer accepted the mandate shown */
+  mandateAccepted?: boolean;
+}
+
 /**
- * Confirms the order's PaymentIntent with the card the page created in the browser (Stripe.js; the card
- * number never reaches us). A refused card is PAYMENT_DECLINED with Stripe's message, and the customer may
+ * Confirms the order's PaymentIntent with the card or bank account the page created in the browser
+ * (Stripe.js; the card number and IBAN never reach us). A SEPA debit needs the mandate accepted: the
+ * confirmation carries the acceptance (the customer's IP address and browser) and the mandate is kept
+ * (`sepa-mandates.ts`). A refused card is PAYMENT_DECLINED with Stripe's message, and the customer may
  * try another card; an order no longer awaiting payment is PURCHASE_NOT_AWAITING_PAYMENT. Idempotent per
  * (PaymentIntent, card): a repeated click answers the first result.
  */
 export async function confirmPagePayment(
   deps: PaymentPageDeps,
   token: string,
-  paymentMethodId: string,
-  setupIntentId?: string,
+  confirmation: PageConfirmation,
+  client: MandateAcceptance,
 ): Promise<ConfirmOutcome> {
+  const { paymentMethodId, setupIntentId } = confirmation;
   const link = verifyPaymentLink(deps.paymentPage, token);
   const order = await orderOf(deps, link);
   if (order.state !== 'AWAITING_PAYMENT') {
@@ -227,20 +279,57 @@ export async function confirmPagePayment(
     throw new AppError('VALIDATION_FAILED', 'A card change names the SetupIntent of its page', {
       field: 'setupIntentId',
     });
-  let intent: Stripe.PaymentIntent | Stripe.SetupIntent;
+  const method = await stripeCall(() => deps.stripe.paymentMethods.retrieve(paymentMethodId));
+  const sepa = method.type === 'sepa_debit';
+  if (sepa) {
+    if (!SEPA_KINDS.has(link.kind))
+      throw new AppError(
+        'PAYMENT_METHOD_NOT_OFFERED',
+        'SEPA Direct Debit is offered for licences only: pay this order by card',
+        { method: 'SEPA_DEBIT' },
+      );
+    requireAcceptedMandate(confirmation.mandateAccepted);
+  }
+  const mandate = sepa ? { mandate_data: mandateData(client) } : {};
+  const intent: Stripe.PaymentIntent | Stripe.SetupIntent = await stripeCall(async () =>
+    link.kind === 'CARD'
+      ? deps.stripe.setupIntents.confirm(
+          (await cardChangeState(deps, link.orderId, setupIntentId!)).setupIntent.id,
+          { payment_method: paymentMethodId, ...mandate },
+          { idempotencyKey: `page-setup:${setupIntentId}:${paymentMethodId}` },
+        )
+      : deps.stripe.paymentIntents.confirm(
+          link.paymentIntentId,
+          { payment_method: paymentMethodId, ...mandate },
+          { idempotencyKey: `page-confirm:${link.paymentIntentId}:${paymentMethodId}` },
+        ),
+  );
+  if (intent.status === 'requires_action') return { status: 'requires_action' };
+  if (intent.status === 'succeeded' || intent.status === 'processing') {
+    const status = intent.status === 'succeeded' ? 'succeeded' : 'processing';
+    if (!sepa) return { status };
+    const kept = await recordMandate(deps, {
+      intent,
+      paymentMethod: method,
+      licenceId: order.licence?.id,
+      ...(link.kind === 'LICENCE' ? { purchaseId: order.orderId } : {}),
+      sellerName: deps.sellerName,
+      acceptance: client,
+    });
+    const row = await deps.prisma.sepaMandate.findUniqueOrThrow({ where: { id: kept.id } });
+    return { status, mandate: mandateView(row) };
+  }
+  const last = 'last_payment_error' in intent ? intent.last_payment_error : intent.last_setup_error;
+  throw new AppError('PAYMENT_DECLINED', last?.message ?? 'The card was declined', {
+    code: last?.code,
+    declineCode: last?.decline_code,
+  });
+}
+
+/** A Stripe call of the page, its refusals as the page's errors. */
+async function stripeCall<T>(call: () => Promise<T>): Promise<T> {
   try {
-    intent =
-      link.kind === 'CARD'
-        ? await deps.stripe.setupIntents.confirm(
-            (await cardChangeState(deps, link.orderId, setupIntentId!)).setupIntent.id,
-            { payment_method: paymentMethodId },
-            { idempotencyKey: `page-setup:${setupIntentId}:${paymentMethodId}` },
-          )
-        : await deps.stripe.paymentIntents.confirm(
-            link.paymentIntentId,
-            { payment_method: paymentMethodId },
-            { idempotencyKey: `page-confirm:${link.paymentIntentId}:${paymentMethodId}` },
-          );
+    return await call();
   } catch (error) {
     const e = error as { type?: string; message?: string; code?: string; decline_code?: string };
     if (e.type === 'StripeCardError') {
@@ -257,14 +346,6 @@ export async function confirmPagePayment(
     }
     throw error;
   }
-  if (intent.status === 'succeeded') return { status: 'succeeded' };
-  if (intent.status === 'processing') return { status: 'processing' };
-  if (intent.status === 'requires_action') return { status: 'requires_action' };
-  const last = 'last_payment_error' in intent ? intent.last_payment_error : intent.last_setup_error;
-  throw new AppError('PAYMENT_DECLINED', last?.message ?? 'The card was declined', {
-    code: last?.code,
-    declineCode: last?.decline_code,
-  });
 }
 
 export interface PaymentOutcome {
@@ -275,6 +356,7 @@ export interface PaymentOutcome {
   receiptNumber?: string;
   /** the paid invoice's download link (relative to the page) once issued */
   invoiceUrl?: string;
+  mandate?: MandateView;
 }
 
 /**
@@ -289,8 +371,21 @@ export async function getPaymentOutcome(
 ): Promise<PaymentOutcome> {
   const link = verifyPaymentLink(deps.paymentPage, token);
   if (link.kind === 'CARD' && setupIntentId) {
-    const { state, licence } = await cardChangeState(deps, link.orderId, setupIntentId, { apply: true });
-    return { state, status: state === 'PAID' ? 'CARD_SAVED' : state, licence };
+    const { state, licence, setupIntent } = await cardChangeState(deps, link.orderId, setupIntentId, {
+      apply: true,
+    });
+    const pm = setupIntent.payment_method;
+    const mandate = pm
+      ? await deps.prisma.sepaMandate.findUnique({
+          where: { paymentMethodId: typeof pm === 'string' ? pm : pm.id },
+        })
+      : null;
+    return {
+      state,
+      status: state === 'PAID' ? (mandate ? 'MANDATE_SAVED' : 'CARD_SAVED') : state,
+      licence,
+      ...(mandate ? { mandate: mandateView(mandate) } : {}),
+    };
   }
   const order = await orderOf(deps, link);
   return {
@@ -301,6 +396,7 @@ export async function getPaymentOutcome(
       ? { invoiceNumber: order.invoiceNumber, invoiceUrl: `/pay/${token}/invoice` }
       : {}),
     ...(order.receiptNumber ? { receiptNumber: order.receiptNumber } : {}),
+    ...(order.mandate ? { mandate: order.mandate } : {}),
   };
 }
 

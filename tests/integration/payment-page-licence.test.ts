@@ -269,7 +269,7 @@ describe('changing the saved card (SetupIntent)', () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     try {
       await page.goto(url);
-      expect(await page.locator('h1').textContent()).toBe('Changer de carte bancaire');
+      expect(await page.locator('h1').textContent()).toBe('Changer de moyen de paiement');
       await fillCard(page, number);
       await page.locator('#pay-button').click();
       await page.waitForURL(/\/done\?setupIntent=seti_/);
@@ -338,7 +338,7 @@ describe('changing the saved card (SetupIntent)', () => {
       (m) => m.to.includes(b.email) && m.subject === 'Votre licence arrive à échéance',
       30_000,
     );
-    const url = /Renouveler automatiquement par carte bancaire : (http:\/\/\S+)/.exec(mail.text)?.[1];
+    const url = /Renouveler automatiquement par carte bancaire ou prélèvement SEPA : (http:\/\/\S+)/.exec(mail.text)?.[1];
     expect(url).toBeDefined();
     const switched = await changeCard(b, url!, '4242424242424242');
     expect(switched).toMatchObject({ paymentMethod: 'ONLINE', autoRenew: true });

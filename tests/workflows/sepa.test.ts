@@ -1,0 +1,176 @@
+/**
+ * SEPA Direct Debit on the time-skipping server with localstripe and the real activities (docs/sepa.md):
+ * - a purchase debited by SEPA stays PENDING while the bank has not answered — past the payment deadline,
+ *   days of workflow time — and is activated when the debit settles: one payment, one invoice, the mandate
+ *   ACTIVE;
+ * - a mandate replaced on the payment method page is the one the next renewal debits, and that renewal,
+ *   failing days after the period end, enters dunning (PAST_DUE, the failed payment, the mail naming the
+ *   mandate), the licence usable while the bank had not answered.
+ * The bank's answer is localstripe's release of a held debit (tests/helpers/sepa.ts).
+ */
+import request from 'supertest';
+import { dayOf, startOfDayMs } from '../../domain/licence';
+import { subscriptionWorkflowId } from '../../workflows/ids';
+import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
+import { bearer, licenceOrder, registerMachine } from '../helpers/api';
+import { until } from '../helpers/faults';
+import { uniqueEmail } from '../helpers/harness';
+import { confirmOnPage, heldDebits, IBAN, payPath, releaseDebit, sepaAccount } from '../helpers/sepa';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
+
+jest.setTimeout(240_000);
+
+const DAY_MS = 86_400_000;
+let stack: TimeSkippingStack;
+
+beforeAll(async () => {
+  stack = await startTimeSkippingStack('sepa', { stripe: 'localstripe' });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const apiBase = () => stack.h.localstripe!.apiBase;
+const stateOf = (baseId: string): Promise<SubscriptionState> =>
+  stack.env.client.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);
+const whenState = (baseId: string, ok: (s: SubscriptionState) => boolean, what: string) =>
+  until(() => stateOf(baseId), ok, what);
+const newHeld = async (known: string[]) =>
+  until(
+    () => heldDebits(apiBase()),
+    (held) => held.some((id) => !known.includes(id)),
+    'a held SEPA debit',
+  ).then((held) => held.find((id) => !known.includes(id))!);
+
+let baseId: string;
+let apiKey: string;
+let email: string;
+let firstPaymentMethod: string;
+
+it('a SEPA purchase: processing past the deadline, days later settled → ACTIVE, one payment, one invoice', async () => {
+  ({ baseId, apiKey } = await registerMachine(stack.h));
+  email = uniqueEmail('compta');
+  const bought = await request(stack.app)
+    .post(`/bases/${baseId}/subscriptions`)
+    .set(bearer(apiKey))
+    .send(licenceOrder(baseId, { email }));
+  expect(bought.status).toBe(201);
+  const paymentUrl: string = bought.body.payment.paymentUrl;
+  const paymentIntentId: string = bought.body.payment.paymentIntentId;
+
+  // the page: the IBAN to Stripe, the mandate accepted, the debit submitted
+  const account = await sepaAccount(stack.h.stripe, IBAN.SUCCEEDS_LATER);
+  firstPaymentMethod = account.id;
+  const submitted = await confirmOnPage(stack.app, paymentUrl, {
+    paymentMethodId: account.id,
+    mandateAccepted: true,
+  });
+  expect(submitted.status).toBe(200);
+  expect(submitted.body.status).toBe('processing');
+  expect(submitted.body.mandate.reference).toMatch(/^[A-Z0-9]{8,}$/);
+  expect(submitted.body.mandate.account).toContain('2609');
+  const mandate = await stack.h.prisma.sepaMandate.findFirstOrThrow({
+    where: { paymentMethodId: account.id },
+  });
+  expect(mandate).toMatchObject({
+    status: 'SUBMITTED',
+    purchaseId: bought.body.purchaseId,
+    reference: submitted.body.mandate.reference,
+    ibanLast4: '2609',
+    country: 'FR',
+    userAgent: 'Mozilla/5.0 (test) Gestan',
+  });
+  expect(mandate.mandateText).toContain('Gestan SAS');
+  expect(mandate.ipAddress).toMatch(/127\.0\.0\.1/);
+  const status = await request(stack.app).get(`${payPath(paymentUrl)}/status`);
+  expect(status.body).toMatchObject({ state: 'PROCESSING', mandate: { reference: mandate.reference } });
+
+  // three days pass (the 24-hour payment deadline among them): the bank has not answered, nothing is granted
+  const submittedAt = await stack.env.currentTimeMs();
+  await stack.env.sleep(3 * DAY_MS);
+  expect(await heldDebits(apiBase())).toContain(paymentIntentId);
+  const waiting = await stateOf(baseId);
+  expect(waiting.status).toBe('AWAITING_PAYMENT');
+  expect(await stack.h.prisma.payment.count({ where: { baseId } })).toBe(0);
+  expect(await stack.h.prisma.invoice.count({ where: { baseId } })).toBe(0);
+  expect(
+    (await stack.h.prisma.purchase.findUniqueOrThrow({ where: { id: bought.body.purchaseId } })).status,
+  ).toBe('AWAITING_PAYMENT');
+
+  // the bank settles: activated then, from that day
+  await releaseDebit(apiBase(), paymentIntentId);
+  const active = await whenState(baseId, (s) => s.status === 'ACTIVE', 'activation at settlement');
+  expect(active.anchorDate).toBe(dayOf(submittedAt + 3 * DAY_MS));
+  expect(active.paymentMethodId).toBe(account.id);
+  const payments = await stack.h.prisma.payment.findMany({ where: { baseId } });
+  expect(payments).toHaveLength(1);
+  expect(payments[0]).toMatchObject({
+    status: 'SUCCEEDED',
+    providerRef: paymentIntentId,
+    provider: 'STRIPE',
+  });
+  expect(await stack.h.prisma.invoice.count({ where: { baseId } })).toBe(1);
+  expect((await stack.h.prisma.sepaMandate.findUniqueOrThrow({ where: { id: mandate.id } })).status).toBe(
+    'ACTIVE',
+  );
+  const shown = await request(stack.app).get(`/bases/${baseId}/licence/payment-method`).set(bearer(apiKey));
+  expect(shown.body).toMatchObject({
+    type: 'SEPA_DEBIT',
+    autoRenew: true,
+    mandate: { reference: mandate.reference },
+  });
+});
+
+it('a replaced mandate pays the next renewal; failing days after the period end, it enters dunning', async () => {
+  // the payment method page: another account, its mandate accepted (a SetupIntent: nothing debited now)
+  const link = await request(stack.app).post(`/bases/${baseId}/licence/card-change`).set(bearer(apiKey));
+  expect(link.status).toBe(200);
+  const url: string = link.body.cardChangeUrl;
+  const page = await request(stack.app).get(payPath(url));
+  expect(page.text).toContain('Prélèvement SEPA');
+  const setupIntentId = /"setupIntentId":"(seti_\w+)"/.exec(page.text)![1]!;
+  const account = await sepaAccount(stack.h.stripe, IBAN.FAILS_LATER);
+  const saved = await confirmOnPage(stack.app, url, {
+    paymentMethodId: account.id,
+    setupIntentId,
+    mandateAccepted: true,
+  });
+  expect(saved.status).toBe(200);
+  expect(saved.body.status).toBe('succeeded');
+  const outcome = await request(stack.app).get(`${payPath(url)}/status?setupIntent=${setupIntentId}`);
+  expect(outcome.body).toMatchObject({ state: 'PAID', status: 'MANDATE_SAVED' });
+  const state = await whenState(baseId, (s) => s.paymentMethodId === account.id, 'the new mandate saved');
+  const mandates = await stack.h.prisma.sepaMandate.findMany({
+    where: { licenceId: state.licenceId },
+    orderBy: { createdAt: 'asc' },
+  });
+  expect(mandates.map((m) => [m.paymentMethodId, m.status])).toEqual([
+    [firstPaymentMethod, 'REPLACED'],
+    [account.id, 'ACTIVE'],
+  ]);
+
+  // the period ends: the renewal is debited under the new mandate, and the bank takes days to answer
+  const before = await heldDebits(apiBase());
+  await stack.env.sleep(startOfDayMs(state.periodEnd!) + 3_600_000 - (await stack.env.currentTimeMs()));
+  const renewalIntent = await newHeld(before);
+  const intent = await stack.h.stripe.paymentIntents.retrieve(renewalIntent);
+  expect(intent.payment_method).toBe(account.id);
+  expect(intent.metadata.kind).toBe('renewal');
+  await stack.env.sleep(2 * DAY_MS);
+  expect((await stateOf(baseId)).status).toBe('ACTIVE'); // usable while the debit settles
+  expect(await stack.h.prisma.payment.count({ where: { baseId, status: 'FAILED' } })).toBe(0);
+
+  // the debit fails: dunning, as for a declined card
+  await releaseDebit(apiBase(), renewalIntent);
+  const pastDue = await whenState(baseId, (s) => s.status === 'PAST_DUE', 'dunning after the failed debit');
+  expect(pastDue.dunning?.failures).toBe(1);
+  expect(pastDue.paidThroughIndex).toBe(0);
+  const failed = await stack.h.prisma.payment.findMany({ where: { baseId, status: 'FAILED' } });
+  expect(failed).toHaveLength(1);
+  const mail = await stack.h.mail.waitFor(
+    (m) => m.to.includes(email) && m.subject === 'Échec du paiement de votre licence',
+  );
+  expect(mail.text).toContain(`mandat n° ${mandates[1]!.reference}`);
+  expect(await stack.h.prisma.invoice.count({ where: { baseId } })).toBe(1);
+});
