@@ -70,6 +70,8 @@ export function paymentIntentEvent(
     quote: { totalInclVatCents: number };
     payment: { paymentIntentId: string };
   },
+  /** the card or bank account the PaymentIntent names */
+  paymentMethodId = 'pm_card_visa',
 ) {
   const amount = purchase.quote.totalInclVatCents;
   const payload = JSON.stringify({
@@ -82,7 +84,7 @@ export function paymentIntentEvent(
         object: 'payment_intent',
         amount,
         amount_received: type === 'payment_intent.succeeded' ? amount : 0,
-        payment_method: 'pm_card_visa',
+        payment_method: paymentMethodId,
         ...(type === 'payment_intent.payment_failed'
           ? { last_payment_error: { code: 'card_declined', decline_code: 'insufficient_funds' } }
           : {}),

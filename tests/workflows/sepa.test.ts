@@ -5,7 +5,9 @@
  *   ACTIVE;
  * - a mandate replaced on the payment method page is the one the next renewal debits, and that renewal,
  *   failing days after the period end, enters dunning (PAST_DUE, the failed payment, the mail naming the
- *   mandate), the licence usable while the bank had not answered.
+ *   mandate), the licence usable while the bank had not answered;
+ * - the settlement's webhook lost: at the deadline the workflow reads the PaymentIntent at Stripe, settled,
+ *   and activates once.
  * The bank's answer is localstripe's release of a held debit (tests/helpers/sepa.ts).
  */
 import request from 'supertest';
@@ -14,7 +16,7 @@ import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, licenceOrder, registerMachine } from '../helpers/api';
 import { until } from '../helpers/faults';
-import { uniqueEmail } from '../helpers/harness';
+import { TEST_WEBHOOK_SECRET, uniqueEmail } from '../helpers/harness';
 import { confirmOnPage, heldDebits, IBAN, payPath, releaseDebit, sepaAccount } from '../helpers/sepa';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
 
@@ -173,4 +175,38 @@ it('a replaced mandate pays the next renewal; failing days after the period end,
   );
   expect(mail.text).toContain(`mandat n° ${mandates[1]!.reference}`);
   expect(await stack.h.prisma.invoice.count({ where: { baseId } })).toBe(1);
+});
+
+it('the settlement webhook never arrives: at the deadline Stripe says succeeded, the licence is activated once', async () => {
+  const machine = await registerMachine(stack.h);
+  const bought = await request(stack.app)
+    .post(`/bases/${machine.baseId}/subscriptions`)
+    .set(bearer(machine.apiKey))
+    .send(licenceOrder(machine.baseId, { email: uniqueEmail('compta') }));
+  expect(bought.status).toBe(201);
+  const paymentIntentId: string = bought.body.payment.paymentIntentId;
+  const account = await sepaAccount(stack.h.stripe, IBAN.SUCCEEDS_LATER);
+  await confirmOnPage(stack.app, bought.body.payment.paymentUrl, {
+    paymentMethodId: account.id,
+    mandateAccepted: true,
+  });
+  // the webhook is lost (localstripe sends each event once, here to nobody listening)
+  await stack.h.localstripe!.registerWebhook('http://127.0.0.1:9/webhooks/stripe', 'whsec_nobody');
+  try {
+    await releaseDebit(apiBase(), paymentIntentId);
+    await until(
+      () => stack.h.stripe.paymentIntents.retrieve(paymentIntentId),
+      (pi) => pi.status === 'succeeded',
+      'the debit settled at Stripe',
+    );
+    expect((await stateOf(machine.baseId)).status).toBe('AWAITING_PAYMENT');
+    // the 24-hour deadline: the workflow reads the PaymentIntent, paid
+    await stack.env.sleep(DAY_MS + 3_600_000);
+    const active = await whenState(machine.baseId, (s) => s.status === 'ACTIVE', 'activation from Stripe');
+    expect(active.paymentMethodId).toBe(account.id);
+  } finally {
+    await stack.h.localstripe!.registerWebhook(`${stack.url!}/webhooks/stripe`, TEST_WEBHOOK_SECRET);
+  }
+  expect(await stack.h.prisma.payment.count({ where: { baseId: machine.baseId } })).toBe(1);
+  expect(await stack.h.prisma.invoice.count({ where: { baseId: machine.baseId } })).toBe(1);
 });
