@@ -2,7 +2,7 @@
 localstripe (PyPI, pinned in binaries.ts), started the way this project needs it. Run by
 infra/embedded/localstripe.ts with the interpreter of the venv in .cache/localstripe:
 
-    python localstripe-server.py --port P [--state-file F] [--host H]
+    [LOCALSTRIPE_SEPA_DELAY_SECONDS=S] python localstripe-server.py --port P [--state-file F] [--host H]
 
 What this changes in localstripe 1.15.10, and why (docs/local-stripe.md lists the same):
 - listens on 127.0.0.1 unless --host says otherwise (0.0.0.0 in docker-compose.yml's container), and
@@ -19,6 +19,26 @@ What this changes in localstripe 1.15.10, and why (docs/local-stripe.md lists th
 - a refused card (402) has the error type `card_error`, as at Stripe (upstream: invalid_request_error);
 - `POST /v1/payment_methods` accepts a publishable key, as Stripe does for Stripe.js (the page's card
   form creates the PaymentMethod in the browser; the card number never reaches our server).
+- SEPA Direct Debit as at Stripe (upstream: a debit "succeeds" at once, no mandates):
+  - Mandates: confirming a PaymentIntent (`POST /v1/payment_intents/{id}/confirm`, or creation with
+    `confirm=true`) or a SetupIntent (`POST /v1/setup_intents/{id}/confirm`) with a sepa_debit
+    PaymentMethod and `mandate_data[customer_acceptance]` creates a Mandate (`GET /v1/mandates/{id}`:
+    active, multi_use, a unique 16-character reference, a url served at /mandates/{id}); `mandate=<id>`
+    (or, without it, the PaymentMethod's active mandate) is used for off-session debits. A SEPA
+    confirmation without a mandate, without billing_details name and email, or with a type outside the
+    intent's `allowed_payment_method_types` / `payment_method_types` is refused (400), nothing changed;
+  - the PaymentIntent names its mandate (`mandate`, not a Stripe field), as does its Charge
+    (`payment_method_details.sepa_debit.mandate`, Stripe's); with `setup_future_usage` the IBAN is
+    attached to the customer when the debit is submitted, and a succeeded SetupIntent attaches its
+    PaymentMethod to its customer (cards too), as Stripe does;
+  - the debit is `processing` until it settles, by IBAN (Stripe's test numbers, SEPA_TEST_IBANS):
+    half a second for most, held for …M02609 (succeeds) and …M02600 (fails) until
+    `POST /_config/sepa_debits/{payment_intent}/release` or LOCALSTRIPE_SEPA_DELAY_SECONDS (default
+    180, Stripe's "after at least three minutes"); `GET /_config/sepa_debits` lists the held ones.
+    Failures carry Stripe's SEPA failure codes (generic_could_not_process, insufficient_funds).
+    Timers live in memory: after a restart a debit left pending starts its wait again;
+  - PaymentMethods: Stripe's billing_details shape (every key), no constant mandate_reference in
+    sepa_debit, `GET /v1/payment_methods?customer=…` lists sepa_debit ones too (type optional).
 Anything else is upstream's behaviour: read its resources.py.
 """
 

@@ -94,7 +94,7 @@ async function statusBecomes(paymentIntentId: string, status: string, timeoutMs 
 
 async function control(method: 'GET' | 'POST', path: string) {
   const response = await fetch(`${localstripe.apiBase}${path}`, { method });
-  return { status: response.status, body: (await response.json()) as unknown };
+  return { status: response.status, body: await response.json() };
 }
 
 const customer = () =>
