@@ -31,7 +31,7 @@ What this changes in localstripe 1.15.10, and why (docs/local-stripe.md lists th
     (`payment_method_details.sepa_debit.mandate`, Stripe's); with `setup_future_usage` the IBAN is
     attached to the customer when the debit is submitted, and a succeeded SetupIntent attaches its
     PaymentMethod to its customer (cards too), as Stripe does;
-  - the debit is `processing` until it settles, by IBAN (Stripe's test numbers, SEPA_TEST_IBANS):
+  - the debit is `processing` (webhook payment_intent.processing) until it settles, by IBAN (Stripe's test numbers, SEPA_TEST_IBANS):
     half a second for most, held for …M02609 (succeeds) and …M02600 (fails) until
     `POST /_config/sepa_debits/{payment_intent}/release` or LOCALSTRIPE_SEPA_DELAY_SECONDS (default
     180, Stripe's "after at least three minutes"); `GET /_config/sepa_debits` lists the held ones.
@@ -58,8 +58,9 @@ from aiohttp import web
 
 from localstripe import resources
 from localstripe.errors import UserError
+from localstripe.webhooks import schedule_webhook
 from localstripe.resources import BalanceTransaction, Charge, Customer, \
-    PaymentIntent, PaymentMethod, SetupIntent, StripeObject, store, \
+    Event, PaymentIntent, PaymentMethod, SetupIntent, StripeObject, store, \
     try_convert_to_bool, try_convert_to_int
 
 STATE_FILE = None
@@ -479,6 +480,8 @@ def pi_confirm_charge(self, on_failure_now):
         # Stripe attaches a SEPA PaymentMethod once the debit is submitted
         pm.customer = self.customer
     _pi_confirm_charge(self, on_failure_now)
+    if is_sepa(pm) and self.status == 'processing':
+        schedule_webhook(Event('payment_intent.processing', self))
 
 
 PaymentIntent._confirm = pi_confirm_charge
@@ -618,7 +621,10 @@ def si_confirm(id, mandate_data=None, **kwargs):
     if type(id) is not str or not id.startswith('seti_'):
         raise UserError(400, 'Bad request')
     obj = SetupIntent._api_retrieve(id)
-    pm_id = kwargs.get('payment_method') or obj.payment_method
+    # with payment_method_data the PaymentMethod is created by upstream's
+    # confirmation (the browser's card form): not checked here
+    pm_id = None if kwargs.get('payment_method_data') is not None else \
+        kwargs.get('payment_method') or obj.payment_method
     pm = PaymentMethod._api_retrieve(pm_id) if type(pm_id) is str else None
     plan = None
     if pm is not None:
@@ -636,6 +642,7 @@ def si_confirm(id, mandate_data=None, **kwargs):
                                  'param': 'mandate_data'})
             plan = mandate_plan(pm, None, mandate_data, None)
     result = _si_confirm(id, **kwargs)
+    pm = store.get('payment_method:' + (result.payment_method or ''))
     if result.status == 'succeeded' and isinstance(pm, PaymentMethod):
         mandate = apply_mandate_plan(plan, pm)
         if mandate is not None:
