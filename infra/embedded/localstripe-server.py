@@ -332,8 +332,8 @@ def active_mandate_of(pm_id):
 
 
 def mandate_acceptance(mandate_data):
-    """mandate_data as Stripe takes it → the new Mandate's customer_acceptance
-    (400 otherwise)."""
+    """mandate_data as Stripe takes it → the new Mandate's
+    customer_acceptance (400 otherwise)."""
     try:
         assert type(mandate_data) is dict
         given = mandate_data.get('customer_acceptance')
@@ -450,8 +450,8 @@ def pi_api_create(cls, confirm=None, off_session=None, mandate=None,
     if confirm and type(data.get('payment_method')) is str:
         types = data.get('payment_method_types',
                          data.get('allowed_payment_method_types'))
-        plan = mandate_plan(PaymentMethod._api_retrieve(data['payment_method']),
-                            mandate, mandate_data,
+        pm = PaymentMethod._api_retrieve(data['payment_method'])
+        plan = mandate_plan(pm, mandate, mandate_data,
                             types if type(types) is list else None)
     obj = cls(**data)
     if confirm:
