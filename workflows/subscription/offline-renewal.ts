@@ -58,7 +58,8 @@ export async function renewOffline(sub: Subscription): Promise<void> {
   const pending = s.offlineRenewal!;
   const { dueOn } = pending;
 
-  const settled = () => pending.confirmed !== undefined || disputeLost(sub);
+  // paid (ops confirmed), ended (a lost dispute), or the period paid otherwise (a card saved meanwhile)
+  const settled = () => pending.confirmed !== undefined || stop();
   const endMs = startOfDayMs(periodEnd);
   const dueMs = startOfDayMs(dueOn);
   const now = Date.now();
@@ -86,21 +87,22 @@ export async function renewOffline(sub: Subscription): Promise<void> {
   sub.invoiceToPayOpen = false;
 
   const confirmed = pending.confirmed;
-  if (confirmed && !disputeLost(sub)) {
-    const method = s.paymentMethod === 'CHEQUE' ? 'CHEQUE' : 'TRANSFER';
+  if (stop()) await closeInvoiceToPay(sub, 'CANCELLED');
+  else if (confirmed) {
+    const paidBy = method(sub);
     await sub.withMoneyLock(() =>
       recordRenewal(
         sub,
-        { provider: method, method, reference: confirmed.reference },
+        { provider: paidBy, method: paidBy, reference: confirmed.reference },
         subscriptionKeys.renewal(s.licenceId, pending.periodStart, 'offline'),
         pending.quote,
       ),
     );
     await closeInvoiceToPay(sub, 'PAID');
-  } else if (!disputeLost(sub)) {
+  } else {
     s.dunning = { failures: 1, lastFailure: 'OFFLINE_PAYMENT_NOT_RECEIVED' };
     await closeInvoiceToPay(sub, 'UNPAID');
-  } else await closeInvoiceToPay(sub, 'CANCELLED');
+  }
   if (Date.now() < endMs) await waitForEnd(sub);
 }
 
