@@ -124,7 +124,7 @@ it('renew now by cheque: the invoice to pay once (also asked twice at once), lis
       email,
     }),
   ]);
-  // renew now answered from the ERP's side: not an ops route
+  // the queue is for ops: an installation's key is refused
   expect((await request(h.app).get('/ops/renewals-to-pay').set(auth)).status).toBe(403);
 
   // ops confirm twice at once: one payment, one more invoice, the period extended once
