@@ -10,6 +10,7 @@ import { createLicenceMigrationActivities } from './activities/licence-migration
 import { createPaymentActivities } from './activities/payments';
 import { createRefundActivities } from './activities/refunds';
 import { createSubscriptionActivities } from './activities/subscriptions';
+import { createOfflineRenewalActivities } from './activities/offline-renewals';
 import { createLicenceChangeActivities } from './activities/licence-changes';
 import { createSessionActivities } from './activities/sessions';
 import { createViesActivities, type ViesDeps } from './activities/vies';
@@ -54,6 +55,7 @@ export function createActivities(deps: WorkerDeps) {
       ...(deps.emailLinks ? { emailLinks: deps.emailLinks } : {}),
     }),
     ...createLicenceChangeActivities({ prisma: deps.prisma }),
+    ...createOfflineRenewalActivities({ prisma: deps.prisma }),
     ...createLicenceMigrationActivities({ prisma: deps.prisma, mailer: deps.mailer }),
     ...createCreditActivities({
       prisma: deps.prisma,

@@ -24,6 +24,9 @@ export const apiUsage = `Over the HTTP API (ops token: --token or OPS_TOKEN; API
   manual-payments:list                           cheques/transfers waiting for confirmation
   manual-payments:confirm <purchaseId> --reference <cheque/transfer ref> [--reason <why>]
   manual-payments:cancel <purchaseId> --reason <why>
+  renewals-to-pay:list                           cheque/transfer renewals whose invoice to pay is out
+  renewals-to-pay:confirm <baseId> --reference <cheque/transfer ref> [--reason <why>]
+                                                 its payment received: the next period is recorded once
   free-licences:list                             free licence requests waiting for a decision
   free-licences:approve <purchaseId> [--reason <why>]
   free-licences:reject <purchaseId> --reason <why>   (the reason is emailed to the requester)
@@ -366,6 +369,42 @@ const commands: Record<string, Command> = {
       string
     >;
     print(o, r, () => `base ${r.baseId}: purchase ${r.status}`);
+    return EXIT.OK;
+  },
+
+  async 'renewals-to-pay:list'(o) {
+    const rows = (await call(o, 'GET', '/ops/renewals-to-pay')) as Record<string, unknown>[];
+    print(o, rows, () =>
+      table(
+        rows.map((r) => ({ ...r, amount: euros(r.amountCents) })),
+        [
+          'baseId',
+          'licenceId',
+          'holderName',
+          'paymentMethod',
+          'amount',
+          'dueOn',
+          'remindersSent',
+          'origin',
+          'issuedAt',
+        ],
+      ),
+    );
+    return EXIT.OK;
+  },
+
+  async 'renewals-to-pay:confirm'(o, [baseId]) {
+    const id = need(baseId, 'renewals-to-pay:confirm needs the base id');
+    const reference = need(
+      o.values.reference,
+      'renewals-to-pay:confirm needs --reference (cheque number or transfer reference)',
+    );
+    const reason = typeof o.values.reason === 'string' ? o.values.reason : undefined;
+    const r = (await call(o, 'POST', `/ops/bases/${id}/renewal-payment`, { reference, reason })) as Record<
+      string,
+      string
+    >;
+    print(o, r, () => `base ${r.baseId}: renewal paid, licence ${r.status} until ${r.paidUntil}`);
     return EXIT.OK;
   },
 

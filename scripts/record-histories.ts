@@ -533,7 +533,8 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
     'subscription-scheduled-change',
     'subscription-pending-charge',
   ] as const;
-  if (!scenarios.some(wanted) && !wanted('subscription-cheque-renewal')) return;
+  const offline = ['subscription-cheque-renewal', 'subscription-cheque-renew-now'] as const;
+  if (!scenarios.some(wanted) && !offline.some(wanted)) return;
   const h = await createHarness({ stripeApiBase: recorder.url });
   await h.stopWorker();
   const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
@@ -709,6 +710,39 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
         'subscription-cheque-renewal',
         env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun),
       );
+    }
+    // a cheque licence renewed now: the invoice to pay at once (asked twice: the same), ops confirm, renewed
+    if (wanted('subscription-cheque-renew-now')) {
+      const services = { ...h.services, temporal: env.client, taskQueue };
+      const actor = { type: 'CLI' as const, id: 'histories' };
+      const machine = await registerMachine(h);
+      const res = await buy(h, app, machine, { paymentMethod: 'CHEQUE' });
+      const handle = env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
+      const firstRun = (await handle.describe()).runId;
+      await confirmManualPayment(services, { purchaseId: bought(res).purchaseId, actor, reference: 'Chèque n° 1' });
+      const active: SubscriptionState = await until(
+        () => stateOf(env.client, machine.baseId),
+        (s) => s.status === 'ACTIVE',
+        'activation',
+        tick,
+      );
+      for (let i = 0; i < 2; i += 1) {
+        const renewed = await request(app)
+          .post(`/bases/${machine.baseId}/licence/renewals`)
+          .set(bearer(machine.apiKey))
+          .send({});
+        if (renewed.status !== 202) throw new Error(`renew now: ${renewed.status} ${renewed.text}`);
+      }
+      await confirmRenewalPayment(services, { baseId: machine.baseId, actor, reference: 'Chèque n° 2' });
+      const target = startOfDayMs(active.periodEnd!) + 2 * 3_600_000;
+      await env.sleep(Math.max(target - (await env.currentTimeMs()), 1000));
+      await until(
+        () => stateOf(env.client, machine.baseId),
+        (s) => s.periodIndex === 1,
+        'the next run',
+        tick,
+      );
+      await save('subscription-cheque-renew-now', env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun));
     }
   } finally {
     worker.shutdown();

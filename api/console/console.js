@@ -188,6 +188,45 @@
     );
   }
 
+  function toPayRow(r) {
+    const reference = el('input', {
+      className: 'reference',
+      placeholder: 'cheque/transfer ref.',
+      'aria-label': 'reference',
+    });
+    const confirm = el(
+      'button',
+      {
+        'data-action': 'confirm-renewal',
+        onclick: () =>
+          act(async () => {
+            if (!reference.value.trim()) throw new Error('Give the cheque number or transfer reference');
+            const reasonGiven = $('reason').value.trim();
+            const s = await api('POST', `/ops/bases/${r.baseId}/renewal-payment`, {
+              reference: reference.value.trim(),
+              ...(reasonGiven.length >= 3 ? { reason: reasonGiven } : {}),
+            });
+            return `Base ${s.baseId}: renewal paid, licence ${s.status} until ${s.paidUntil}`;
+          }),
+      },
+      'Confirm',
+    );
+    const lastDay = new Date(Date.parse(r.periodEnd) - 86400000).toISOString().slice(0, 10);
+    return el(
+      'tr',
+      { 'data-id': r.baseId },
+      el('td', {}, r.baseId),
+      el('td', {}, r.holderName),
+      el('td', {}, r.paymentMethod),
+      el('td', { className: 'num' }, euros(r.amountCents)),
+      el('td', {}, `${r.periodStart} → ${lastDay}`),
+      el('td', {}, r.dueOn),
+      el('td', { className: 'num' }, r.remindersSent),
+      el('td', {}, `${day(r.issuedAt)}${r.origin === 'RENEW_NOW' ? ' (renew now)' : ''}`),
+      el('td', {}, reference, ' ', confirm),
+    );
+  }
+
   function disputeRow(d) {
     // a chargeback leaves the queue with Stripe's outcome; ops answer it in Stripe's dashboard by the deadline
     const action =
@@ -253,16 +292,18 @@
   }
 
   async function load() {
-    const [failed, unmatched, manual, disputes, promo] = await Promise.all([
+    const [failed, unmatched, manual, toPay, disputes, promo] = await Promise.all([
       api('GET', '/ops/payments/failed'),
       api('GET', '/ops/purchases/unmatched'),
       api('GET', '/ops/manual-payments'),
+      api('GET', '/ops/renewals-to-pay'),
       api('GET', '/ops/disputes'),
       api('GET', '/ops/promo-codes?active=true'),
     ]);
     fill('failed', 'failed-count', failed, failedRow, 10);
     fill('unmatched', 'unmatched-count', unmatched, unmatchedRow, 7);
     fill('manual', 'manual-count', manual, manualRow, 7);
+    fill('to-pay', 'to-pay-count', toPay, toPayRow, 9);
     fill('disputes', 'disputes-count', disputes, disputeRow, 9);
     fill('promo', 'promo-count', promo, promoRow, 6);
     document.body.dataset.loaded = String(Date.now());

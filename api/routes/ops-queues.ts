@@ -1,6 +1,6 @@
 /**
- * Ops tools: failed payments (list, replay one, bulk replay with a dry run), the manual-payment and
- * free-licence queues, and workflows waiting too long. Every action is audited with who, when and why.
+ * Ops tools: failed payments (list, replay one, bulk replay with a dry run), the manual-payment,
+ * renewals-to-pay and free-licence queues, and workflows waiting too long. Every action is audited with who, when and why.
  */
 import { Router } from 'express';
 import { z } from 'zod';
@@ -17,6 +17,7 @@ import {
   confirmManualPayment,
   listFreeLicenceRequests,
   listManualPayments,
+  listRenewalsToPay,
   rejectFreeLicence,
 } from '../../services/ops/manual-queues';
 import { listStuckWorkflows } from '../../services/ops/stuck-workflows';
@@ -72,6 +73,22 @@ const queuedPurchase = z.object({
   freeJustification: z.string().nullable(),
   createdAt: z.string(),
   deadlineOn: z.string().nullable(),
+});
+const renewalToPay = z.object({
+  baseId: z.string(),
+  licenceId: z.string(),
+  holderName: z.string(),
+  email: z.string().nullable(),
+  paymentMethod: z.enum(['CHEQUE', 'TRANSFER']),
+  amountCents: z.number().int().openapi({ description: 'VAT included' }),
+  periodStart: z.string(),
+  periodEnd: z.string().openapi({ description: 'the day after the last day it pays' }),
+  dueOn: z.string(),
+  remindersSent: z.number().int(),
+  origin: z.enum(['NOTICE', 'RENEW_NOW']).openapi({
+    description: 'NOTICE: mailed before the period end; RENEW_NOW: the customer asked to renew now',
+  }),
+  issuedAt: z.string().openapi({ description: 'when the invoice to pay was mailed' }),
 });
 const decided = z.object({
   purchaseId: z.string(),
@@ -242,6 +259,21 @@ export function opsQueueRoutes(kit: RouteKit, deps: ServiceDeps): Router {
       status: 200,
       body: await cancelManualPayment(deps, { ...params, ...body, actor: actorOf(principal) }),
     }),
+  );
+
+  kit.route(
+    router,
+    {
+      method: 'get',
+      path: '/ops/renewals-to-pay',
+      summary:
+        'Cheque and transfer renewals whose invoice to pay is out, nearest due date first ' +
+        '(confirm one with POST /ops/bases/{baseId}/renewal-payment)',
+      tag: 'ops',
+      auth: 'ops',
+      responses: { 200: { description: 'the queue', schema: z.array(renewalToPay) } },
+    },
+    async () => ({ status: 200, body: await listRenewalsToPay(deps) }),
   );
 
   kit.route(

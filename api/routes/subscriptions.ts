@@ -99,6 +99,18 @@ const scheduledChange = z
   .openapi({
     description: 'applied by the next renewal (null: none); DELETE .../scheduled-change cancels it',
   });
+/** a cheque/transfer renewal's invoice to pay (docs/offline-renewals.md) */
+const invoiceToPay = z.object({
+  amountCents: z.number().int().openapi({ description: 'VAT included' }),
+  dueOn: localDate.openapi({
+    description: 'unpaid by then, the licence ends as after a last failed payment',
+  }),
+  periodStart: localDate,
+  periodEnd: localDate.openapi({ description: 'the day after the last day it pays' }),
+  issuedOn: localDate,
+  remindersSent: z.number().int(),
+  paid: z.boolean().openapi({ description: 'ops confirmed its receipt: the period is being recorded' }),
+});
 /** services/subscriptions/subscription-view.ts: no Stripe ids, no internal indexes */
 export const subscriptionView = z.object({
   baseId: z.string(),
@@ -132,6 +144,9 @@ export const subscriptionView = z.object({
       customerActionRequired: z.boolean(),
     })
     .nullable(),
+  invoiceToPay: invoiceToPay.nullable().openapi({
+    description: 'cheque/transfer: the invoice to pay of the next period, once mailed (null: none out)',
+  }),
 });
 const licenceFields = {
   licenceId: z.string(),
@@ -166,6 +181,16 @@ const licenceScreen = z
     pendingPurchase: z
       .object({ purchaseId: z.string(), status: z.string(), paymentMethod: z.string() })
       .nullable(),
+    invoiceToPay: z
+      .object({
+        amountCents: z.number().int(),
+        dueOn: localDate,
+        periodStart: localDate,
+        periodEnd: localDate.openapi({ description: 'the day after the last day it pays' }),
+        remindersSent: z.number().int(),
+      })
+      .nullable()
+      .openapi({ description: 'cheque/transfer: the invoice to pay of the renewal, while it is out' }),
   })
   .openapi('LicenceScreen');
 
@@ -205,8 +230,11 @@ const chargePreview = z
 
 const receipt = z.object({
   status: z
-    .enum(['PAID', 'ACTION_REQUIRED'])
-    .describe('PAID: charged and applied; ACTION_REQUIRED: nothing applied until the customer pays at payment.paymentUrl'),
+    .enum(['PAID', 'ACTION_REQUIRED', 'INVOICE_TO_PAY'])
+    .describe(
+      'PAID: charged and applied; ACTION_REQUIRED: nothing applied until the customer pays at payment.paymentUrl; ' +
+        'INVOICE_TO_PAY (renew now, cheque/transfer): nothing charged, the period recorded when ops confirm the payment of invoiceToPay',
+    ),
   invoiceNumber: z.string().nullable(),
   amountCents: z.number(),
   subscription: subscriptionView,
@@ -218,6 +246,20 @@ const receipt = z.object({
     })
     .optional()
     .describe('ACTION_REQUIRED: the charge the bank wants the customer to authenticate (3-D Secure)'),
+  invoiceToPay: invoiceToPay
+    .extend({
+      reference: z
+        .string()
+        .openapi({ description: 'the payment reference: on the cheque or in the transfer' }),
+      payee: z.object({
+        iban: z.string(),
+        bic: z.string(),
+        chequePayee: z.string(),
+        chequeAddress: z.string(),
+      }),
+    })
+    .optional()
+    .describe('INVOICE_TO_PAY: what to pay, by when, where (the invoice mailed; asked again, the same one)'),
 });
 /** 200 applied; 202 waiting for the customer's authentication on the payment page */
 const receiptResponses = {
@@ -229,7 +271,19 @@ const receiptResponses = {
     schema: receipt,
   },
 };
-const receiptStatus = (r: { status: 'PAID' | 'ACTION_REQUIRED' }) => (r.status === 'PAID' ? 200 : 202);
+const receiptStatus = (r: { status: 'PAID' | 'ACTION_REQUIRED' | 'INVOICE_TO_PAY' }) =>
+  r.status === 'PAID' ? 200 : 202;
+/** renew now: a cheque or transfer payer is answered the invoice to pay */
+const renewalResponses = {
+  ...receiptResponses,
+  202: {
+    description:
+      receiptResponses[202].description +
+      '. Cheque/transfer: status INVOICE_TO_PAY, nothing charged: invoiceToPay (amount, due date, payee, reference) ' +
+      'is mailed once; renewed when ops confirm its receipt',
+    schema: receipt,
+  },
+};
 
 export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
   const router = Router();
@@ -357,13 +411,14 @@ export function subscriptionRoutes(kit: RouteKit, deps: ServiceDeps): Router {
     {
       method: 'post',
       path: '/bases/:baseId/licence/renewals',
-      summary: 'Renew now: the next period is charged to the saved card at once',
+      summary:
+        'Renew now: the next period is charged to the saved card at once; a cheque or transfer payer gets its invoice to pay',
       tag: 'licences',
       auth: 'any',
       params: baseParams,
       baseParam: 'baseId',
       body: z.object({ priceFingerprint }),
-      responses: receiptResponses,
+      responses: renewalResponses,
       errors: [
         'NO_PAID_LICENCE',
         'CHANGE_REFUSED',

@@ -59,6 +59,7 @@ export async function getLicenceScreen(prisma: PrismaClient, baseId: string) {
   const { rows } = await pgPoolOf(prisma).query<{
     licence: (Omit<LicenceFields, 'createdAt'> & { createdAt: string }) | null;
     pending: { id: string; status: string; paymentMethod: string } | null;
+    toPay: InvoiceToPayFields | null;
   }>({ name: 'licence-screen', text: LICENCE_SCREEN_SQL, values: [baseId] });
   const row = rows[0]!;
   const current = row.licence && { ...row.licence, createdAt: new Date(row.licence.createdAt) };
@@ -94,7 +95,17 @@ export async function getLicenceScreen(prisma: PrismaClient, baseId: string) {
     pendingPurchase: pending
       ? { purchaseId: pending.id, status: pending.status, paymentMethod: pending.paymentMethod }
       : null,
+    /** cheque/transfer: the renewal's invoice to pay, while it is out (docs/offline-renewals.md) */
+    invoiceToPay: current && row.toPay ? row.toPay : null,
   };
+}
+
+interface InvoiceToPayFields {
+  amountCents: number;
+  dueOn: string;
+  periodStart: string;
+  periodEnd: string;
+  remindersSent: number;
 }
 
 const LICENCE_SCREEN_SQL = `
@@ -113,7 +124,12 @@ const LICENCE_SCREEN_SQL = `
     (SELECT json_build_object('id', p.id, 'status', p.status, 'paymentMethod', p."paymentMethod")
      FROM "Purchase" p
      WHERE p."baseId" = $1 AND p.status IN ('AWAITING_PAYMENT', 'AWAITING_OPS')
-     ORDER BY p."createdAt" DESC LIMIT 1) AS pending`;
+     ORDER BY p."createdAt" DESC LIMIT 1) AS pending,
+    (SELECT json_build_object('amountCents', t."amountCents", 'dueOn', t."dueOn",
+        'periodStart', t."periodStart", 'periodEnd', t."periodEnd", 'remindersSent', t."remindersSent")
+     FROM "InvoiceToPay" t
+     WHERE t."baseId" = $1 AND t.status = 'OPEN'
+     ORDER BY t."issuedAt" DESC LIMIT 1) AS "toPay"`;
 
 /** Every licence the base ever had, newest first. */
 export async function getLicenceHistory(db: Db, baseId: string) {

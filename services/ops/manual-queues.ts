@@ -103,6 +103,57 @@ async function decide(
   return { purchaseId: purchase.id, baseId: purchase.baseId, status, licenceStatus: state.status };
 }
 
+export interface RenewalToPay {
+  baseId: string;
+  licenceId: string;
+  holderName: string;
+  email: string | null;
+  paymentMethod: 'CHEQUE' | 'TRANSFER';
+  amountCents: number;
+  /** the period it pays: first day and the day after the last */
+  periodStart: string;
+  periodEnd: string;
+  dueOn: string;
+  remindersSent: number;
+  /** NOTICE: mailed before the period end; RENEW_NOW: the customer asked to renew now */
+  origin: 'NOTICE' | 'RENEW_NOW';
+  issuedAt: string;
+}
+
+/**
+ * Cheque and transfer renewals whose invoice to pay is out (subscription/offline-renewal.ts), the nearest
+ * due date first (at most 500); ops confirm one with `confirmRenewalPayment`.
+ */
+export async function listRenewalsToPay(deps: ServiceDeps): Promise<RenewalToPay[]> {
+  const rows = await deps.prisma.invoiceToPay.findMany({
+    where: { status: 'OPEN' },
+    orderBy: [{ dueOn: 'asc' }, { issuedAt: 'asc' }],
+    take: 500,
+  });
+  const licences = await deps.prisma.licence.findMany({
+    where: { id: { in: rows.map((r) => r.licenceId) } },
+    select: { id: true, holderName: true, billing: true },
+  });
+  const licenceOf = new Map(licences.map((l) => [l.id, l]));
+  return rows.map((r) => {
+    const licence = licenceOf.get(r.licenceId);
+    return {
+      baseId: r.baseId,
+      licenceId: r.licenceId,
+      holderName: licence?.holderName ?? '',
+      email: (licence?.billing as { email?: string } | null)?.email ?? null,
+      paymentMethod: r.paymentMethod === 'TRANSFER' ? 'TRANSFER' : 'CHEQUE',
+      amountCents: r.amountCents,
+      periodStart: r.periodStart,
+      periodEnd: r.periodEnd,
+      dueOn: r.dueOn,
+      remindersSent: r.remindersSent,
+      origin: r.origin === 'RENEW_NOW' ? 'RENEW_NOW' : 'NOTICE',
+      issuedAt: r.issuedAt.toISOString(),
+    };
+  });
+}
+
 /** The cheque or transfer was received: the licence is activated (paid invoice, email). */
 export const confirmManualPayment = (
   deps: ServiceDeps,

@@ -54,7 +54,8 @@ export const setAutoRenew = async (deps: ServiceDeps, baseId: string, autoRenew:
 
 /**
  * `options.priceFingerprint`: the quote's (preview-charges.ts); the charge is refused if the price moved.
- * A charge the bank wants the customer to authenticate answers ACTION_REQUIRED with its payment URL.
+ * A charge the bank wants the customer to authenticate answers ACTION_REQUIRED with its payment URL; a
+ * cheque or transfer payer gets INVOICE_TO_PAY: the invoice to pay and where to pay it, nothing charged.
  */
 export const renewNow = async (deps: ServiceDeps, baseId: string, options: ChargeOptions = {}) =>
   toChargeReceiptView(
@@ -63,6 +64,7 @@ export const renewNow = async (deps: ServiceDeps, baseId: string, options: Charg
       noLicence(),
     ),
     deps.paymentPage,
+    deps.billing.payee,
   );
 
 export const changeLicence = (

@@ -6,7 +6,7 @@
  */
 import { AppError } from '../../domain/errors';
 import { dayOf, type LicenceTerms } from '../../domain/licence';
-import { addDays, nthPeriod } from '../../domain/periods';
+import { addDays, nthPeriod, type LocalDate } from '../../domain/periods';
 import { priceFingerprint } from '../../domain/price-fingerprint';
 import type { Quote } from '../../domain/quote';
 import type { SubscriptionState } from '../../workflows/subscription';
@@ -35,6 +35,9 @@ export async function previewRenewal(deps: ServiceDeps, baseId: string): Promise
   const s = usableState(await subscriptionState(deps, baseId));
   if (s.paidThroughIndex > s.periodIndex)
     throw new AppError('CHANGE_REFUSED', 'The next period is already paid', { reason: 'ALREADY_RENEWED' });
+  // cheque/transfer: the invoice to pay already mailed fixes the price (offline-renewals.md)
+  const out = s.offlineRenewal;
+  if (out) return renewalPreview(out.quote, { start: out.periodStart, end: out.periodEnd });
   const next = nthPeriod(s.anchorDate!, s.terms.period, s.paidThroughIndex + 1);
   const quote = await priceRenewal(deps.prisma, {
     licenceId: s.licenceId,
@@ -42,14 +45,16 @@ export async function previewRenewal(deps: ServiceDeps, baseId: string): Promise
     periodStart: next.start,
     periodEnd: next.end,
   });
-  return {
-    kind: 'RENEWAL',
-    quote,
-    amountCents: quote.totalInclVatCents,
-    period: { start: next.start, end: addDays(next.end, -1) },
-    priceFingerprint: priceFingerprint(quote),
-  };
+  return renewalPreview(quote, next);
 }
+
+const renewalPreview = (quote: Quote, next: { start: string; end: string }): ChargePreview => ({
+  kind: 'RENEWAL',
+  quote,
+  amountCents: quote.totalInclVatCents,
+  period: { start: next.start, end: addDays(next.end as LocalDate, -1) },
+  priceFingerprint: priceFingerprint(quote),
+});
 
 export async function previewChange(
   deps: ServiceDeps,

@@ -4,9 +4,14 @@
  */
 import { renewalPaymentUrl, type EmailLinkSettings } from '../payments/payment-link';
 import { normaliseExtensions } from '../../domain/extensions';
-import type { LicenceTerms, PaymentMethodKind } from '../../domain/licence';
+import type { LicenceTerms, OfflinePayee, PaymentMethodKind } from '../../domain/licence';
 import { nthPeriod, type LocalDate } from '../../domain/periods';
-import type { ChargeReceipt, SubscriptionState, SubscriptionStatus } from '../../workflows/subscription';
+import type {
+  ChargeReceipt,
+  OfflineRenewal,
+  SubscriptionState,
+  SubscriptionStatus,
+} from '../../workflows/subscription';
 
 export interface SubscriptionView {
   baseId: string;
@@ -33,15 +38,52 @@ export interface SubscriptionView {
     lastFailure: string | null;
     customerActionRequired: boolean;
   } | null;
+  /** cheque/transfer: the invoice to pay of the next period, once mailed (offline-renewals.md) */
+  invoiceToPay: InvoiceToPayView | null;
+}
+
+export interface InvoiceToPayView {
+  amountCents: number;
+  dueOn: LocalDate;
+  /** the period it pays: first day and the day after the last */
+  periodStart: LocalDate;
+  periodEnd: LocalDate;
+  issuedOn: LocalDate;
+  remindersSent: number;
+  /** ops confirmed its receipt: the period is being recorded */
+  paid: boolean;
+}
+
+/** Renew now by a cheque or transfer payer: what to pay, by when, where, with which reference. */
+export interface InvoiceToPayAnswer extends InvoiceToPayView {
+  /** to write on the cheque's back or in the transfer */
+  reference: string;
+  payee: OfflinePayee;
 }
 
 export interface ChargeReceiptView {
-  /** PAID: charged and applied; ACTION_REQUIRED: applied once the customer pays at `payment.paymentUrl` */
-  status: 'PAID' | 'ACTION_REQUIRED';
+  /**
+   * PAID: charged and applied; ACTION_REQUIRED: applied once the customer pays at `payment.paymentUrl`;
+   * INVOICE_TO_PAY (cheque/transfer): nothing charged, applied once ops confirm the payment of `invoiceToPay`
+   */
+  status: 'PAID' | 'ACTION_REQUIRED' | 'INVOICE_TO_PAY';
   invoiceNumber: string | null;
   amountCents: number;
   subscription: SubscriptionView;
   payment?: { paymentIntentId: string; paymentUrl?: string; expiresAt: string };
+  invoiceToPay?: InvoiceToPayAnswer;
+}
+
+function invoiceToPayView(r: OfflineRenewal): InvoiceToPayView {
+  return {
+    amountCents: r.amountCents,
+    dueOn: r.dueOn,
+    periodStart: r.periodStart,
+    periodEnd: r.periodEnd,
+    issuedOn: r.issuedOn,
+    remindersSent: r.remindersSent,
+    paid: r.confirmed !== undefined,
+  };
 }
 
 export function toSubscriptionView(s: SubscriptionState): SubscriptionView {
@@ -80,6 +122,7 @@ export function toSubscriptionView(s: SubscriptionState): SubscriptionView {
           customerActionRequired: s.dunning.awaitingCustomer !== undefined,
         }
       : null,
+    invoiceToPay: s.offlineRenewal ? invoiceToPayView(s.offlineRenewal) : null,
   };
 }
 
@@ -87,8 +130,21 @@ export function toSubscriptionView(s: SubscriptionState): SubscriptionView {
  * A charge waiting for the customer (3-D Secure) answers the signed URL of its payment page (a `RENEWAL`
  * link: the licence's charge), when the page is configured.
  */
-export function toChargeReceiptView(r: ChargeReceipt, links?: EmailLinkSettings): ChargeReceiptView {
+export function toChargeReceiptView(
+  r: ChargeReceipt,
+  links?: EmailLinkSettings,
+  payee?: OfflinePayee,
+): ChargeReceiptView {
   const pending = r.actionRequired;
+  if (r.invoiceToPay && payee) {
+    return {
+      status: 'INVOICE_TO_PAY',
+      invoiceNumber: null,
+      amountCents: r.amountCents,
+      subscription: toSubscriptionView(r.state),
+      invoiceToPay: { ...invoiceToPayView(r.invoiceToPay), reference: r.state.licenceId, payee },
+    };
+  }
   return {
     status: pending ? 'ACTION_REQUIRED' : 'PAID',
     invoiceNumber: r.invoiceNumber,

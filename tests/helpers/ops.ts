@@ -163,3 +163,28 @@ export async function awaitingOpsPurchase(
     throw new Error(`purchase failed: ${bought.status} ${JSON.stringify(bought.body)}`);
   return { ...machine, purchaseId: bought.body.purchaseId as string, billing };
 }
+
+/**
+ * A licence bought by cheque, activated by ops, then renewed now by the ERP: its invoice to pay is out,
+ * waiting in the queue of renewals to pay (the purchase's own confirmation uses an ops token).
+ */
+export async function renewalToPay(h: Harness, token: string) {
+  const bought = await awaitingOpsPurchase(h, 'CHEQUE');
+  const activated = await request(h.app)
+    .post(`/ops/manual-payments/${bought.purchaseId}/confirm`)
+    .set(bearer(token))
+    .send({ reference: 'CHQ-PURCHASE' });
+  if (activated.status !== 200)
+    throw new Error(`activation failed: ${activated.status} ${JSON.stringify(activated.body)}`);
+  const renewed = await request(h.app)
+    .post(`/bases/${bought.baseId}/licence/renewals`)
+    .set(bearer(bought.apiKey))
+    .send({});
+  if (renewed.status !== 202 || renewed.body.status !== 'INVOICE_TO_PAY')
+    throw new Error(`renew now: ${renewed.status} ${JSON.stringify(renewed.body)}`);
+  return {
+    ...bought,
+    licenceId: renewed.body.subscription.licenceId as string,
+    invoiceToPay: renewed.body.invoiceToPay as { amountCents: number; dueOn: string; periodEnd: string },
+  };
+}

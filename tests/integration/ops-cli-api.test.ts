@@ -9,7 +9,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { confirmedAccount } from '../helpers/api';
 import { createHarness, type Harness } from '../helpers/harness';
-import { awaitingOpsPurchase, opsToken, pastDueLicence, unmatchedPurchase } from '../helpers/ops';
+import {
+  awaitingOpsPurchase,
+  opsToken,
+  pastDueLicence,
+  renewalToPay,
+  unmatchedPurchase,
+} from '../helpers/ops';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 
 jest.setTimeout(180_000);
@@ -137,6 +143,43 @@ it('manual payments and free licences: listed, cancelled, approved; stuck workfl
       where: { actorType: 'OPS', actorId: 'compta', entityId: { in: [cheque.purchaseId, free.purchaseId] } },
     }),
   ).toBe(2);
+});
+
+it('renewals to pay: listed (table and --json), confirmed once; a second confirmation exits 1 with its code', async () => {
+  const toPay = await renewalToPay(h, token);
+  const listed = await ops(['renewals-to-pay:list']);
+  expect(listed.stdout).toMatch(/^baseId\s+licenceId\s+holderName\s+paymentMethod\s+amount\s+dueOn/m);
+  expect(listed.stdout).toMatch(
+    new RegExp(
+      `${toPay.baseId}\\s+${toPay.licenceId}.*CHEQUE\\s+${(toPay.invoiceToPay.amountCents / 100).toFixed(2)}\\s+${toPay.invoiceToPay.dueOn}\\s+0\\s+RENEW_NOW`,
+    ),
+  );
+  const json = JSON.parse((await ops(['renewals-to-pay:list', '--json'])).stdout) as { baseId: string }[];
+  expect(json.find((r) => r.baseId === toPay.baseId)).toMatchObject({
+    licenceId: toPay.licenceId,
+    amountCents: toPay.invoiceToPay.amountCents,
+    remindersSent: 0,
+  });
+
+  expect((await outcome(['renewals-to-pay:confirm', toPay.baseId])).code).toBe(2); // no --reference
+  const confirmed = await ops([
+    'renewals-to-pay:confirm',
+    toPay.baseId,
+    '--reference',
+    'VIR-CLI',
+    '--reason',
+    'bank statement',
+  ]);
+  expect(confirmed.stdout).toContain(
+    `base ${toPay.baseId}: renewal paid, licence ACTIVE until ${toPay.invoiceToPay.periodEnd}`,
+  );
+  const again = await outcome(['renewals-to-pay:confirm', toPay.baseId, '--reference', 'VIR-CLI']);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain('PURCHASE_NOT_AWAITING_OPS');
+  expect((await ops(['renewals-to-pay:list'])).stdout).not.toContain(toPay.baseId);
+  expect(
+    await h.prisma.payment.count({ where: { licenceId: toPay.licenceId, providerRef: 'VIR-CLI' } }),
+  ).toBe(1);
 });
 
 it('exit codes: 2 for usage (no reason, no token, bad filter), 1 for a refused token or an unreachable API', async () => {

@@ -13,7 +13,13 @@ import request from 'supertest';
 import { confirmedAccount } from '../helpers/api';
 import { launchChromium } from '../helpers/browser';
 import { createHarness, type Harness } from '../helpers/harness';
-import { awaitingOpsPurchase, opsToken, pastDueLicence, unmatchedPurchase } from '../helpers/ops';
+import {
+  awaitingOpsPurchase,
+  opsToken,
+  pastDueLicence,
+  renewalToPay,
+  unmatchedPurchase,
+} from '../helpers/ops';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
 
 jest.setTimeout(180_000);
@@ -124,6 +130,48 @@ it('signs in with an ops token, replays a failed payment and assigns an unmatche
   await page.locator('#logout').click();
   await page.locator('#login').waitFor({ state: 'visible' });
   expect(await page.evaluate('sessionStorage.getItem("opsToken")')).toBeNull();
+});
+
+it('lists the renewals to pay and confirms one: renewed once, out of the list', async () => {
+  const token = await opsToken(h, 'compta');
+  const toPay = await renewalToPay(h, token);
+  await page.goto(`${url}/ops/console`);
+  await page.locator('#token').fill(token);
+  await page.locator('#login-form button').click();
+  const row = page.locator(`#to-pay tr[data-id="${toPay.baseId}"]`);
+  await row.waitFor();
+  const text = await row.textContent();
+  expect(text).toContain('CHEQUE');
+  expect(text).toContain(toPay.invoiceToPay.dueOn);
+  expect(text).toContain('(renew now)');
+
+  // the cheque number is needed, the reason is optional
+  await row.locator('button[data-action="confirm-renewal"]').click();
+  await page.locator('#message.error', { hasText: 'cheque number' }).waitFor();
+  await row.locator('input.reference').fill('CHQ-CONSOLE');
+  await row.locator('button[data-action="confirm-renewal"]').click();
+  await page
+    .locator('#message.ok', {
+      hasText: `Base ${toPay.baseId}: renewal paid, licence ACTIVE until ${toPay.invoiceToPay.periodEnd}`,
+    })
+    .waitFor();
+  await row.waitFor({ state: 'detached' });
+
+  const payments = await h.prisma.payment.findMany({
+    where: { licenceId: toPay.licenceId },
+    include: { invoice: true },
+  });
+  expect(payments.map((p) => p.providerRef).sort()).toEqual(['CHQ-CONSOLE', 'CHQ-PURCHASE']);
+  expect(payments.every((p) => p.invoice !== null)).toBe(true);
+  expect(await h.prisma.invoiceToPay.findMany({ where: { licenceId: toPay.licenceId } })).toMatchObject([
+    { status: 'PAID' },
+  ]);
+  expect(
+    await h.prisma.auditLog.count({
+      where: { action: 'ops.renewal_payment_confirmed', entityId: toPay.licenceId, actorId: 'compta' },
+    }),
+  ).toBe(1);
+  await page.locator('#logout').click();
 });
 
 it('lists the active promo codes and deactivates one', async () => {

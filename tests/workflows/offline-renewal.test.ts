@@ -2,7 +2,8 @@
  * Cheque and transfer renewals (subscription/offline-renewal.ts) on the time-skipping server, with the real
  * activities (PostgreSQL, the SMTP catcher): the invoice to pay and its reminders before the due date, ops
  * confirming its receipt (twice: one payment, one paid invoice, the period extended once), and the end of
- * a licence whose renewal is not paid by the due date.
+ * a licence whose renewal is not paid by the due date; renew now by a cheque payer (the invoice to pay at
+ * once, the same one when asked twice or when the notice is out) and the ops queue of renewals to pay.
  */
 import request from 'supertest';
 import { startOfDayMs } from '../../domain/licence';
@@ -13,11 +14,12 @@ import { confirmManualPayment, confirmRenewalPayment } from '../../services/ops/
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
-import { licenceBilling } from '../helpers/ops';
+import { licenceBilling, opsToken } from '../helpers/ops';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
 
 let stack: TimeSkippingStack;
 let services: ServiceDeps;
+let opsBearer: Record<string, string>;
 const ops: Actor = { type: 'OPS', id: 'compta', role: 'OPS' };
 
 beforeAll(async () => {
@@ -26,6 +28,7 @@ beforeAll(async () => {
     billing: { offlineRenewalNoticeDays: 10, offlineRenewalGraceDays: 5, offlineRenewalReminderDays: [7, 2] },
   });
   services = { ...stack.h.services, temporal: stack.env.client };
+  opsBearer = bearer(await opsToken(stack.h));
 }, 120_000);
 
 afterAll(async () => {
@@ -67,9 +70,13 @@ async function chequeLicence(mode: 'LOCAL' | 'CLOUD', paymentMethod: 'CHEQUE' | 
       terms: { version: '2026-01', accepted: true },
     });
   expect(bought.status).toBe(201);
-  await confirmManualPayment(services, { purchaseId: bought.body.purchaseId, actor: ops, reference: 'CHQ-1' });
+  await confirmManualPayment(services, {
+    purchaseId: bought.body.purchaseId,
+    actor: ops,
+    reference: 'CHQ-1',
+  });
   const state = await whenState(machine.baseId, (s) => s.status === 'ACTIVE', 'activation');
-  return { baseId: machine.baseId, email: billing.email, state };
+  return { baseId: machine.baseId, apiKey: machine.apiKey, email: billing.email, state };
 }
 
 const subjects = (email: string) => stack.h.mail.messagesTo(email).map((m) => m.subject);
@@ -109,13 +116,20 @@ it('cheque: the invoice to pay and reminders by email; ops confirm twice, the pe
   ]);
   expect(twice.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
   for (const r of twice)
-    if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('PURCHASE_NOT_AWAITING_OPS');
-  await expect(confirmRenewalPayment(services, { baseId, actor: ops, reference: 'CHQ-2' })).rejects.toMatchObject({
+    if (r.status === 'rejected')
+      expect((r.reason as { code?: string }).code).toBe('PURCHASE_NOT_AWAITING_OPS');
+  await expect(
+    confirmRenewalPayment(services, { baseId, actor: ops, reference: 'CHQ-2' }),
+  ).rejects.toMatchObject({
     code: 'PURCHASE_NOT_AWAITING_OPS',
   });
 
   const next = nthPeriod(state.anchorDate!, 'MONTHLY', 1);
-  const renewed = await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'the next run');
+  const renewed = await whenState(
+    baseId,
+    (s) => s.periodIndex === 1 && s.status === 'ACTIVE',
+    'the next run',
+  );
   expect(renewed.periodEnd).toBe(next.end);
   const payments = await stack.h.prisma.payment.findMany({
     where: { licenceId: state.licenceId, status: 'SUCCEEDED' },
@@ -137,19 +151,163 @@ it('cheque: the invoice to pay and reminders by email; ops confirm twice, the pe
 it.each([
   ['LOCAL', 'ENDED'],
   ['CLOUD', 'SUSPENDED'],
-] as const)('transfer, %s: no confirmation by the due date → %s, as after a last failed payment', async (mode, end) => {
-  const { baseId, email, state } = await chequeLicence(mode, 'TRANSFER');
-  const dueOn = addDays(state.periodEnd!, 5);
-  await skipTo(startOfDayMs(dueOn) + 3_600_000);
-  const ended = await whenState(baseId, (s) => s.status === end, 'the end');
-  expect(ended.offlineRenewal).toBeUndefined();
-  const licence = await stack.h.prisma.licence.findUniqueOrThrow({ where: { id: state.licenceId } });
-  expect(licence.status).toBe(end);
-  expect(subjects(email).filter((s) => s === INVOICE_TO_PAY)).toHaveLength(1);
-  expect(subjects(email).filter((s) => s === REMINDER)).toHaveLength(2);
-  const payments = await stack.h.prisma.payment.count({ where: { licenceId: state.licenceId } });
-  expect(payments).toBe(1); // the purchase only
-  await expect(confirmRenewalPayment(services, { baseId, actor: ops, reference: 'late' })).rejects.toMatchObject({
-    code: 'NO_PAID_LICENCE',
+] as const)(
+  'transfer, %s: no confirmation by the due date → %s, as after a last failed payment',
+  async (mode, end) => {
+    const { baseId, email, state } = await chequeLicence(mode, 'TRANSFER');
+    const dueOn = addDays(state.periodEnd!, 5);
+    await skipTo(startOfDayMs(dueOn) + 3_600_000);
+    const ended = await whenState(baseId, (s) => s.status === end, 'the end');
+    expect(ended.offlineRenewal).toBeUndefined();
+    const licence = await stack.h.prisma.licence.findUniqueOrThrow({ where: { id: state.licenceId } });
+    expect(licence.status).toBe(end);
+    expect(subjects(email).filter((s) => s === INVOICE_TO_PAY)).toHaveLength(1);
+    expect(subjects(email).filter((s) => s === REMINDER)).toHaveLength(2);
+    const payments = await stack.h.prisma.payment.count({ where: { licenceId: state.licenceId } });
+    expect(payments).toBe(1); // the purchase only
+    await expect(
+      confirmRenewalPayment(services, { baseId, actor: ops, reference: 'late' }),
+    ).rejects.toMatchObject({
+      code: 'NO_PAID_LICENCE',
+    });
+  },
+  300_000,
+);
+
+const toPayListing = async () => {
+  const listed = await request(stack.app).get('/ops/renewals-to-pay').set(opsBearer);
+  expect(listed.status).toBe(200);
+  return listed.body as {
+    baseId: string;
+    remindersSent: number;
+    origin: string;
+    dueOn: string;
+    amountCents: number;
+  }[];
+};
+
+it('cheque, renew now: the invoice to pay at once (asked twice: the same, one mail), listed; ops confirm twice, renewed once', async () => {
+  const { baseId, apiKey, email, state } = await chequeLicence('LOCAL');
+  const periodEnd = state.periodEnd!;
+  const dueOn = addDays(periodEnd, 5);
+  const next = nthPeriod(state.anchorDate!, 'MONTHLY', 1);
+  const licence = `/bases/${baseId}/licence`;
+
+  // the price first, then renew now at that price: nothing charged, the invoice to pay (202)
+  const quoted = await request(stack.app).post(`${licence}/renewals/quote`).set(bearer(apiKey)).send({});
+  expect(quoted.status).toBe(200);
+  expect(quoted.body.period).toEqual({ start: next.start, end: addDays(next.end, -1) });
+  const renewed = await request(stack.app)
+    .post(`${licence}/renewals`)
+    .set(bearer(apiKey))
+    .send({ priceFingerprint: quoted.body.priceFingerprint });
+  expect(renewed.status).toBe(202);
+  expect(renewed.body).toMatchObject({
+    status: 'INVOICE_TO_PAY',
+    invoiceNumber: null,
+    amountCents: quoted.body.amountCents,
+    invoiceToPay: {
+      amountCents: quoted.body.amountCents,
+      dueOn,
+      periodStart: next.start,
+      periodEnd: next.end,
+      remindersSent: 0,
+      paid: false,
+      reference: state.licenceId,
+      payee: { iban: 'FR7630006000011234567890189', chequePayee: 'Gestan SAS' },
+    },
+    subscription: { status: 'ACTIVE', paidUntil: periodEnd, invoiceToPay: { dueOn } },
   });
+  const invoiceMail = await stack.h.mail.waitFor((m) => m.to.includes(email) && m.subject === INVOICE_TO_PAY);
+  const amount = (quoted.body.amountCents / 100).toFixed(2).replace('.', ',');
+  expect(invoiceMail.text).toContain(`${amount} €`);
+  expect(invoiceMail.text).toContain(`au plus tard le ${dueOn}`);
+  expect(invoiceMail.text).toContain('IBAN FR7630006000011234567890189');
+
+  // asked again (and the quote again): the same invoice, no second mail, no charge
+  const again = await request(stack.app).post(`${licence}/renewals`).set(bearer(apiKey)).send({});
+  expect(again.status).toBe(202);
+  expect(again.body.invoiceToPay).toEqual(renewed.body.invoiceToPay);
+  const requoted = await request(stack.app).post(`${licence}/renewals/quote`).set(bearer(apiKey)).send({});
+  expect(requoted.body.priceFingerprint).toBe(quoted.body.priceFingerprint);
+
+  // in the ops queue and on the licence screen
+  expect((await toPayListing()).find((r) => r.baseId === baseId)).toMatchObject({
+    origin: 'RENEW_NOW',
+    dueOn,
+    remindersSent: 0,
+    amountCents: quoted.body.amountCents,
+  });
+  const screen = await request(stack.app).get(licence).set(bearer(apiKey));
+  expect(screen.body.invoiceToPay).toMatchObject({ amountCents: quoted.body.amountCents, dueOn });
+
+  // the notice day passes: the invoice is out already, not mailed again; the first reminder comes
+  await skipTo(startOfDayMs(addDays(dueOn, -7)) + 3_600_000);
+  await stack.h.mail.waitFor((m) => m.to.includes(email) && m.subject === REMINDER);
+  await whenState(baseId, (s) => s.offlineRenewal?.remindersSent === 1, 'the reminder noted');
+  expect((await toPayListing()).find((r) => r.baseId === baseId)?.remindersSent).toBe(1);
+  expect(subjects(email).filter((s) => s === INVOICE_TO_PAY)).toHaveLength(1);
+
+  // ops confirm twice at once, over the API: one payment, one invoice, the period extended once
+  const twice = await Promise.all(
+    [1, 2].map(() =>
+      request(stack.app)
+        .post(`/ops/bases/${baseId}/renewal-payment`)
+        .set(opsBearer)
+        .send({ reference: 'CHQ-NOW' }),
+    ),
+  );
+  expect(twice.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
+  for (const r of twice) if (r.status !== 200) expect(r.body.error.code).toBe('PURCHASE_NOT_AWAITING_OPS');
+  for (const r of twice.filter((x) => x.status === 200))
+    expect(r.body).toMatchObject({ paidUntil: next.end, invoiceToPay: null });
+  expect((await toPayListing()).find((r) => r.baseId === baseId)).toBeUndefined();
+
+  await whenState(baseId, (s) => s.periodIndex === 1 && s.status === 'ACTIVE', 'the next run');
+  const payments = await stack.h.prisma.payment.findMany({
+    where: { licenceId: state.licenceId, status: 'SUCCEEDED' },
+    include: { invoice: true },
+  });
+  expect(payments).toHaveLength(2); // the purchase and the renewal
+  expect(payments.filter((p) => p.providerRef === 'CHQ-NOW' && p.invoice)).toHaveLength(1);
+  expect(await stack.h.prisma.invoice.count({ where: { licenceId: state.licenceId } })).toBe(2);
+  expect(await stack.h.prisma.licence.findUniqueOrThrow({ where: { id: state.licenceId } })).toMatchObject({
+    status: 'ACTIVE',
+    periodEnd: next.end,
+  });
+  expect(await stack.h.prisma.invoiceToPay.findMany({ where: { licenceId: state.licenceId } })).toMatchObject(
+    [{ status: 'PAID', origin: 'RENEW_NOW', remindersSent: 1 }],
+  );
+  // renew now again, in the renewed period: the invoice to pay of the period after it
+  const later = await request(stack.app).post(`${licence}/renewals`).set(bearer(apiKey)).send({});
+  expect(later.status).toBe(202);
+  expect(later.body.invoiceToPay.periodStart).toBe(next.end);
+}, 300_000);
+
+it('transfer, renew now once the notice is out: the invoice mailed before the end, not a second one', async () => {
+  const { baseId, apiKey, email, state } = await chequeLicence('CLOUD', 'TRANSFER');
+  await skipTo(startOfDayMs(addDays(state.periodEnd!, -10)) + 3_600_000);
+  const waiting = await whenState(baseId, (s) => s.offlineRenewal !== undefined, 'the invoice to pay');
+  await stack.h.mail.waitFor((m) => m.to.includes(email) && m.subject === INVOICE_TO_PAY);
+  const renewed = await request(stack.app)
+    .post(`/bases/${baseId}/licence/renewals`)
+    .set(bearer(apiKey))
+    .send({});
+  expect(renewed.status).toBe(202);
+  expect(renewed.body.invoiceToPay).toMatchObject({
+    amountCents: waiting.offlineRenewal!.amountCents,
+    dueOn: waiting.offlineRenewal!.dueOn,
+    issuedOn: waiting.offlineRenewal!.issuedOn,
+  });
+  expect((await toPayListing()).find((r) => r.baseId === baseId)?.origin).toBe('NOTICE');
+  // a fingerprint of another price: refused, nothing changes
+  const stale = await request(stack.app)
+    .post(`/bases/${baseId}/licence/renewals`)
+    .set(bearer(apiKey))
+    .send({ priceFingerprint: 'pf1_0000000000000000000000000000' });
+  expect(stale.status).toBe(409);
+  expect(stale.body.error.code).toBe('PRICE_CHANGED');
+  await stack.env.sleep(3_600_000);
+  expect(subjects(email).filter((s) => s === INVOICE_TO_PAY)).toHaveLength(1);
+  await stack.env.client.workflow.getHandle(subscriptionWorkflowId(baseId)).terminate('test over');
 }, 300_000);

@@ -23,7 +23,13 @@ import {
   type LicenceChange,
   type OpsDecision,
 } from './messages';
-import { confirmRenewalPayment, validateRenewalDecision } from './offline-renewal';
+import {
+  confirmRenewalPayment,
+  paysByInvoice,
+  renewNowByInvoice,
+  validateRenewalDecision,
+  validateRenewNowByInvoice,
+} from './offline-renewal';
 import { requireNoPendingCharge } from './pending-charge';
 import { renewNow } from './renewal';
 import type { Subscription } from './state';
@@ -94,13 +100,20 @@ export function setHandlers(sub: Subscription): void {
     },
   );
 
-  setHandler(renewNowUpdate, (options) => sub.withMoneyLock(() => renewNow(sub, options)), {
-    validator: (_options: ChargeOptions) => {
-      sub.requireUsable();
-      if (!s.customerId || !s.paymentMethodId) sub.requireSavedCard('A manual renewal');
-      requireNoPendingCharge(sub);
+  setHandler(
+    renewNowUpdate,
+    // cheque/transfer: nothing to charge, the invoice to pay (offline-renewal.ts); it takes no money lock
+    (options) =>
+      paysByInvoice(sub) ? renewNowByInvoice(sub, options) : sub.withMoneyLock(() => renewNow(sub, options)),
+    {
+      validator: (options: ChargeOptions) => {
+        sub.requireUsable();
+        if (paysByInvoice(sub)) return validateRenewNowByInvoice(sub, options);
+        if (!s.customerId || !s.paymentMethodId) sub.requireSavedCard('A manual renewal');
+        requireNoPendingCharge(sub);
+      },
     },
-  });
+  );
 
   setHandler(
     changeLicenceUpdate,

@@ -85,10 +85,15 @@ export interface PendingCharge {
 
 export interface OfflineRenewal {
   dueOn: LocalDate;
-  /** the end of the period it pays */
+  /** the period it pays [periodStart, periodEnd) */
+  periodStart: LocalDate;
   periodEnd: LocalDate;
   amountCents: number;
   quote: Quote;
+  /** the day it was mailed; NOTICE: before the period end, RENEW_NOW: asked by "renew now" */
+  issuedOn: LocalDate;
+  origin: 'NOTICE' | 'RENEW_NOW';
+  remindersSent: number;
   /** ops confirmed its receipt (cheque number, transfer reference) */
   confirmed?: { by: string; reference: string };
 }
@@ -110,6 +115,8 @@ export interface ChargeReceipt {
   state: SubscriptionState;
   /** the bank wants the customer to authenticate this PaymentIntent: nothing is applied until they do */
   actionRequired?: { paymentIntentId: string; expiresAtMs: number };
+  /** cheque/transfer: nothing charged; the invoice to pay, the period recorded when ops confirm its receipt */
+  invoiceToPay?: OfflineRenewal;
 }
 
 export const getSubscriptionStateQuery = defineQuery<SubscriptionState>('getSubscriptionState');

@@ -2,6 +2,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PaymentActivities } from '../../activities/payments';
 import type { LicenceChangeActivities } from '../../activities/licence-changes';
+import type { OfflineRenewalActivities } from '../../activities/offline-renewals';
 import type { SubscriptionActivities } from '../../activities/subscriptions';
 
 export const subscriptions = proxyActivities<SubscriptionActivities>({
@@ -9,6 +10,10 @@ export const subscriptions = proxyActivities<SubscriptionActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 export const licenceChanges = proxyActivities<LicenceChangeActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+export const offlineRenewals = proxyActivities<OfflineRenewalActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });

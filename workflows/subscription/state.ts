@@ -26,6 +26,10 @@ export class Subscription {
   decision: OpsDecision | undefined;
   /** ops asked for a failed payment to be tried again now */
   replayRequested = false;
+  /** cheque/transfer: the run waits for its next period's invoice to pay (offline-renewal.ts); renew now may issue it */
+  invoiceToPayOpen = false;
+  /** cheque/transfer: an invoice to pay being issued (priced, noted, mailed): one at a time */
+  issuingInvoiceToPay = false;
   /** one charge at a time: renewal, manual renewal, change (and one waiting for the customer) */
   private moneyBusy = false;
 
