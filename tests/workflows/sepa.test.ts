@@ -15,6 +15,7 @@ import { dayOf, startOfDayMs } from '../../domain/licence';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, licenceOrder, registerMachine } from '../helpers/api';
+import { confirmManualPayment } from '../../services/ops/manual-queues';
 import { until } from '../helpers/faults';
 import { TEST_WEBHOOK_SECRET, uniqueEmail } from '../helpers/harness';
 import { confirmOnPage, heldDebits, IBAN, payPath, releaseDebit, sepaAccount } from '../helpers/sepa';
@@ -209,4 +210,69 @@ it('the settlement webhook never arrives: at the deadline Stripe says succeeded,
   }
   expect(await stack.h.prisma.payment.count({ where: { baseId: machine.baseId } })).toBe(1);
   expect(await stack.h.prisma.invoice.count({ where: { baseId: machine.baseId } })).toBe(1);
+});
+
+it('a cheque payer with an invoice to pay switches to SEPA: the invoice is withdrawn, the renewal debited', async () => {
+  const services = { ...stack.h.services, temporal: stack.env.client };
+  const machine = await registerMachine(stack.h);
+  const bought = await request(stack.app)
+    .post(`/bases/${machine.baseId}/subscriptions`)
+    .set(bearer(machine.apiKey))
+    .send(licenceOrder(machine.baseId, { email: uniqueEmail('compta'), paymentMethod: 'CHEQUE' }));
+  expect(bought.status).toBe(201);
+  await confirmManualPayment(services, {
+    purchaseId: bought.body.purchaseId,
+    actor: { type: 'OPS', id: 'compta', role: 'OPS' },
+    reference: 'CHQ-1',
+  });
+  await whenState(machine.baseId, (s) => s.status === 'ACTIVE', 'the cheque licence');
+  const renewNow = await request(stack.app)
+    .post(`/bases/${machine.baseId}/licence/renewals`)
+    .set(bearer(machine.apiKey))
+    .send({});
+  expect(renewNow.status).toBe(202);
+  expect(renewNow.body.status).toBe('INVOICE_TO_PAY');
+
+  // the payment method page: a bank account and its mandate
+  const link = await request(stack.app)
+    .post(`/bases/${machine.baseId}/licence/card-change`)
+    .set(bearer(machine.apiKey));
+  const url: string = link.body.cardChangeUrl;
+  const setupIntentId = /"setupIntentId":"(seti_\w+)"/.exec(
+    (await request(stack.app).get(payPath(url))).text,
+  )![1]!;
+  const account = await sepaAccount(stack.h.stripe, IBAN.SUCCEEDS);
+  expect(
+    (
+      await confirmOnPage(stack.app, url, {
+        paymentMethodId: account.id,
+        setupIntentId,
+        mandateAccepted: true,
+      })
+    ).status,
+  ).toBe(200);
+  await request(stack.app).get(`${payPath(url)}/status?setupIntent=${setupIntentId}`);
+  const state = await whenState(
+    machine.baseId,
+    (s) => s.paymentMethodId === account.id && s.offlineRenewal === undefined,
+    'the invoice to pay withdrawn',
+  );
+  expect(state).toMatchObject({ paymentMethod: 'ONLINE', autoRenew: true });
+  const row = await stack.h.prisma.invoiceToPay.findFirstOrThrow({ where: { licenceId: state.licenceId } });
+  expect(row.status).toBe('CANCELLED');
+
+  // the period end: debited under the mandate, renewed once settled
+  await stack.env.sleep(startOfDayMs(state.periodEnd!) + 3_600_000 - (await stack.env.currentTimeMs()));
+  const renewed = await whenState(machine.baseId, (s) => s.periodIndex === 1, 'the SEPA renewal');
+  expect(renewed.status).toBe('ACTIVE');
+  const payments = await stack.h.prisma.payment.findMany({
+    where: { baseId: machine.baseId },
+    orderBy: { createdAt: 'asc' },
+  });
+  expect(payments.map((p) => [p.method, p.status])).toEqual([
+    ['CHEQUE', 'SUCCEEDED'],
+    ['ONLINE', 'SUCCEEDED'],
+  ]);
+  const intent = await stack.h.stripe.paymentIntents.retrieve(payments[1]!.providerRef!);
+  expect(intent.payment_method).toBe(account.id);
 });

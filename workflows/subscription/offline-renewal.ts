@@ -4,7 +4,9 @@
  * details and cheque address), reminders follow; ops confirm its receipt with the purchase's
  * `opsDecisionUpdate` and the next period is recorded once (one payment, one paid invoice, keyed by the
  * period). Past the period end the licence stays usable (PAST_DUE) until the due date; not paid by then it
- * ends as after the last failed card payment (domain/dunning.ts: LOCAL ends, CLOUD suspended). Renew now
+ * ends as after the last failed card payment (domain/dunning.ts: LOCAL ends, CLOUD suspended). A card or
+ * SEPA mandate saved meanwhile withdraws the invoice to pay (unless ops confirmed it): the period is then
+ * charged to that method at its end, as any automatic renewal (docs/sepa.md). Renew now
  * issues that same invoice at once (same due date), or answers the one already out. Each invoice to pay is
  * also a row of the ops queue of renewals to pay (activities/offline-renewals.ts).
  */
@@ -42,7 +44,9 @@ export async function renewOffline(sub: Subscription): Promise<void> {
   const { s } = sub;
   const policy = await sub.policy();
   const periodEnd = s.periodEnd!;
-  const stop = () => sub.renewedAhead() || disputeLost(sub);
+  // a card or SEPA mandate saved meanwhile (the payment method page): the period is charged to it instead
+  const switched = () => !paysByInvoice(sub);
+  const stop = () => sub.renewedAhead() || disputeLost(sub) || switched();
   const noticeMs = startOfDayMs(addDays(periodEnd, -policy.offlineRenewalNoticeDays));
   sub.invoiceToPayOpen = true;
   if (Date.now() < noticeMs)
@@ -87,7 +91,7 @@ export async function renewOffline(sub: Subscription): Promise<void> {
   sub.invoiceToPayOpen = false;
 
   const confirmed = pending.confirmed;
-  if (stop()) await closeInvoiceToPay(sub, 'CANCELLED');
+  if (sub.renewedAhead() || disputeLost(sub)) await closeInvoiceToPay(sub, 'CANCELLED');
   else if (confirmed) {
     const paidBy = method(sub);
     await sub.withMoneyLock(() =>
@@ -99,6 +103,11 @@ export async function renewOffline(sub: Subscription): Promise<void> {
       ),
     );
     await closeInvoiceToPay(sub, 'PAID');
+  } else if (switched()) {
+    // ops had not confirmed a cheque: the invoice to pay is withdrawn, the saved method renews (dunning.ts),
+    // at the period end or, past it, at once — the licence usable again as before the end
+    await closeInvoiceToPay(sub, 'CANCELLED');
+    if (s.status === 'PAST_DUE') s.status = 'ACTIVE';
   } else {
     s.dunning = { failures: 1, lastFailure: 'OFFLINE_PAYMENT_NOT_RECEIVED' };
     await closeInvoiceToPay(sub, 'UNPAID');
