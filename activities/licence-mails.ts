@@ -91,7 +91,7 @@ export async function licenceMail(
     ],
     RENEWAL_REMINDER: [
       'Renouvellement prochain de votre licence',
-      `Votre ${what} sera renouvelée automatiquement le ${facts.periodEnd} avec le moyen de paiement enregistré.`,
+      `Votre ${what} sera renouvelée automatiquement le ${facts.periodEnd} avec le moyen de paiement enregistré${facts.amountCents !== undefined ? `, pour ${formatEurosFr(facts.amountCents)} TTC (tarif en vigueur ce jour)` : ''}.`,
     ],
     END_REMINDER: [
       'Votre licence arrive à échéance',

@@ -11,6 +11,7 @@
  * The bank's answer is localstripe's release of a held debit (tests/helpers/sepa.ts).
  */
 import request from 'supertest';
+import { formatEurosFr } from '../../domain/invoice';
 import { dayOf, startOfDayMs } from '../../domain/licence';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
@@ -160,6 +161,12 @@ it('a replaced mandate pays the next renewal; failing days after the period end,
   const intent = await stack.h.stripe.paymentIntents.retrieve(renewalIntent);
   expect(intent.payment_method).toBe(account.id);
   expect(intent.metadata.kind).toBe('renewal');
+  // its notice before the end: the amount, the mandate and the account
+  const notice = await stack.h.mail.waitFor(
+    (m) => m.to.includes(email) && m.subject === 'Renouvellement prochain de votre licence',
+  );
+  expect(notice.text).toContain(`pour ${formatEurosFr(intent.amount)} TTC`);
+  expect(notice.text).toContain(`mandat n° ${mandates[1]!.reference}`);
   await stack.env.sleep(2 * DAY_MS);
   expect((await stateOf(baseId)).status).toBe('ACTIVE'); // usable while the debit settles
   expect(await stack.h.prisma.payment.count({ where: { baseId, status: 'FAILED' } })).toBe(0);

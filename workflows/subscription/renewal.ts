@@ -31,10 +31,21 @@ export async function awaitPeriodEnd(sub: Subscription): Promise<void> {
   if (s.status === 'ACTIVE' && Date.now() < reminderMs) {
     await condition(() => sub.renewedAhead() || disputeLost(sub), reminderMs - Date.now());
     if (s.paidThroughIndex === s.periodIndex && !disputeLost(sub)) {
+      // the renewal's notice says what will be charged (a SEPA debit's pre-notification needs the amount)
+      const next = nextPeriodTerms(sub);
+      const priced = s.autoRenew
+        ? await subscriptions.quoteRenewal({
+            licenceId: s.licenceId,
+            terms: next.terms,
+            periodStart: next.start,
+            periodEnd: next.end,
+          })
+        : undefined;
       await subscriptions.sendLicenceMail({
         licenceId: s.licenceId,
         kind: s.autoRenew ? 'RENEWAL_REMINDER' : 'END_REMINDER',
         periodEnd: s.periodEnd,
+        ...(priced ? { amountCents: priced.totalInclVatCents } : {}),
       });
     }
   }
