@@ -11,6 +11,10 @@ export const OPS_QUEUES = [
   'manual_payments',
   'free_licences',
   'failed_payments',
+  /** cheque and transfer renewals mailed, not yet confirmed (offline-renewals.md) */
+  'renewals_to_pay',
+  /** disputes and early fraud warnings still open (disputes.md) */
+  'open_disputes',
 ] as const;
 export type OpsQueue = (typeof OPS_QUEUES)[number];
 
@@ -72,7 +76,13 @@ export async function readBusinessFigures(
         FROM "Purchase" WHERE status = 'AWAITING_OPS' AND "paymentMethod" = 'FREE'
       UNION ALL
       SELECT 'failed_payments', count(*), coalesce(extract(epoch FROM now() - min("updatedAt")), 0)
-        FROM "Licence" WHERE status = 'PAST_DUE'`,
+        FROM "Licence" WHERE status = 'PAST_DUE'
+      UNION ALL
+      SELECT 'renewals_to_pay', count(*), coalesce(extract(epoch FROM now() - min("issuedAt")), 0)
+        FROM "InvoiceToPay" WHERE status = 'OPEN'
+      UNION ALL
+      SELECT 'open_disputes', count(*), coalesce(extract(epoch FROM now() - min("openedAt")), 0)
+        FROM "Dispute" WHERE outcome = 'OPEN'`,
     db.$queryRaw<Row[]>`
       SELECT count(*) AS count FROM "Session"
       WHERE status = 'ACTIVE'

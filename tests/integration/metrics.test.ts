@@ -3,6 +3,7 @@
  * client, payments and ops queues read from the database, and the Temporal worker's own metrics from a
  * worker process (main.ts --role worker with METRICS_TEMPORAL_PORT) appended to the page.
  */
+import crypto from 'node:crypto';
 import net from 'node:net';
 import { Client } from '@temporalio/client';
 import type { Express } from 'express';
@@ -17,6 +18,7 @@ import { createOpsToken } from '../../services/ops/ops-tokens';
 import { workflowIds } from '../../workflows/ids';
 import { bearer, registerMachine, waitForCode } from '../helpers/api';
 import { eventually, paymentSucceededEvent } from '../helpers/credits';
+import { disputeEvent, newDisputeId } from '../helpers/disputes';
 import {
   companyDetails,
   createHarness,
@@ -228,6 +230,29 @@ describe('what the page says', () => {
         .status,
     ).toBe(400);
     expect((await request(app).get(`/no-such-thing/${cheque.baseId}`)).status).toBe(404);
+    // a dispute opened (Stripe's webhook), and a renewal's invoice to pay as the workflow notes it
+    const opened = await deliver(
+      disputeEvent('charge.dispute.created', {
+        disputeId: newDisputeId(),
+        paymentIntentId: 'pi_not_ours_metrics',
+        amountCents: 1000,
+        status: 'needs_response',
+        createdAt: Math.floor(Date.now() / 1000),
+      }),
+    );
+    expect(opened.status).toBe(200);
+    await h.prisma.invoiceToPay.create({
+      data: {
+        licenceId: crypto.randomUUID(),
+        baseId: cheque.baseId,
+        paymentMethod: 'CHEQUE',
+        periodStart: '2027-01-01',
+        periodEnd: '2027-02-01',
+        amountCents: 12240,
+        dueOn: '2027-01-06',
+        origin: 'NOTICE',
+      },
+    });
 
     const { text, samples } = await scrape();
 
@@ -239,7 +264,7 @@ describe('what the page says', () => {
     expect(count('POST', '/bases/:baseId/sessions', '201')).toBe(1);
     expect(count('POST', '/bases/:baseId/sessions', '400')).toBe(1);
     expect(count('GET', '/bases/:baseId/licence', '200')).toBe(1);
-    expect(count('POST', '/webhooks/stripe', '200')).toBe(2);
+    expect(count('POST', '/webhooks/stripe', '200')).toBe(3); // two payments and the dispute
     expect(count('GET', 'unmatched', '404')).toBe(1);
     const buckets = samplesOf(samples, 'http_request_duration_seconds_bucket', {
       method: 'POST',
@@ -284,7 +309,9 @@ describe('what the page says', () => {
     expect(queue('manual_payments')).toBe(1);
     expect(queue('free_licences')).toBe(1);
     expect(queue('failed_payments')).toBe(1);
-    expect(samplesOf(samples, 'ops_queue_oldest_seconds')).toHaveLength(4);
+    expect(queue('renewals_to_pay')).toBe(1);
+    expect(queue('open_disputes')).toBe(1);
+    expect(samplesOf(samples, 'ops_queue_oldest_seconds')).toHaveLength(6);
     for (const s of samplesOf(samples, 'ops_queue_oldest_seconds')) expect(s.value).toBeGreaterThanOrEqual(0);
 
     expect(valueOf(samples, 'sessions_active')).toBe(1);

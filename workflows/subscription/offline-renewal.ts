@@ -12,7 +12,7 @@
  */
 import { condition } from '@temporalio/workflow';
 import { startOfDayMs } from '../../domain/licence';
-import { addDays, nthPeriod, type LocalDate } from '../../domain/periods';
+import { addDays, type LocalDate } from '../../domain/periods';
 import type { ChargeOptions } from '../../domain/price-fingerprint';
 import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
@@ -22,6 +22,7 @@ import type { ChargeReceipt, OfflineRenewal, OpsDecision, SubscriptionState } fr
 import { offlineRenewals, subscriptions } from './proxies';
 import { requireQuotedPrice } from './quoted-price';
 import { recordRenewal } from './renewal';
+import { nextPeriodTerms } from './scheduled-change';
 import type { Subscription } from './state';
 
 /** A cheque or transfer payer without a saved card: renewed by paying an invoice to pay. */
@@ -131,10 +132,11 @@ export async function issueInvoiceToPay(
   sub.issuingInvoiceToPay = true;
   try {
     const policy = await sub.policy();
-    const next = nthPeriod(s.anchorDate!, s.terms.period, s.paidThroughIndex + 1);
+    // a change scheduled for the period end is priced here, as a card renewal prices it (and records it)
+    const next = nextPeriodTerms(sub);
     const quote = await subscriptions.quoteRenewal({
       licenceId: s.licenceId,
-      terms: s.terms,
+      terms: next.terms,
       periodStart: next.start,
       periodEnd: next.end,
     });
