@@ -754,7 +754,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
 
 /**
  * SEPA Direct Debit on the time-skipping server with localstripe (docs/sepa.md): a purchase debited and
- * settled three days later, past its deadline; a mandate replaced; the renewal's debit failing two days after
+ * settled three days later, past its deadline; a change debited and applied once settled; a mandate replaced; the renewal's debit failing two days after
  * the period end (dunning); the mandate then revoked.
  */
 async function recordSepa(): Promise<void> {
@@ -780,6 +780,21 @@ async function recordSepa(): Promise<void> {
       (s) => s.status === 'ACTIVE',
       'activation',
     );
+    // an extra connection debited under the mandate: answered at once, applied when the debit settles
+    const beforeChange = await heldDebits(apiBase);
+    await request(app)
+      .post(`/bases/${machine.baseId}/licence/changes`)
+      .set(bearer(machine.apiKey))
+      .send({ connections: 2 });
+    const change = (
+      await until(
+        () => heldDebits(apiBase),
+        (ids) => ids.some((id) => !beforeChange.includes(id)),
+        'the change debit',
+      )
+    ).find((id) => !beforeChange.includes(id))!;
+    await releaseDebit(apiBase, change);
+    await until(() => sub(machine.baseId), (s) => s.terms.connections === 2, 'the change applied');
 
     const link = await request(app)
       .post(`/bases/${machine.baseId}/licence/card-change`)

@@ -42,7 +42,13 @@ export class Settlements {
 
 export type Collected =
   | { paid: true; provider: 'STRIPE' | 'NONE'; reference: string; amountCents: number }
-  | { paid: false; code: string; needsCustomer?: { paymentIntentId: string } };
+  | {
+      paid: false;
+      code: string;
+      needsCustomer?: { paymentIntentId: string };
+      /** `wait: false`: the charge is settling (a SEPA debit), its end comes later */
+      settling?: { paymentIntentId: string };
+    };
 
 interface PaymentLayer {
   collectPayment(input: CollectPaymentInput): Promise<PaymentOutcome>;
@@ -59,11 +65,15 @@ export function collectedOf(result: PaymentResult): Extract<Collected, { paid: t
   };
 }
 
-/** Charges the saved method and, when the answer is pending, waits for its settlement. */
+/**
+ * Charges the saved method and, when the answer is pending, waits for its settlement — or, with
+ * `wait: false` (a change or renew-now the ERP waits for), answers it as settling.
+ */
 export async function collectPayment(
   payments: PaymentLayer,
   settlements: Settlements,
   input: CollectPaymentInput,
+  options: { wait?: boolean } = {},
 ): Promise<Collected> {
   const answer = await payments.collectPayment(input);
   if (answer.outcome === 'SUCCEEDED') return { paid: true, ...withoutOutcome(answer) };
@@ -74,10 +84,13 @@ export async function collectPayment(
       code: 'authentication_required',
       needsCustomer: { paymentIntentId: answer.paymentIntentId },
     };
+  if (options.wait === false)
+    return { paid: false, code: 'processing', settling: { paymentIntentId: answer.paymentIntentId } };
   return awaitSettlement(payments, settlements, answer.paymentIntentId);
 }
 
-async function awaitSettlement(
+/** Until the provider tells the end of a pending payment (its webhook, or Stripe asked when it is late). */
+export async function awaitSettlement(
   payments: PaymentLayer,
   settlements: Settlements,
   paymentIntentId: string,

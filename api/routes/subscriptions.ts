@@ -230,10 +230,11 @@ const chargePreview = z
 
 const receipt = z.object({
   status: z
-    .enum(['PAID', 'ACTION_REQUIRED', 'INVOICE_TO_PAY'])
+    .enum(['PAID', 'ACTION_REQUIRED', 'INVOICE_TO_PAY', 'PROCESSING'])
     .describe(
       'PAID: charged and applied; ACTION_REQUIRED: nothing applied until the customer pays at payment.paymentUrl; ' +
-        'INVOICE_TO_PAY (renew now, cheque/transfer): nothing charged, the period recorded when ops confirm the payment of invoiceToPay',
+        'INVOICE_TO_PAY (renew now, cheque/transfer): nothing charged, the period recorded when ops confirm the payment of invoiceToPay; ' +
+        'PROCESSING (SEPA Direct Debit): the debit submitted, applied when the bank settles it (days), nothing if it fails',
     ),
   invoiceNumber: z.string().nullable(),
   amountCents: z.number(),
@@ -242,10 +243,15 @@ const receipt = z.object({
     .object({
       paymentIntentId: z.string(),
       paymentUrl: z.string().optional().describe('the signed payment page the ERP opens in the browser'),
-      expiresAt: z.string().describe('past it, the charge is cancelled and nothing applied'),
+      expiresAt: z
+        .string()
+        .optional()
+        .describe('ACTION_REQUIRED: past it, the charge is cancelled and nothing applied'),
     })
     .optional()
-    .describe('ACTION_REQUIRED: the charge the bank wants the customer to authenticate (3-D Secure)'),
+    .describe(
+      'ACTION_REQUIRED: the charge the bank wants the customer to authenticate (3-D Secure); PROCESSING: the SEPA debit',
+    ),
   invoiceToPay: invoiceToPay
     .extend({
       reference: z
@@ -267,11 +273,12 @@ const receiptResponses = {
   202: {
     description:
       'the bank wants the customer to authenticate the charge (3-D Secure): status ACTION_REQUIRED, the ERP ' +
-      'opens payment.paymentUrl; applied once paid, dropped if unpaid by payment.expiresAt',
+      'opens payment.paymentUrl; applied once paid, dropped if unpaid by payment.expiresAt. SEPA Direct Debit: ' +
+      'status PROCESSING, applied when the bank settles the debit (days), dropped if it fails',
     schema: receipt,
   },
 };
-const receiptStatus = (r: { status: 'PAID' | 'ACTION_REQUIRED' | 'INVOICE_TO_PAY' }) =>
+const receiptStatus = (r: { status: 'PAID' | 'ACTION_REQUIRED' | 'INVOICE_TO_PAY' | 'PROCESSING' }) =>
   r.status === 'PAID' ? 200 : 202;
 /** renew now: a cheque or transfer payer is answered the invoice to pay */
 const renewalResponses = {

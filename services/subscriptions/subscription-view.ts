@@ -64,13 +64,14 @@ export interface InvoiceToPayAnswer extends InvoiceToPayView {
 export interface ChargeReceiptView {
   /**
    * PAID: charged and applied; ACTION_REQUIRED: applied once the customer pays at `payment.paymentUrl`;
-   * INVOICE_TO_PAY (cheque/transfer): nothing charged, applied once ops confirm the payment of `invoiceToPay`
+   * INVOICE_TO_PAY (cheque/transfer): nothing charged, applied once ops confirm the payment of `invoiceToPay`;
+   * PROCESSING (SEPA): the debit submitted, applied when the bank settles it
    */
-  status: 'PAID' | 'ACTION_REQUIRED' | 'INVOICE_TO_PAY';
+  status: 'PAID' | 'ACTION_REQUIRED' | 'INVOICE_TO_PAY' | 'PROCESSING';
   invoiceNumber: string | null;
   amountCents: number;
   subscription: SubscriptionView;
-  payment?: { paymentIntentId: string; paymentUrl?: string; expiresAt: string };
+  payment?: { paymentIntentId: string; paymentUrl?: string; expiresAt?: string };
   invoiceToPay?: InvoiceToPayAnswer;
 }
 
@@ -143,6 +144,15 @@ export function toChargeReceiptView(
       amountCents: r.amountCents,
       subscription: toSubscriptionView(r.state),
       invoiceToPay: { ...invoiceToPayView(r.invoiceToPay), reference: r.state.licenceId, payee },
+    };
+  }
+  if (r.processing) {
+    return {
+      status: 'PROCESSING',
+      invoiceNumber: null,
+      amountCents: r.amountCents,
+      subscription: toSubscriptionView(r.state),
+      payment: { paymentIntentId: r.processing.paymentIntentId },
     };
   }
   return {

@@ -283,3 +283,61 @@ it('a cheque payer with an invoice to pay switches to SEPA: the invoice is withd
   const intent = await stack.h.stripe.paymentIntents.retrieve(payments[1]!.providerRef!);
   expect(intent.payment_method).toBe(account.id);
 });
+
+it('a change and renew now under a SEPA mandate: answered PROCESSING at once, applied once the debit settles', async () => {
+  const machine = await registerMachine(stack.h);
+  const bought = await request(stack.app)
+    .post(`/bases/${machine.baseId}/subscriptions`)
+    .set(bearer(machine.apiKey))
+    .send(licenceOrder(machine.baseId, { email: uniqueEmail('compta') }));
+  const account = await sepaAccount(stack.h.stripe, IBAN.SUCCEEDS_LATER);
+  await confirmOnPage(stack.app, bought.body.payment.paymentUrl, {
+    paymentMethodId: account.id,
+    mandateAccepted: true,
+  });
+  await releaseDebit(apiBase(), bought.body.payment.paymentIntentId);
+  await whenState(machine.baseId, (s) => s.status === 'ACTIVE', 'activation');
+  const licence = `/bases/${machine.baseId}/licence`;
+
+  // an extra connection: the debit submitted, the ERP answered at once, nothing applied yet
+  const before = await heldDebits(apiBase());
+  const change = await request(stack.app)
+    .post(`${licence}/changes`)
+    .set(bearer(machine.apiKey))
+    .send({ connections: 2 });
+  expect(change.status).toBe(202);
+  expect(change.body).toMatchObject({ status: 'PROCESSING', invoiceNumber: null });
+  const changeIntent = await newHeld(before);
+  expect(change.body.payment.paymentIntentId).toBe(changeIntent);
+  const meanwhile = await request(stack.app).post(`${licence}/renewals`).set(bearer(machine.apiKey)).send({});
+  expect(meanwhile.status).toBe(409);
+  expect(meanwhile.body.error).toMatchObject({ code: 'PAYMENT_ACTION_PENDING', details: { settling: true } });
+  await stack.env.sleep(2 * DAY_MS);
+  expect((await stateOf(machine.baseId)).terms.connections).toBe(1);
+
+  // settled: applied once, with its invoice
+  await releaseDebit(apiBase(), changeIntent);
+  await whenState(
+    machine.baseId,
+    (s) => s.terms.connections === 2 && s.pendingCharge === undefined,
+    'the change',
+  );
+  expect(await stack.h.prisma.payment.count({ where: { baseId: machine.baseId, status: 'SUCCEEDED' } })).toBe(
+    2,
+  );
+  expect(await stack.h.prisma.invoice.count({ where: { baseId: machine.baseId } })).toBe(2);
+
+  // renew now: the same, the next period recorded when the debit settles
+  const held = await heldDebits(apiBase());
+  const renewed = await request(stack.app).post(`${licence}/renewals`).set(bearer(machine.apiKey)).send({});
+  expect(renewed.status).toBe(202);
+  expect(renewed.body.status).toBe('PROCESSING');
+  const renewalIntent = await newHeld(held);
+  expect((await stateOf(machine.baseId)).paidThroughIndex).toBe(0);
+  await releaseDebit(apiBase(), renewalIntent);
+  await whenState(machine.baseId, (s) => s.paidThroughIndex === 1, 'the next period paid');
+  expect(await stack.h.prisma.payment.count({ where: { baseId: machine.baseId, status: 'SUCCEEDED' } })).toBe(
+    3,
+  );
+  expect(await stack.h.prisma.invoice.count({ where: { baseId: machine.baseId } })).toBe(3);
+});

@@ -1,14 +1,14 @@
 /**
  * A change of edition, mode or connections, or extensions added (`changeLicenceUpdate`): prorated, charged
- * at once, then applied; a charge the bank wants the customer to authenticate is applied once they do
- * (pending-charge.ts).
+ * at once, then applied; a charge the bank wants the customer to authenticate is applied once they do,
+ * a SEPA debit once the bank settles it (pending-charge.ts).
  */
 import { termsAfterChange } from '../../domain/extensions';
 import type { ChargeOptions } from '../../domain/price-fingerprint';
 import { collectPayment } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
-import { awaitCustomer } from './pending-charge';
+import { awaitCustomer, awaitSettling } from './pending-charge';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt, LicenceChange } from './messages';
 import { refusedCharge } from './renewal';
@@ -52,30 +52,40 @@ export async function changeLicence(
     subscriptionKeys.change(s.licenceId, day, next),
     s.droppedCharges,
   );
-  const charged = await collectPayment(payments, sub.settlements, {
-    customerId: s.customerId,
-    paymentMethodId: s.paymentMethodId,
-    amountCents: priced.quote.totalInclVatCents,
-    currency: 'eur',
-    idempotencyKey,
-    metadata: {
-      workflowId: sub.workflowId,
-      licenceId: s.licenceId,
-      kind: 'change',
-      // what the payment page shows when the bank wants the customer to confirm this charge
-      totalExclVatCents: String(priced.quote.totalExclVatCents),
-      vatCents: String(priced.quote.vatCents),
+  const charged = await collectPayment(
+    payments,
+    sub.settlements,
+    {
+      customerId: s.customerId,
+      paymentMethodId: s.paymentMethodId,
+      amountCents: priced.quote.totalInclVatCents,
+      currency: 'eur',
+      idempotencyKey,
+      metadata: {
+        workflowId: sub.workflowId,
+        licenceId: s.licenceId,
+        kind: 'change',
+        // what the payment page shows when the bank wants the customer to confirm this charge
+        totalExclVatCents: String(priced.quote.totalExclVatCents),
+        vatCents: String(priced.quote.vatCents),
+      },
     },
-  });
+    // a SEPA debit settles in days: the ERP is answered at once, the change applied when it settles
+    { wait: false },
+  );
+  const pending = { idempotencyKey, quote: priced.quote, saleDate: day, terms: next };
+  if (!charged.paid && charged.settling)
+    return awaitSettling(sub, {
+      kind: 'CHANGE',
+      paymentIntentId: charged.settling.paymentIntentId,
+      ...pending,
+    });
   if (!charged.paid && charged.needsCustomer) {
     // applied once the customer authenticates it (pending-charge.ts)
     return awaitCustomer(sub, {
       kind: 'CHANGE',
       paymentIntentId: charged.needsCustomer.paymentIntentId,
-      idempotencyKey,
-      quote: priced.quote,
-      saleDate: day,
-      terms: next,
+      ...pending,
     });
   }
   if (!charged.paid) throw refusedCharge(charged);

@@ -79,8 +79,13 @@ export interface PendingCharge {
   saleDate: LocalDate;
   /** CHANGE: the terms applied once paid */
   terms?: LicenceTerms;
-  /** unix milliseconds: past it, the PaymentIntent is cancelled at Stripe and nothing is applied */
-  expiresAtMs: number;
+  /**
+   * unix milliseconds: past it, the PaymentIntent is cancelled at Stripe and nothing is applied; absent for
+   * a debit settling (`settling`)
+   */
+  expiresAtMs?: number;
+  /** a SEPA debit submitted: applied when the bank settles it (days), dropped if it fails */
+  settling?: boolean;
 }
 
 export interface OfflineRenewal {
@@ -115,6 +120,8 @@ export interface ChargeReceipt {
   state: SubscriptionState;
   /** the bank wants the customer to authenticate this PaymentIntent: nothing is applied until they do */
   actionRequired?: { paymentIntentId: string; expiresAtMs: number };
+  /** a SEPA debit submitted: nothing is applied until the bank settles it, days later */
+  processing?: { paymentIntentId: string };
   /** cheque/transfer: nothing charged; the invoice to pay, the period recorded when ops confirm its receipt */
   invoiceToPay?: OfflineRenewal;
 }

@@ -1,6 +1,7 @@
 /**
  * A change or a renew-now whose off-session charge the bank wants the customer to authenticate (3-D Secure,
- * the payment layer's NEEDS_CUSTOMER). The update answers that PaymentIntent (the API turns it into a signed
+ * the payment layer's NEEDS_CUSTOMER), or whose SEPA debit the bank settles days later (PENDING, `settling`:
+ * the update answers at once, the charge is applied when it settles, dropped if it fails). The update answers that PaymentIntent (the API turns it into a signed
  * payment URL the ERP opens) and the charge is kept in `s.pendingCharge`, one at a time: the money lock waits
  * for it (state.ts `moneyIdle`), and the charging updates are refused PAYMENT_ACTION_PENDING meanwhile. A task
  * of the workflow settles it:
@@ -14,7 +15,7 @@
  * (dunning.ts `closeAwaitingCharge`).
  */
 import { condition } from '@temporalio/workflow';
-import { collectedOf, type Collected } from '../collect-payment';
+import { awaitSettlement, collectedOf, type Collected } from '../collect-payment';
 import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
 import { payments, subscriptions } from './proxies';
@@ -26,18 +27,35 @@ import type { Subscription } from './state';
 export const PENDING_CHARGE_MS = 86_400_000;
 
 /** Keeps the charge waiting for the customer, starts its settlement, and answers the update with it. */
-export function awaitCustomer(
-  sub: Subscription,
-  pending: Omit<PendingCharge, 'expiresAtMs'>,
-): ChargeReceipt {
-  const charge: PendingCharge = { ...pending, expiresAtMs: Date.now() + PENDING_CHARGE_MS };
+export function awaitCustomer(sub: Subscription, pending: Omit<PendingCharge, 'expiresAtMs'>): ChargeReceipt {
+  const expiresAtMs = Date.now() + PENDING_CHARGE_MS;
+  const charge: PendingCharge = { ...pending, expiresAtMs };
   sub.s.pendingCharge = charge;
   void settlePendingCharge(sub, charge);
   return {
     invoiceNumber: null,
     amountCents: charge.quote.totalInclVatCents,
     state: sub.s,
-    actionRequired: { paymentIntentId: charge.paymentIntentId, expiresAtMs: charge.expiresAtMs },
+    actionRequired: { paymentIntentId: charge.paymentIntentId, expiresAtMs },
+  };
+}
+
+/**
+ * Keeps a charge the bank is settling (a SEPA debit: days), starts its settlement, and answers the update
+ * with it; applied when it settles, dropped if it fails.
+ */
+export function awaitSettling(
+  sub: Subscription,
+  pending: Omit<PendingCharge, 'expiresAtMs' | 'settling'>,
+): ChargeReceipt {
+  const charge: PendingCharge = { ...pending, settling: true };
+  sub.s.pendingCharge = charge;
+  void settlePendingCharge(sub, charge);
+  return {
+    invoiceNumber: null,
+    amountCents: charge.quote.totalInclVatCents,
+    state: sub.s,
+    processing: { paymentIntentId: charge.paymentIntentId },
   };
 }
 
@@ -49,24 +67,40 @@ export function resumePendingCharge(sub: Subscription): void {
 /** In validators: one charge waiting for the customer at a time. */
 export function requireNoPendingCharge(sub: Subscription): void {
   const pending = sub.s.pendingCharge;
+  if (pending?.settling)
+    throw refuse(
+      'PAYMENT_ACTION_PENDING',
+      'A SEPA debit of this licence is being settled by the bank: wait for its end first',
+      { paymentIntentId: pending.paymentIntentId, settling: true },
+    );
   if (pending)
     throw refuse(
       'PAYMENT_ACTION_PENDING',
       'A payment of this licence waits for the customer to confirm it: pay or let it expire first',
-      { paymentIntentId: pending.paymentIntentId, expiresAt: new Date(pending.expiresAtMs).toISOString() },
+      {
+        paymentIntentId: pending.paymentIntentId,
+        expiresAt: new Date(pending.expiresAtMs ?? 0).toISOString(),
+      },
     );
 }
 
 async function settlePendingCharge(sub: Subscription, pending: PendingCharge): Promise<void> {
   const { paymentIntentId } = pending;
-  await condition(
-    () => sub.settlements.of(paymentIntentId) !== undefined,
-    Math.max(pending.expiresAtMs - Date.now(), 1),
-  );
-  const succeeded = sub.settlements.succeeded(paymentIntentId);
-  const paid = succeeded
-    ? collectedOf(succeeded)
-    : await closeUnpaidCharge(paymentIntentId, pending.idempotencyKey);
+  let paid: Extract<Collected, { paid: true }> | undefined;
+  if (pending.settling) {
+    // the bank's answer, however long it takes (a failed debit: nothing to cancel at Stripe)
+    const settled = await awaitSettlement(payments, sub.settlements, paymentIntentId);
+    paid = settled.paid ? settled : undefined;
+  } else {
+    await condition(
+      () => sub.settlements.of(paymentIntentId) !== undefined,
+      Math.max((pending.expiresAtMs ?? 0) - Date.now(), 1),
+    );
+    const succeeded = sub.settlements.succeeded(paymentIntentId);
+    paid = succeeded
+      ? collectedOf(succeeded)
+      : await closeUnpaidCharge(paymentIntentId, pending.idempotencyKey);
+  }
   if (paid && sub.usable()) await applyPendingCharge(sub, pending, paid);
   else if (!paid) sub.s.droppedCharges = (sub.s.droppedCharges ?? 0) + 1;
   sub.s.pendingCharge = undefined;

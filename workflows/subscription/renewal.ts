@@ -12,7 +12,7 @@ import { subscriptionKeys } from '../idempotency-keys';
 import { refuse } from '../refuse';
 import { disputeLost } from './dispute';
 import { paysOffline, renewOffline } from './offline-renewal';
-import { awaitCustomer } from './pending-charge';
+import { awaitCustomer, awaitSettling } from './pending-charge';
 import { payments, subscriptions } from './proxies';
 import type { ChargeReceipt } from './messages';
 import { applyScheduledChange, nextPeriodTerms } from './scheduled-change';
@@ -64,6 +64,8 @@ export async function chargeRenewal(
   sub: Subscription,
   attemptKey: string,
   options?: ChargeOptions,
+  /** renew now: a SEPA debit is not waited for; its answer (the update's) comes from here */
+  onSettling?: (charge: { paymentIntentId: string; idempotencyKey: string; quote: Quote }) => ChargeReceipt,
 ): Promise<ChargeReceipt | undefined> {
   const { s } = sub;
   // a change scheduled for the period end is priced here: the next period is sold at its terms
@@ -76,23 +78,30 @@ export async function chargeRenewal(
     periodEnd: next.end,
   });
   requireQuotedPrice(options, priced);
-  const charged = await collectPayment(payments, sub.settlements, {
-    customerId: s.customerId,
-    paymentMethodId: s.paymentMethodId,
-    amountCents: priced.totalInclVatCents,
-    currency: 'eur',
-    idempotencyKey,
-    metadata: {
-      workflowId: sub.workflowId,
-      licenceId: s.licenceId,
-      kind: 'renewal',
-      // what the payment page shows when the bank wants the customer to confirm this charge
-      periodStart: next.start,
-      periodEnd: next.end,
-      totalExclVatCents: String(priced.totalExclVatCents),
-      vatCents: String(priced.vatCents),
+  const charged = await collectPayment(
+    payments,
+    sub.settlements,
+    {
+      customerId: s.customerId,
+      paymentMethodId: s.paymentMethodId,
+      amountCents: priced.totalInclVatCents,
+      currency: 'eur',
+      idempotencyKey,
+      metadata: {
+        workflowId: sub.workflowId,
+        licenceId: s.licenceId,
+        kind: 'renewal',
+        // what the payment page shows when the bank wants the customer to confirm this charge
+        periodStart: next.start,
+        periodEnd: next.end,
+        totalExclVatCents: String(priced.totalExclVatCents),
+        vatCents: String(priced.vatCents),
+      },
     },
-  });
+    { wait: onSettling === undefined },
+  );
+  if (!charged.paid && charged.settling && onSettling)
+    return onSettling({ paymentIntentId: charged.settling.paymentIntentId, idempotencyKey, quote: priced });
   if (!charged.paid) {
     // a payment waiting for the customer is not a decline: no failed payment; its success renews
     if (!charged.needsCustomer) {
@@ -171,7 +180,10 @@ export async function renewNow(sub: Subscription, options?: ChargeOptions): Prom
     subscriptionKeys.manualRenewalAttempt(s.periodIndex),
     s.droppedCharges,
   );
-  const receipt = await chargeRenewal(sub, attempt, options);
+  const receipt = await chargeRenewal(sub, attempt, options, (charge) =>
+    // a SEPA debit: the next period is recorded when the bank settles it (pending-charge.ts)
+    awaitSettling(sub, { kind: 'RENEWAL', ...charge, saleDate: sub.today() }),
+  );
   const awaiting = s.dunning?.awaitingCustomer;
   if (!receipt && awaiting && awaiting !== dunningBefore?.awaitingCustomer) {
     // not a failure of the period's renewal: renewed once the customer authenticates (pending-charge.ts)
