@@ -59,14 +59,34 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   };
 }
 
+/**
+ * The SDK gives the test server (a JVM) 5 seconds to listen; on a loaded machine its start can take longer.
+ * That one failure is retried (a fresh port each time); any other is thrown.
+ */
+async function startWithRetries<T>(start: () => Promise<T>, log: (message: string) => void): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await start();
+    } catch (error) {
+      const slow = error instanceof Error && /did not start within/.test(error.message);
+      if (!slow || attempt >= 4) throw error;
+      log(`the time-skipping server was slow to start (attempt ${attempt}): trying again`);
+    }
+  }
+}
+
 export async function startTimeSkippingServer(options: {
   searchAttributes: readonly SearchAttributeSpec[];
   log?: (message: string) => void;
 }): Promise<TestWorkflowEnvironment> {
   const log = options.log ?? (() => {});
   const binary = locateTimeSkippingServer(log);
-  const env = await TestWorkflowEnvironment.createTimeSkipping(
-    binary ? { server: { executable: { type: 'existing-path', path: binary } } } : {},
+  const env = await startWithRetries(
+    () =>
+      TestWorkflowEnvironment.createTimeSkipping(
+        binary ? { server: { executable: { type: 'existing-path', path: binary } } } : {},
+      ),
+    log,
   );
   // the test server takes no start-up flag for them: the project's search attributes are added here
   const indexed = temporal.api.enums.v1.IndexedValueType;
