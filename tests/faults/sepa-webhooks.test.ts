@@ -1,9 +1,10 @@
 /**
- * The webhooks of a SEPA debit (settled days later, docs/sepa.md) arriving twice and out of order, on
+ * The webhooks of a SEPA debit (settled days later, docs/sepa.md) arriving late, twice and out of order, on
  * localstripe and the dev server: a failure of the same PaymentIntent delivered while it is processing, and
  * again after its success; the success redelivered (same event) and re-sent (another event). The licence is
- * activated once, with one payment and one invoice, and no failed payment is recorded. (Late: the webhook
- * lost and the purchase settled from Stripe's answer at the deadline is in tests/workflows/sepa.test.ts.)
+ * activated once, with one payment and one invoice, and no failed payment is recorded. Late: the API
+ * unreachable when the bank settled, Stripe's retry activates it then (the webhook lost for good: Stripe's
+ * answer read at the deadline, tests/workflows/sepa.test.ts).
  */
 import request from 'supertest';
 import { subscriptionWorkflowId } from '../../workflows/ids';
@@ -11,7 +12,7 @@ import { getSubscriptionStateQuery } from '../../workflows/subscription';
 import { bearer, licenceOrder, registerMachine } from '../helpers/api';
 import { deliver } from '../helpers/credits';
 import { paymentIntentEvent, until } from '../helpers/faults';
-import { createHarness, type Harness } from '../helpers/harness';
+import { createHarness, TEST_WEBHOOK_SECRET, type Harness } from '../helpers/harness';
 import { confirmOnPage, IBAN, releaseDebit, sepaAccount } from '../helpers/sepa';
 
 jest.setTimeout(180_000);
@@ -76,5 +77,50 @@ it('a SEPA settlement: webhooks twice and out of order → activated once, one p
   expect(
     (await h.prisma.sepaMandate.findUniqueOrThrow({ where: { paymentMethodId: account.id } })).status,
   ).toBe('ACTIVE');
+  await handle.terminate('test over');
+});
+
+it('the settlement webhook arrives late (the API unreachable when the bank settled): activated when it comes', async () => {
+  const { baseId, apiKey } = await registerMachine(h);
+  const bought = await request(h.app)
+    .post(`/bases/${baseId}/subscriptions`)
+    .set(bearer(apiKey))
+    .send(licenceOrder(baseId));
+  const purchase = bought.body as {
+    purchaseId: string;
+    quote: { totalInclVatCents: number };
+    payment: { paymentIntentId: string; paymentUrl: string };
+  };
+  const account = await sepaAccount(h.stripe, IBAN.SUCCEEDS_LATER);
+  await confirmOnPage(h.app, purchase.payment.paymentUrl, {
+    paymentMethodId: account.id,
+    mandateAccepted: true,
+  });
+  // the bank settles while nothing listens: localstripe's one delivery is lost
+  await h.localstripe!.registerWebhook('http://127.0.0.1:9/webhooks/stripe', 'whsec_nobody');
+  try {
+    await releaseDebit(h.localstripe!.apiBase, purchase.payment.paymentIntentId);
+    await until(
+      () => h.stripe.paymentIntents.retrieve(purchase.payment.paymentIntentId),
+      (pi) => pi.status === 'succeeded',
+      'settled at Stripe',
+    );
+  } finally {
+    await h.localstripe!.registerWebhook(`${h.baseUrl!}/webhooks/stripe`, TEST_WEBHOOK_SECRET);
+  }
+  const handle = h.temporal.workflow.getHandle(subscriptionWorkflowId(baseId));
+  expect((await handle.query(getSubscriptionStateQuery)).status).toBe('AWAITING_PAYMENT');
+  expect(await h.prisma.payment.count({ where: { baseId } })).toBe(0);
+
+  // Stripe's retry, later
+  const late = await deliver(h, paymentIntentEvent('payment_intent.succeeded', baseId, purchase, account.id));
+  expect(late.status).toBe(200);
+  await until(
+    () => handle.query(getSubscriptionStateQuery),
+    (s) => s.status === 'ACTIVE',
+    'activation',
+  );
+  expect(await h.prisma.payment.count({ where: { baseId } })).toBe(1);
+  expect(await h.prisma.invoice.count({ where: { baseId } })).toBe(1);
   await handle.terminate('test over');
 });
