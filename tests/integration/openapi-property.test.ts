@@ -92,7 +92,7 @@ function runSchemathesis(
   return new Promise((resolve) => {
     const child = spawn('bash', ['scripts/schemathesis.sh', schema, url, token], {
       cwd: path.resolve(__dirname, '../..'),
-      env: { ...process.env, SCHEMATHESIS_EXAMPLES: process.env.SCHEMATHESIS_EXAMPLES ?? '15' },
+      env: { ...process.env, SCHEMATHESIS_EXAMPLES: process.env.SCHEMATHESIS_EXAMPLES ?? '8' },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
