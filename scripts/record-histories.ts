@@ -14,18 +14,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../api/app';
-import type { PaymentActivities } from '../activities/payments';
 import { dayOf, startOfDayMs } from '../domain/licence';
 import { oneMonthAfter } from '../domain/migration';
 import { addDays } from '../domain/periods';
-import { startTimeSkippingServer } from '../infra/embedded/temporal';
-import { PROJECT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { createOpsToken } from '../services/ops/ops-tokens';
-import { createActivities } from '../worker';
 import { DEFAULT_CATALOG } from '../domain/catalog';
 import { quote } from '../domain/quote';
 import { issuePaidInvoice } from '../services/invoices/issue-paid-invoice';
@@ -57,7 +50,6 @@ import {
   installTestRuntime,
   randomBaseId,
   uniqueEmail,
-  workflowBundle,
   type Harness,
 } from '../tests/helpers/harness';
 import { answerRefundsLikeStripe } from '../tests/helpers/refunds';
@@ -535,67 +527,50 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
   ] as const;
   const offline = ['subscription-cheque-renewal', 'subscription-cheque-renew-now'] as const;
   if (!scenarios.some(wanted) && !offline.some(wanted)) return;
-  const h = await createHarness({ stripeApiBase: recorder.url });
-  await h.stopWorker();
-  const env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
-  const taskQueue = `histories-${Date.now()}`;
-  const app = createApp({
-    services: { ...h.services, temporal: env.client, taskQueue },
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
-  });
-  const real = createActivities({
-    prisma: h.prisma,
-    mailer: h.mailer,
-    secret: h.secret,
-    stripe: h.stripe,
-    licenceKeys: h.services.licenceKeys,
-    billing: h.services.billing,
-  });
   const declined = new Set<string>();
   const decline = new Set<string>();
   // the first renewal attempt of these licences needs the customer, who never confirms: the retry renews
   const authenticate = new Set<string>();
   // a change and a renew-now of these licences need the customer (pending-charge.ts)
   const pendingCharges = new Set<string>();
-  const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
-    const pending = [...pendingCharges].find(
-      (id) =>
-        input.idempotencyKey.startsWith(`change:${id}:`) ||
-        (input.idempotencyKey.startsWith(`renewal:${id}:`) && input.idempotencyKey.includes(':manual:')),
-    );
-    if (pending)
-      return {
-        outcome: 'NEEDS_CUSTOMER',
-        paymentIntentId: input.idempotencyKey.startsWith('change:')
-          ? 'pi_change_needs_customer_history'
-          : 'pi_renew_now_needs_customer_history',
-        action: 'AUTHENTICATE',
-      };
-    const asked = [...authenticate].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
-    if (asked) {
-      authenticate.delete(asked);
-      return {
-        outcome: 'NEEDS_CUSTOMER',
-        paymentIntentId: 'pi_needs_customer_history',
-        action: 'AUTHENTICATE',
-      };
-    }
-    const licence = [...decline].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
-    if (licence && !declined.has(licence)) {
-      declined.add(licence);
-      return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
-    }
-    return real.collectPayment(input);
-  };
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...real, collectPayment },
+  const stack = await startTimeSkippingStack('histories', {
+    stripeApiBase: recorder.url,
+    activities: (real) => ({
+      collectPayment: async (input) => {
+        const pending = [...pendingCharges].find(
+          (id) =>
+            input.idempotencyKey.startsWith(`change:${id}:`) ||
+            (input.idempotencyKey.startsWith(`renewal:${id}:`) && input.idempotencyKey.includes(':manual:')),
+        );
+        if (pending)
+          return {
+            outcome: 'NEEDS_CUSTOMER',
+            paymentIntentId: input.idempotencyKey.startsWith('change:')
+              ? 'pi_change_needs_customer_history'
+              : 'pi_renew_now_needs_customer_history',
+            action: 'AUTHENTICATE',
+          };
+        const asked = [...authenticate].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
+        if (asked) {
+          authenticate.delete(asked);
+          return {
+            outcome: 'NEEDS_CUSTOMER',
+            paymentIntentId: 'pi_needs_customer_history',
+            action: 'AUTHENTICATE',
+          };
+        }
+        const licence = [...decline].find((id) => input.idempotencyKey.startsWith(`renewal:${id}:`));
+        if (licence && !declined.has(licence)) {
+          declined.add(licence);
+          return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
+        }
+        return real.collectPayment(input);
+      },
+    }),
   });
-  const running = worker.run();
+  const { env, h, app, services } = stack;
+  // the harness's own worker, on the dev server, has nothing to run here
+  await h.stopWorker();
   const tick = () => env.sleep(60_000);
   try {
     for (const name of scenarios) {
@@ -680,7 +655,6 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
     }
     // a cheque licence: the invoice to pay (30 days before the end), ops confirm its receipt, renewed
     if (wanted('subscription-cheque-renewal')) {
-      const services = { ...h.services, temporal: env.client, taskQueue };
       const actor = { type: 'CLI' as const, id: 'histories' };
       const machine = await registerMachine(h);
       const res = await buy(h, app, machine, { paymentMethod: 'CHEQUE' });
@@ -713,7 +687,6 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
     }
     // a cheque licence renewed now: the invoice to pay at once (asked twice: the same), ops confirm, renewed
     if (wanted('subscription-cheque-renew-now')) {
-      const services = { ...h.services, temporal: env.client, taskQueue };
       const actor = { type: 'CLI' as const, id: 'histories' };
       const machine = await registerMachine(h);
       const res = await buy(h, app, machine, { paymentMethod: 'CHEQUE' });
@@ -745,10 +718,7 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
       await save('subscription-cheque-renew-now', env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun));
     }
   } finally {
-    worker.shutdown();
-    await running;
-    await env.teardown();
-    await h.close();
+    await stack.close();
   }
 }
 

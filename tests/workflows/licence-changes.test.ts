@@ -6,82 +6,53 @@
  * trimmed, a cancelled change that leaves everything as it was, a new billing period re-anchoring the calendar.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { DEFAULT_CATALOG } from '../../domain/catalog';
 import { dayOf, startOfDayMs } from '../../domain/licence';
 import { applyRateBasisPoints } from '../../domain/money';
 import { daysBetween, nthPeriod } from '../../domain/periods';
 import { prorateCents } from '../../domain/proration';
-import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { startTimeSkippingServer } from '../../infra/embedded/temporal';
-import type { ServiceDeps } from '../../services/deps';
 import { verifyLicenceFile } from '../../verifier/licence-verifier';
-import { createActivities } from '../../worker';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
-import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
+import type { Harness } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
 
+let stack: TimeSkippingStack;
 let env: TestWorkflowEnvironment;
 let h: Harness;
 let app: Express;
-let worker: Worker;
-let running: Promise<void>;
 let recorder: StripeRecorder;
 /** licences whose renewal charges the "bank" declines (stripe-mock can't): the stub at the payment boundary */
 const declining = new Set<string>();
 
 beforeAll(async () => {
-  installTestRuntime();
   recorder = await startStripeRecorder();
   recorder.answer(
     { method: 'POST', path: '/v1/payment_intents' },
     { patch: (pi) => ({ ...pi, status: 'succeeded' }) },
     Infinity,
   );
-  h = await createHarness({ stripeApiBase: recorder.url });
+  stack = await startTimeSkippingStack('licence-changes', {
+    stripeApiBase: recorder.url,
+    activities: (real) => ({
+      collectPayment: async (input) =>
+        [...declining].some((id) => input.idempotencyKey.startsWith(`renewal:${id}:`))
+          ? { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' }
+          : real.collectPayment(input),
+    }),
+  });
+  ({ env, h, app } = stack);
+  // the harness's own worker, on the dev server, has nothing to run here
   await h.stopWorker();
-  env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
-  const taskQueue = `licence-changes-${Date.now()}`;
-  const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
-  app = createApp({
-    services,
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
-  });
-  const real = createActivities({
-    prisma: h.prisma,
-    mailer: h.mailer,
-    secret: h.secret,
-    stripe: h.stripe,
-    licenceKeys: h.services.licenceKeys,
-    billing: h.services.billing,
-  });
-  const collectPayment: typeof real.collectPayment = async (input) =>
-    [...declining].some((id) => input.idempotencyKey.startsWith(`renewal:${id}:`))
-      ? { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' }
-      : real.collectPayment(input);
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...real, collectPayment },
-  });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await h?.close();
+  await stack?.close();
   await recorder?.stop();
 });
 

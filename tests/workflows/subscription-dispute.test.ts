@@ -7,82 +7,51 @@
  * webhook route, signed.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
-import type { PaymentActivities } from '../../activities/payments';
 import { startOfDayMs } from '../../domain/licence';
 import type { LocalDate } from '../../domain/periods';
-import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { startTimeSkippingServer } from '../../infra/embedded/temporal';
-import type { ServiceDeps } from '../../services/deps';
-import { createActivities } from '../../worker';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
 import { disputeEvent, newDisputeId } from '../helpers/disputes';
-import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
+import type { Harness } from '../helpers/harness';
 import { licenceBilling } from '../helpers/ops';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
 
+let stack: TimeSkippingStack;
 let env: TestWorkflowEnvironment;
 let h: Harness;
 let app: Express;
-let worker: Worker;
-let running: Promise<void>;
 let recorder: StripeRecorder;
 const charges: string[] = [];
 const declining = new Set<string>();
 
 beforeAll(async () => {
-  installTestRuntime();
   recorder = await startStripeRecorder();
   recorder.answer(
     { method: 'POST', path: '/v1/payment_intents' },
     { patch: (pi) => ({ ...pi, status: 'succeeded' }) },
     Infinity,
   );
-  h = await createHarness({ stripeApiBase: recorder.url });
-  env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
-  const taskQueue = `subscription-disputes-${Date.now()}`;
-  const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
-  app = createApp({
-    services,
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
+  stack = await startTimeSkippingStack('subscription-disputes', {
+    stripeApiBase: recorder.url,
+    activities: (real) => ({
+      collectPayment: async (input) => {
+        charges.push(input.idempotencyKey);
+        if ([...declining].some((p) => input.idempotencyKey.includes(p)))
+          return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
+        return real.collectPayment(input);
+      },
+    }),
   });
-  const real = createActivities({
-    prisma: h.prisma,
-    mailer: h.mailer,
-    secret: h.secret,
-    stripe: h.stripe,
-    licenceKeys: h.services.licenceKeys,
-    billing: h.services.billing,
-  });
-  const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
-    charges.push(input.idempotencyKey);
-    if ([...declining].some((p) => input.idempotencyKey.includes(p)))
-      return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
-    return real.collectPayment(input);
-  };
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...real, collectPayment },
-  });
-  running = worker.run();
+  ({ env, h, app } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await h?.close();
+  await stack?.close();
   await recorder?.stop();
 });
 

@@ -4,36 +4,28 @@
  * stripe-mock can't. Purchases go through the API (the app is wired to the time-skipping server).
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
-import type { PaymentActivities } from '../../activities/payments';
 import { DEFAULT_CATALOG } from '../../domain/catalog';
 import { dayOf, startOfDayMs } from '../../domain/licence';
 import { addDays, daysBetween, nthPeriod, type LocalDate } from '../../domain/periods';
 import { prorateCents } from '../../domain/proration';
 import { applyRateBasisPoints } from '../../domain/money';
-import { startTimeSkippingServer } from '../../infra/embedded/temporal';
-import { PROJECT_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import type { ServiceDeps } from '../../services/deps';
 import { createOpsToken } from '../../services/ops/ops-tokens';
-import { createActivities } from '../../worker';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { paymentResultSignal } from '../../workflows/payment-messages';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, registerMachine } from '../helpers/api';
 import Stripe from 'stripe';
-import { TEST_WEBHOOK_SECRET } from '../helpers/harness';
+import { TEST_WEBHOOK_SECRET, type Harness } from '../helpers/harness';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
-import { createHarness, installTestRuntime, workflowBundle, type Harness } from '../helpers/harness';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
 
+let stack: TimeSkippingStack;
 let env: TestWorkflowEnvironment;
 let h: Harness;
 let app: Express;
-let worker: Worker;
-let running: Promise<void>;
 const charges: { idempotencyKey: string; amountCents: number }[] = [];
 /** idempotency-key prefixes whose charge the "bank" declines */
 const declining = new Set<string>();
@@ -50,7 +42,6 @@ let recorder: StripeRecorder;
 let policy: ServiceDeps['billing'];
 
 beforeAll(async () => {
-  installTestRuntime();
   // Stripe's side is stripe-mock behind a recording proxy; stripe-mock's fixture PaymentIntent is always
   // `requires_payment_method`, so the proxy answers with the status a successful charge has
   recorder = await startStripeRecorder();
@@ -59,55 +50,36 @@ beforeAll(async () => {
     { patch: (pi) => ({ ...pi, status: 'succeeded' }) },
     Infinity,
   );
-  h = await createHarness({ stripeApiBase: recorder.url });
-  policy = { ...h.services.billing, dunningRetryDays: [...h.services.billing.dunningRetryDays] };
-  env = await startTimeSkippingServer({ searchAttributes: PROJECT_SEARCH_ATTRIBUTES });
-  const taskQueue = `subscriptions-${Date.now()}`;
-  const services: ServiceDeps = { ...h.services, temporal: env.client, taskQueue };
-  app = createApp({
-    services,
-    logger: pino({ level: 'silent' }),
-    registrationsPerHour: 10_000,
-    readiness: {},
+  stack = await startTimeSkippingStack('subscriptions', {
+    stripeApiBase: recorder.url,
+    workerDeps: ({ services }) => {
+      policy = { ...services.billing, dunningRetryDays: [...services.billing.dunningRetryDays] };
+      return { billing: policy };
+    },
+    activities: (real) => ({
+      collectPayment: async (input) => {
+        charges.push({ idempotencyKey: input.idempotencyKey, amountCents: input.amountCents });
+        if ([...declining].some((p) => input.idempotencyKey.includes(p))) {
+          return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
+        }
+        const scripted = [...answering].find(([licenceId]) => input.idempotencyKey.includes(licenceId));
+        if (scripted) {
+          answering.delete(scripted[0]);
+          const paymentIntentId = `pi_${scripted[1].toLowerCase()}_${charges.length}`;
+          scriptedIntents.set(scripted[0], paymentIntentId);
+          return scripted[1] === 'PENDING'
+            ? { outcome: 'PENDING', paymentIntentId }
+            : { outcome: 'NEEDS_CUSTOMER', paymentIntentId, action: 'AUTHENTICATE' };
+        }
+        return real.collectPayment(input);
+      },
+    }),
   });
-  const real = createActivities({
-    prisma: h.prisma,
-    mailer: h.mailer,
-    secret: h.secret,
-    stripe: h.stripe,
-    licenceKeys: h.services.licenceKeys,
-    billing: policy,
-  });
-  const collectPayment: PaymentActivities['collectPayment'] = async (input) => {
-    charges.push({ idempotencyKey: input.idempotencyKey, amountCents: input.amountCents });
-    if ([...declining].some((p) => input.idempotencyKey.includes(p))) {
-      return { outcome: 'DECLINED', code: 'insufficient_funds', declineCode: 'insufficient_funds' };
-    }
-    const scripted = [...answering].find(([licenceId]) => input.idempotencyKey.includes(licenceId));
-    if (scripted) {
-      answering.delete(scripted[0]);
-      const paymentIntentId = `pi_${scripted[1].toLowerCase()}_${charges.length}`;
-      scriptedIntents.set(scripted[0], paymentIntentId);
-      return scripted[1] === 'PENDING'
-        ? { outcome: 'PENDING', paymentIntentId }
-        : { outcome: 'NEEDS_CUSTOMER', paymentIntentId, action: 'AUTHENTICATE' };
-    }
-    return real.collectPayment(input);
-  };
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: { ...real, collectPayment },
-  });
-  running = worker.run();
+  ({ env, h, app } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await h?.close();
+  await stack?.close();
   await recorder?.stop();
 });
 
