@@ -73,6 +73,22 @@ export async function browserFixture(options: HarnessOptions = {}): Promise<Brow
   }
 }
 
+/**
+ * The jest hooks of a test file's fixture: `start`ed before the file's tests (`use` receives it, to set the
+ * file's variables), closed after them; hooks of the file declared before or after run before or after these.
+ */
+export function useFixture<F extends { close: () => Promise<void> }>(
+  start: () => Promise<F>,
+  use: (fixture: F) => void,
+) {
+  let fixture: F | undefined;
+  beforeAll(async () => {
+    fixture = await start();
+    use(fixture);
+  });
+  afterAll(() => fixture?.close());
+}
+
 /** The payment page's stack: localstripe (payments complete, 3-D Secure, its signed webhooks) and Chromium. */
 export const paymentPageFixture = () => browserFixture({ stripe: 'localstripe' });
 

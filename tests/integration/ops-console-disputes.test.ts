@@ -3,7 +3,7 @@
  * and an early fraud warning, which ops acknowledge (reason required) and which then leaves the queue.
  */
 import type { Browser } from 'playwright-core';
-import { browserFixture, DESKTOP, signInToOpsConsole, withPage } from '../helpers/browser';
+import { browserFixture, DESKTOP, signInToOpsConsole, useFixture, withPage } from '../helpers/browser';
 import { deliver } from '../helpers/credits';
 import { disputeEvent, fraudWarningEvent, newDisputeId, paidCardLicence } from '../helpers/disputes';
 import type { Harness } from '../helpers/harness';
@@ -14,12 +14,7 @@ jest.setTimeout(180_000);
 let h: Harness;
 let url: string;
 let browser: Browser;
-let close: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  ({ h, url, browser, close } = await browserFixture());
-});
-afterAll(() => close?.());
+useFixture(browserFixture, (f) => ({ h, url, browser } = f));
 
 it('lists disputes with their evidence deadline and acknowledges an early fraud warning', async () => {
   const token = await opsToken(h, 'compta');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { confirmedAccount } from '../helpers/api';
-import { browserFixture, DESKTOP, signInToOpsConsole } from '../helpers/browser';
+import { browserFixture, DESKTOP, signInToOpsConsole, useFixture } from '../helpers/browser';
 import type { Harness } from '../helpers/harness';
 import {
   awaitingOpsPurchase,
@@ -26,18 +26,19 @@ let h: Harness;
 let recorder: StripeRecorder;
 let url: string;
 let browser: Browser;
-let close: (() => Promise<void>) | undefined;
 let page: Page;
 
 beforeAll(async () => {
   recorder = await startStripeRecorder();
-  ({ h, url, browser, close } = await browserFixture({ stripeApiBase: recorder.url }));
+});
+useFixture(
+  () => browserFixture({ stripeApiBase: recorder.url }),
+  (f) => ({ h, url, browser } = f),
+);
+beforeAll(async () => {
   page = await browser.newPage(DESKTOP);
 });
-afterAll(async () => {
-  await close?.();
-  await recorder?.stop();
-});
+afterAll(() => recorder?.stop());
 
 it('is a static page that asks for a token, with a strict content security policy', async () => {
   const res = await request(h.app).get('/ops/console');

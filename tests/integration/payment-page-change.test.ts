@@ -17,6 +17,7 @@ import {
   paymentPageFixture,
   PHONE,
   waitForDone,
+  useFixture,
   withPage,
 } from '../helpers/browser';
 import { until } from '../helpers/faults';
@@ -27,12 +28,7 @@ jest.setTimeout(240_000);
 
 let h: Harness;
 let browser: Browser;
-let close: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  ({ h, browser, close } = await paymentPageFixture());
-});
-afterAll(() => close?.());
+useFixture(paymentPageFixture, (f) => ({ h, browser } = f));
 
 const stateOf = (baseId: string): Promise<SubscriptionState> =>
   h.temporal.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);

@@ -29,6 +29,7 @@ import {
   paymentPageFixture,
   payWithCard,
   PHONE,
+  useFixture,
   waitForState,
   withPage,
 } from '../helpers/browser';
@@ -42,16 +43,10 @@ jest.setTimeout(240_000);
 
 let h: Harness;
 let browser: Browser;
-let close: (() => Promise<void>) | undefined;
 let child: WorkerProcess | undefined;
 
-beforeAll(async () => {
-  ({ h, browser, close } = await paymentPageFixture());
-});
-afterAll(async () => {
-  await child?.kill();
-  await close?.();
-});
+afterAll(() => child?.kill());
+useFixture(paymentPageFixture, (f) => ({ h, browser } = f));
 
 const stateOf = (baseId: string): Promise<SubscriptionState> =>
   h.temporal.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);

@@ -13,7 +13,7 @@ import request from 'supertest';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
 import { bearer, boughtLicence } from '../helpers/api';
-import { paymentPageFixture, waitForDone, waitForState, withPage } from '../helpers/browser';
+import { paymentPageFixture, useFixture, waitForDone, waitForState, withPage } from '../helpers/browser';
 import { deliver } from '../helpers/credits';
 import { until } from '../helpers/faults';
 import { TEST_WEBHOOK_SECRET, uniqueEmail, type Harness } from '../helpers/harness';
@@ -24,12 +24,7 @@ jest.setTimeout(180_000);
 
 let h: Harness;
 let browser: Browser;
-let close: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  ({ h, browser, close } = await paymentPageFixture());
-});
-afterAll(() => close?.());
+useFixture(paymentPageFixture, (f) => ({ h, browser } = f));
 
 const stateOf = (baseId: string): Promise<SubscriptionState> =>
   h.temporal.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);

@@ -14,6 +14,7 @@ import {
   payWithCard,
   PHONE,
   waitForDone,
+  useFixture,
   withPage,
 } from '../helpers/browser';
 import type { Harness } from '../helpers/harness';
@@ -21,12 +22,7 @@ import { pdfText } from '../helpers/pdf-text';
 
 let h: Harness;
 let browser: Browser;
-let close: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  ({ h, browser, close } = await paymentPageFixture());
-});
-afterAll(() => close?.());
+useFixture(paymentPageFixture, (f) => ({ h, browser } = f));
 
 /** An annual licence for Garage Martin, to be paid on its payment page. */
 async function buyLicence() {
@@ -134,15 +130,9 @@ describe('the public purchase page (the ERP won’t open)', () => {
     const form = page.locator('#purchase-form');
     if (who.accountId) await form.locator('input[name="accountId"]').fill(String(who.accountId));
     await form.locator('input[name="email"]').fill(who.email);
-    for (const [name, value] of Object.entries({
-      companyName: 'Garage Martin',
-      lastName: 'Martin',
-      firstName: 'Paul',
-      address: '3 avenue Foch',
-      postalCode: '69006',
-      city: 'Lyon',
-    }))
-      await form.locator(`input[name="${name}"]`).fill(value);
+    const billing = garageMartin();
+    for (const name of ['companyName', 'lastName', 'firstName', 'address', 'postalCode', 'city'] as const)
+      await form.locator(`input[name="${name}"]`).fill(billing[name]);
     await page.locator('#buy-button').click();
     await page.waitForURL(/\/pay\/[\w-]+\.[\w-]+$/);
   }

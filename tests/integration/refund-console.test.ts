@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { bearer, confirmedAccount } from '../helpers/api';
-import { browserFixture, DESKTOP, signInToOpsConsole, withPage } from '../helpers/browser';
+import { browserFixture, DESKTOP, signInToOpsConsole, useFixture, withPage } from '../helpers/browser';
 import { deliver, paymentSucceededEvent, purchaseReaches } from '../helpers/credits';
 import type { Harness } from '../helpers/harness';
 import { opsToken } from '../helpers/ops';
@@ -18,17 +18,15 @@ let h: Harness;
 let recorder: StripeRecorder;
 let url: string;
 let browser: Browser;
-let close: (() => Promise<void>) | undefined;
-
 beforeAll(async () => {
   recorder = await startStripeRecorder();
   answerRefundsLikeStripe(recorder);
-  ({ h, url, browser, close } = await browserFixture({ stripeApiBase: recorder.url }));
 });
-afterAll(async () => {
-  await close?.();
-  await recorder?.stop();
-});
+useFixture(
+  () => browserFixture({ stripeApiBase: recorder.url }),
+  (f) => ({ h, url, browser } = f),
+);
+afterAll(() => recorder?.stop());
 
 it('looks a pack up, refunds 20.00 € of it with a reason, and lists the refund', async () => {
   const account = await confirmedAccount(h);
