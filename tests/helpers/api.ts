@@ -70,3 +70,39 @@ export function licenceOrder(
     ...overrides,
   };
 }
+
+/** Garage Martin of Lyon, the payment page's customer (its invoices are checked for the name). */
+export const garageMartin = (email = 'paul@garage-martin.example.fr') => ({
+  companyName: 'Garage Martin',
+  lastName: 'Martin',
+  firstName: 'Paul',
+  address: '3 avenue Foch',
+  postalCode: '69006',
+  city: 'Lyon',
+  country: 'FRA',
+  email,
+});
+
+/**
+ * A licence bought from the ERP of a new base: licenceOrder with `overrides`, answered 201. Its machine,
+ * the billing email, the purchase and, for an ONLINE order, its PaymentIntent and signed payment URL.
+ */
+export async function boughtLicence(
+  h: Harness,
+  overrides: { email?: string } & Record<string, unknown> = {},
+) {
+  const machine = await registerMachine(h);
+  const order = licenceOrder(machine.baseId, overrides);
+  const res = await request(h.app)
+    .post(`/bases/${machine.baseId}/subscriptions`)
+    .set(bearer(machine.apiKey))
+    .send(order);
+  expect(res.status).toBe(201);
+  return {
+    ...machine,
+    email: order.billing.email,
+    purchaseId: res.body.purchaseId as string,
+    paymentIntentId: res.body.payment?.paymentIntentId as string,
+    paymentUrl: res.body.payment?.paymentUrl as string,
+  };
+}

@@ -2,35 +2,19 @@
  * The ops console's dispute queue in a real headless Chromium: an open dispute with its evidence deadline
  * and an early fraud warning, which ops acknowledge (reason required) and which then leaves the queue.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { browserFixture, DESKTOP, signInToOpsConsole, useFixture, withPage } from '../helpers/browser';
 import { deliver } from '../helpers/credits';
 import { disputeEvent, fraudWarningEvent, newDisputeId, paidCardLicence } from '../helpers/disputes';
-import { createHarness, type Harness } from '../helpers/harness';
+import type { Harness } from '../helpers/harness';
 import { opsToken } from '../helpers/ops';
 
 jest.setTimeout(180_000);
 
 let h: Harness;
-let server: Server;
 let url: string;
 let browser: Browser;
-
-beforeAll(async () => {
-  h = await createHarness();
-  server = await new Promise<Server>((resolve) => {
-    const s = h.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await h?.close();
-});
+useFixture(browserFixture, (f) => ({ h, url, browser } = f));
 
 it('lists disputes with their evidence deadline and acknowledges an early fraud warning', async () => {
   const token = await opsToken(h, 'compta');
@@ -60,27 +44,25 @@ it('lists disputes with their evidence deadline and acknowledges an early fraud 
   const dispute = await h.prisma.dispute.findUniqueOrThrow({ where: { stripeId: disputeId } });
   const warning = await h.prisma.dispute.findUniqueOrThrow({ where: { stripeId: warningId } });
 
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(`${url}/ops/console`);
-  await page.locator('#token').fill(token);
-  await page.locator('#login-form button').click();
-  const disputeRow = page.locator(`#disputes tr[data-id="${dispute.id}"]`);
-  await disputeRow.waitFor();
-  const text = (await disputeRow.textContent()) ?? '';
-  expect(text).toContain(x.baseId);
-  expect(text).toContain('needs_response');
-  expect(text).toContain(new Date(dueBy * 1000).toISOString().slice(0, 10));
-  expect(await disputeRow.locator('button').count()).toBe(0);
+  await withPage(browser, DESKTOP, async (page) => {
+    await signInToOpsConsole(page, url, token);
+    const disputeRow = page.locator(`#disputes tr[data-id="${dispute.id}"]`);
+    await disputeRow.waitFor();
+    const text = (await disputeRow.textContent()) ?? '';
+    expect(text).toContain(x.baseId);
+    expect(text).toContain('needs_response');
+    expect(text).toContain(new Date(dueBy * 1000).toISOString().slice(0, 10));
+    expect(await disputeRow.locator('button').count()).toBe(0);
 
-  const warningRow = page.locator(`#disputes tr[data-id="${warning.id}"]`);
-  await warningRow.locator('button[data-action="acknowledge"]').click();
-  await page.locator('#message.error').waitFor(); // no reason given: refused before any request
-  await page.locator('#reason').fill('achat confirmé par téléphone');
-  await warningRow.locator('button[data-action="acknowledge"]').click();
-  await page.locator('#message.ok', { hasText: `Warning ${warningId}: CLOSED` }).waitFor();
-  await warningRow.waitFor({ state: 'detached' });
-  expect(await disputeRow.count()).toBe(1);
-  await page.close();
+    const warningRow = page.locator(`#disputes tr[data-id="${warning.id}"]`);
+    await warningRow.locator('button[data-action="acknowledge"]').click();
+    await page.locator('#message.error').waitFor(); // no reason given: refused before any request
+    await page.locator('#reason').fill('achat confirmé par téléphone');
+    await warningRow.locator('button[data-action="acknowledge"]').click();
+    await page.locator('#message.ok', { hasText: `Warning ${warningId}: CLOSED` }).waitFor();
+    await warningRow.waitFor({ state: 'detached' });
+    expect(await disputeRow.count()).toBe(1);
+  });
 
   expect(await h.prisma.dispute.findUniqueOrThrow({ where: { id: warning.id } })).toMatchObject({
     outcome: 'CLOSED',

@@ -4,15 +4,13 @@
  * database are checked afterwards. The screenshot goes to the system's temporary folder, or to
  * docs/ops-console.png with UPDATE_SCREENSHOTS=1 (a test run leaves tracked files as they are).
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { confirmedAccount } from '../helpers/api';
-import { launchChromium } from '../helpers/browser';
-import { createHarness, type Harness } from '../helpers/harness';
+import { browserFixture, DESKTOP, signInToOpsConsole, useFixture } from '../helpers/browser';
+import type { Harness } from '../helpers/harness';
 import {
   awaitingOpsPurchase,
   opsToken,
@@ -26,27 +24,21 @@ jest.setTimeout(180_000);
 
 let h: Harness;
 let recorder: StripeRecorder;
-let server: Server;
 let url: string;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
   recorder = await startStripeRecorder();
-  h = await createHarness({ stripeApiBase: recorder.url });
-  server = await new Promise<Server>((resolve) => {
-    const s = h.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 });
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await h?.close();
-  await recorder?.stop();
+useFixture(
+  () => browserFixture({ stripeApiBase: recorder.url }),
+  (f) => ({ h, url, browser } = f),
+);
+beforeAll(async () => {
+  page = await browser.newPage(DESKTOP);
 });
+afterAll(() => recorder?.stop());
 
 it('is a static page that asks for a token, with a strict content security policy', async () => {
   const res = await request(h.app).get('/ops/console');
@@ -66,9 +58,7 @@ it('signs in with an ops token, replays a failed payment and assigns an unmatche
   const cheque = await awaitingOpsPurchase(h, 'CHEQUE');
   const { accountId } = await confirmedAccount(h);
 
-  await page.goto(`${url}/ops/console`);
-  await page.locator('#token').fill('ops_wrong');
-  await page.locator('#login-form button').click();
+  await signInToOpsConsole(page, url, 'ops_wrong');
   await page.locator('#message.error').waitFor();
   await page.locator('#login').waitFor({ state: 'visible' });
 
@@ -135,9 +125,7 @@ it('signs in with an ops token, replays a failed payment and assigns an unmatche
 it('lists the renewals to pay and confirms one: renewed once, out of the list', async () => {
   const token = await opsToken(h, 'compta');
   const toPay = await renewalToPay(h, token);
-  await page.goto(`${url}/ops/console`);
-  await page.locator('#token').fill(token);
-  await page.locator('#login-form button').click();
+  await signInToOpsConsole(page, url, token);
   const row = page.locator(`#to-pay tr[data-id="${toPay.baseId}"]`);
   await row.waitFor();
   const text = await row.textContent();
@@ -187,9 +175,7 @@ it('lists the active promo codes and deactivates one', async () => {
       maxRedemptions: 5,
     });
   expect(created.status).toBe(201);
-  await page.goto(`${url}/ops/console`);
-  await page.locator('#token').fill(token);
-  await page.locator('#login-form button').click();
+  await signInToOpsConsole(page, url, token);
   const row = page.locator('#promo tr[data-id="CONSOLE-15"]');
   await row.waitFor();
   expect(await row.textContent()).toContain('15 %');

@@ -10,25 +10,25 @@ import Stripe from 'stripe';
 import request from 'supertest';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
-import { bearer, registerMachine } from '../helpers/api';
-import { launchChromium } from '../helpers/browser';
+import { bearer, boughtLicence, garageMartin } from '../helpers/api';
+import {
+  authenticate,
+  confirmWithCard,
+  paymentPageFixture,
+  PHONE,
+  waitForDone,
+  useFixture,
+  withPage,
+} from '../helpers/browser';
 import { until } from '../helpers/faults';
 import { deliver } from '../helpers/credits';
-import { createHarness, TEST_WEBHOOK_SECRET, uniqueEmail, type Harness } from '../helpers/harness';
+import { TEST_WEBHOOK_SECRET, uniqueEmail, type Harness } from '../helpers/harness';
 
 jest.setTimeout(240_000);
 
 let h: Harness;
 let browser: Browser;
-
-beforeAll(async () => {
-  h = await createHarness({ stripe: 'localstripe' });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
+useFixture(paymentPageFixture, (f) => ({ h, browser } = f));
 
 const stateOf = (baseId: string): Promise<SubscriptionState> =>
   h.temporal.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);
@@ -39,55 +39,14 @@ interface Bought {
   licenceId: string;
 }
 
-/** localstripe's stand-in for the bank's challenge, as Stripe.js calls it */
-async function authenticate(paymentIntentId: string, success: boolean) {
-  const intent = await h.stripe.paymentIntents.retrieve(paymentIntentId);
-  const done = await fetch(
-    `${h.localstripe!.apiBase}/v1/payment_intents/${intent.id}/_authenticate?success=${success}`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key: 'pk_test_harness', client_secret: intent.client_secret }),
-    },
-  );
-  expect(done.status).toBe(200);
-}
-
 /** A monthly ENTERPRISE LOCAL licence, 1 connection, paid with a card that always asks for 3-D Secure. */
 async function buyWith3dsCard(): Promise<Bought> {
-  const { baseId, apiKey } = await registerMachine(h);
-  const res = await request(h.app)
-    .post(`/bases/${baseId}/subscriptions`)
-    .set(bearer(apiKey))
-    .send({
-      idempotencyKey: `buy-${baseId}`,
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'MONTHLY',
-      paymentMethod: 'ONLINE',
-      billing: {
-        companyName: 'Garage Martin',
-        lastName: 'Martin',
-        firstName: 'Paul',
-        address: '3 avenue Foch',
-        postalCode: '69006',
-        city: 'Lyon',
-        country: 'FRA',
-        email: uniqueEmail('compta'),
-      },
-      terms: { version: '2026-01', accepted: true },
-    });
-  expect(res.status).toBe(201);
-  const method = await h.stripe.paymentMethods.create({
-    type: 'card',
-    card: { number: '4000002760003184', exp_month: 12, exp_year: 2034, cvc: '123' },
+  const { baseId, apiKey, paymentIntentId } = await boughtLicence(h, {
+    billing: garageMartin(uniqueEmail('compta')),
   });
-  const confirmed = await h.stripe.paymentIntents.confirm(res.body.payment.paymentIntentId, {
-    payment_method: method.id,
-  });
+  const confirmed = await confirmWithCard(h, paymentIntentId, '4000002760003184');
   expect(confirmed.status).toBe('requires_action');
-  await authenticate(confirmed.id, true);
+  await authenticate(h, confirmed.id, true);
   const active = await until(
     () => stateOf(baseId),
     (s) => s.status === 'ACTIVE',
@@ -155,18 +114,14 @@ describe('extra connections on a card that needs 3-D Secure', () => {
     expect(again.body.error.code).toBe('PAYMENT_ACTION_PENDING');
     expect(again.body.error.details.paymentIntentId).toBe(paymentIntentId);
 
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    try {
+    await withPage(browser, PHONE, async (page) => {
       await page.goto(paymentUrl);
       expect(await page.locator('h1').textContent()).toBe('Confirmer le paiement');
       expect(await page.locator('#order').textContent()).toContain('Modification');
       await page.locator('#saved-card-button').click();
       await page.locator('button', { hasText: 'Complete authentication' }).click();
-      await page.waitForURL(/\/done$/);
-      await page.locator('body[data-state="PAID"]').waitFor({ timeout: 60_000 });
-    } finally {
-      await page.close();
-    }
+      await waitForDone(page, 'PAID', 60_000);
+    });
     const state = await until(
       () => stateOf(b.baseId),
       (s) => s.terms.connections === 3 && s.pendingCharge === undefined,
@@ -187,7 +142,7 @@ describe('extra connections on a card that needs 3-D Secure', () => {
       .send({ connections: 2 });
     expect(res.status).toBe(202);
     const { paymentIntentId } = res.body.payment;
-    await authenticate(paymentIntentId, false);
+    await authenticate(h, paymentIntentId, false);
     // Stripe's webhook of the failed authentication (localstripe sends none for it)
     await deliverPaymentFailed(paymentIntentId);
     await until(
@@ -224,7 +179,7 @@ describe('renew now on a card that needs 3-D Secure', () => {
     expect(res.body.subscription.dunning).toBeNull();
     expect(await paymentsOf(b.licenceId, 'renewal:')).toHaveLength(0);
 
-    await authenticate(res.body.payment.paymentIntentId, true);
+    await authenticate(h, res.body.payment.paymentIntentId, true);
     const state = await until(
       () => stateOf(b.baseId),
       (s) => s.paidThroughIndex === before.paidThroughIndex + 1 && s.pendingCharge === undefined,

@@ -9,7 +9,6 @@
  * The renewal is brought forward as in tests/faults/worker-killed.test.ts: the base's workflow restarted
  * from its own state with the period already over.
  */
-import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { dayOf } from '../../domain/licence';
@@ -22,11 +21,21 @@ import {
   subscriptionWorkflow,
   type SubscriptionState,
 } from '../../workflows/subscription';
-import { bearer, registerMachine } from '../helpers/api';
-import { launchChromium } from '../helpers/browser';
+import { bearer, boughtLicence, garageMartin } from '../helpers/api';
+import {
+  authenticate,
+  confirmWithCard,
+  downloadInvoice,
+  paymentPageFixture,
+  payWithCard,
+  PHONE,
+  useFixture,
+  waitForState,
+  withPage,
+} from '../helpers/browser';
 import { until } from '../helpers/faults';
 import { deliver } from '../helpers/credits';
-import { createHarness, TEST_WEBHOOK_SECRET, uniqueEmail, type Harness } from '../helpers/harness';
+import { TEST_WEBHOOK_SECRET, uniqueEmail, type Harness } from '../helpers/harness';
 import { pdfText } from '../helpers/pdf-text';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
@@ -36,81 +45,23 @@ let h: Harness;
 let browser: Browser;
 let child: WorkerProcess | undefined;
 
-beforeAll(async () => {
-  h = await createHarness({ stripe: 'localstripe' });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await child?.kill();
-  await browser?.close();
-  await h?.close();
-});
+afterAll(() => child?.kill());
+useFixture(paymentPageFixture, (f) => ({ h, browser } = f));
 
 const stateOf = (baseId: string): Promise<SubscriptionState> =>
   h.temporal.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);
 
-interface Bought {
-  baseId: string;
-  apiKey: string;
-  email: string;
-  purchaseId: string;
-  paymentIntentId?: string;
-}
+type Bought = Awaited<ReturnType<typeof buy>>;
 
-async function buy(paymentMethod: 'ONLINE' | 'CHEQUE'): Promise<Bought> {
-  const { baseId, apiKey } = await registerMachine(h);
-  const email = uniqueEmail('compta');
-  const res = await request(h.app)
-    .post(`/bases/${baseId}/subscriptions`)
-    .set(bearer(apiKey))
-    .send({
-      idempotencyKey: `buy-${baseId}`,
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'MONTHLY',
-      paymentMethod,
-      billing: {
-        companyName: 'Garage Martin',
-        lastName: 'Martin',
-        firstName: 'Paul',
-        address: '3 avenue Foch',
-        postalCode: '69006',
-        city: 'Lyon',
-        country: 'FRA',
-        email,
-      },
-      terms: { version: '2026-01', accepted: true },
-    });
-  expect(res.status).toBe(201);
-  return {
-    baseId,
-    apiKey,
-    email,
-    purchaseId: res.body.purchaseId,
-    paymentIntentId: res.body.payment?.paymentIntentId,
-  };
-}
+/** A monthly licence for Garage Martin (a billing email of its own), by card or by cheque. */
+const buy = (paymentMethod: 'ONLINE' | 'CHEQUE') =>
+  boughtLicence(h, { paymentMethod, billing: garageMartin(uniqueEmail('compta')) });
 
 /** What the payment page's server side and Stripe.js do, without a browser (the purchase is not tested here). */
 async function payPurchase(b: Bought, number: string) {
-  const method = await h.stripe.paymentMethods.create({
-    type: 'card',
-    card: { number, exp_month: 12, exp_year: 2034, cvc: '123' },
-  });
-  const confirmed = await h.stripe.paymentIntents.confirm(b.paymentIntentId!, { payment_method: method.id });
-  if (confirmed.status === 'requires_action') {
-    // localstripe's stand-in for the bank's challenge ("Complete authentication")
-    const done = await fetch(
-      `${h.localstripe!.apiBase}/v1/payment_intents/${confirmed.id}/_authenticate?success=true`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ key: 'pk_test_harness', client_secret: confirmed.client_secret }),
-      },
-    );
-    expect(done.status).toBe(200);
-  }
+  const confirmed = await confirmWithCard(h, b.paymentIntentId, number);
+  // localstripe's stand-in for the bank's challenge ("Complete authentication")
+  if (confirmed.status === 'requires_action') await authenticate(h, confirmed.id, true);
   return until(
     () => stateOf(b.baseId),
     (s) => s.status === 'ACTIVE',
@@ -143,15 +94,6 @@ async function renewalDue(baseId: string, taskQueue = h.taskQueue) {
 const renewalPayments = (licenceId: string) =>
   h.prisma.payment.findMany({ where: { licenceId, idempotencyKey: { startsWith: 'renewal:' } } });
 
-async function fillCard(page: Page, number: string) {
-  const form = page.locator('#card-element');
-  await form.locator('input[placeholder="number"]').fill(number);
-  await form.locator('input[placeholder="exp_month"]').fill('12');
-  await form.locator('input[placeholder="exp_year"]').fill('35');
-  await form.locator('input[placeholder="cvc"]').fill('123');
-  await form.locator('input[placeholder="postal_code"]').fill('69006');
-}
-
 /** The renewal needs the customer: PAST_DUE and usable, and the mail's signed link. */
 async function authenticationAsked(b: Bought, licenceId: string): Promise<string> {
   await until(
@@ -174,20 +116,14 @@ async function authenticationAsked(b: Bought, licenceId: string): Promise<string
 
 async function expectRenewedOnce(page: Page, b: Bought, licenceId: string) {
   await page.waitForURL(/\/done$/);
-  await page
-    .locator('body[data-state="PAID"]')
-    .waitFor({ timeout: 60_000 })
-    .catch(async (error: unknown) => {
-      const events = await h.prisma.stripeEvent.findMany();
-      throw new Error(
-        `${String(error)}\nstate: ${JSON.stringify(await stateOf(b.baseId))}\nevents: ${JSON.stringify(events)}\npage: ${await page.locator('main').textContent()}`,
-      );
-    });
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.locator('#invoice-link').click(),
-  ]);
-  expect(await pdfText(fs.readFileSync(await download.path()))).toContain('Garage Martin');
+  await waitForState(page, 'PAID', 60_000).catch(async (error: unknown) => {
+    const events = await h.prisma.stripeEvent.findMany();
+    throw new Error(
+      `${String(error)}\nstate: ${JSON.stringify(await stateOf(b.baseId))}\nevents: ${JSON.stringify(events)}\npage: ${await page.locator('main').textContent()}`,
+    );
+  });
+  const { pdf } = await downloadInvoice(page);
+  expect(await pdfText(pdf)).toContain('Garage Martin');
   const state = await until(
     () => stateOf(b.baseId),
     (s) => s.periodIndex === 1 && s.status === 'ACTIVE',
@@ -207,8 +143,7 @@ describe('a renewal whose card needs 3-D Secure', () => {
     const licenceId = await renewalDue(b.baseId);
     const url = await authenticationAsked(b, licenceId);
 
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    try {
+    await withPage(browser, PHONE, async (page) => {
       await page.goto(url);
       expect(await page.locator('h1').textContent()).toBe('Confirmer le paiement');
       expect(await page.locator('#order').textContent()).toContain('Renouvellement');
@@ -221,31 +156,28 @@ describe('a renewal whose card needs 3-D Secure', () => {
       // the link again: paid, nothing to confirm
       await page.goto(url);
       await page.locator('text=Cette commande est déjà réglée.').waitFor();
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('the worker killed between the authentication and the webhook: renewed once by the next worker', async () => {
     await h.stopWorker();
-    child = await startWorkerProcess(h, {
+    const worker = (child = await startWorkerProcess(h, {
       temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!,
       taskQueue: h.taskQueue,
       stripeApiBase: h.localstripe!.apiBase,
       env: { PUBLIC_BASE_URL: h.baseUrl!, STRIPE_PUBLISHABLE_KEY: 'pk_test_harness' },
-    });
+    }));
     const b = await buy('ONLINE');
     await payPurchase(b, '4000002760003184');
     const licenceId = await renewalDue(b.baseId);
     const url = await authenticationAsked(b, licenceId);
 
-    const page = await browser.newPage();
-    try {
+    await withPage(browser, async (page) => {
       await page.goto(url);
       await page.locator('#saved-card-button').click();
       const complete = page.locator('button', { hasText: 'Complete authentication' });
       await complete.waitFor();
-      await child.kill(); // the crash: no worker while the bank's answer and its webhook arrive
+      await worker.kill(); // the crash: no worker while the bank's answer and its webhook arrive
       child = undefined;
       await complete.click();
       await page.waitForURL(/\/done$/);
@@ -258,28 +190,22 @@ describe('a renewal whose card needs 3-D Secure', () => {
       expect(await renewalPayments(licenceId)).toHaveLength(0);
       await h.startWorker();
       await expectRenewedOnce(page, b, licenceId);
-    } finally {
-      await page.close();
-    }
+    });
   });
 });
 
 describe('changing the saved card (SetupIntent)', () => {
   async function changeCard(b: Bought, url: string, number: string) {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    try {
+    await withPage(browser, PHONE, async (page) => {
       await page.goto(url);
       expect(await page.locator('h1').textContent()).toBe('Changer de moyen de paiement');
-      await fillCard(page, number);
-      await page.locator('#pay-button').click();
+      await payWithCard(page, number);
       await page.waitForURL(/\/done\?setupIntent=seti_/);
-      await page.locator('body[data-state="PAID"]').waitFor({ timeout: 30_000 });
+      await waitForState(page, 'PAID');
       expect(await page.locator('#payment-message').textContent()).toContain(
         'nouvelle carte est enregistrée',
       );
-    } finally {
-      await page.close();
-    }
+    });
     return stateOf(b.baseId);
   }
 

@@ -12,11 +12,11 @@ import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { subscriptionWorkflowId } from '../../workflows/ids';
 import { getSubscriptionStateQuery, type SubscriptionState } from '../../workflows/subscription';
-import { bearer, licenceOrder, registerMachine } from '../helpers/api';
-import { launchChromium } from '../helpers/browser';
+import { bearer, boughtLicence } from '../helpers/api';
+import { paymentPageFixture, useFixture, waitForDone, waitForState, withPage } from '../helpers/browser';
 import { deliver } from '../helpers/credits';
 import { until } from '../helpers/faults';
-import { createHarness, TEST_WEBHOOK_SECRET, uniqueEmail, type Harness } from '../helpers/harness';
+import { TEST_WEBHOOK_SECRET, uniqueEmail, type Harness } from '../helpers/harness';
 import { licenceBilling } from '../helpers/ops';
 import { confirmOnPage, heldDebits, IBAN, releaseDebit, sepaAccount } from '../helpers/sepa';
 
@@ -24,36 +24,13 @@ jest.setTimeout(180_000);
 
 let h: Harness;
 let browser: Browser;
-
-beforeAll(async () => {
-  h = await createHarness({ stripe: 'localstripe' });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
+useFixture(paymentPageFixture, (f) => ({ h, browser } = f));
 
 const stateOf = (baseId: string): Promise<SubscriptionState> =>
   h.temporal.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);
 
-async function buy() {
-  const { baseId, apiKey } = await registerMachine(h);
-  const email = uniqueEmail('compta');
-  const res = await request(h.app)
-    .post(`/bases/${baseId}/subscriptions`)
-    .set(bearer(apiKey))
-    .send(licenceOrder(baseId, { email }));
-  expect(res.status).toBe(201);
-  return {
-    baseId,
-    apiKey,
-    email,
-    purchaseId: res.body.purchaseId as string,
-    paymentIntentId: res.body.payment.paymentIntentId as string,
-    paymentUrl: res.body.payment.paymentUrl as string,
-  };
-}
+/** The ERP's licence order (licenceOrder) with a billing email of its own. */
+const buy = () => boughtLicence(h, { email: uniqueEmail('compta') });
 
 /** A licence paid by SEPA (the debit settled at once), through the page's server side. */
 async function sepaLicence() {
@@ -76,8 +53,7 @@ async function sepaLicence() {
 
 it('the page: IBAN and mandate, "in progress" with its reference, then paid once the bank settles', async () => {
   const b = await buy();
-  const page = await browser.newPage();
-  try {
+  await withPage(browser, async (page) => {
     await page.goto(b.paymentUrl);
     const text = await page.locator('#mandate-text').textContent();
     expect(text).toContain('vous autorisez (A) Gestan SAS et Stripe');
@@ -90,8 +66,7 @@ it('the page: IBAN and mandate, "in progress" with its reference, then paid once
 
     await page.locator('#mandate-accepted').check();
     await page.locator('#sepa-button').click();
-    await page.waitForURL(/\/done$/);
-    await page.locator('body[data-state="PROCESSING"]').waitFor({ timeout: 30_000 });
+    await waitForDone(page, 'PROCESSING');
     const mandate = await h.prisma.sepaMandate.findFirstOrThrow({ where: { purchaseId: b.purchaseId } });
     expect(mandate).toMatchObject({
       status: 'SUBMITTED',
@@ -107,7 +82,7 @@ it('the page: IBAN and mandate, "in progress" with its reference, then paid once
     // the bank settles: the page turns to paid, with the invoice
     expect(await heldDebits(h.localstripe!.apiBase)).toContain(b.paymentIntentId);
     await releaseDebit(h.localstripe!.apiBase, b.paymentIntentId);
-    await page.locator('body[data-state="PAID"]').waitFor({ timeout: 30_000 });
+    await waitForState(page, 'PAID');
     await page.locator('#invoice-link', { hasText: 'Télécharger la facture acquittée' }).waitFor();
     const state = await until(
       () => stateOf(b.baseId),
@@ -120,9 +95,7 @@ it('the page: IBAN and mandate, "in progress" with its reference, then paid once
     expect((await h.prisma.sepaMandate.findUniqueOrThrow({ where: { id: mandate.id } })).status).toBe(
       'ACTIVE',
     );
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 it('refused, nothing debited: SEPA without the mandate accepted; SEPA for a support pack', async () => {

@@ -4,82 +4,42 @@
  * page), lands on the confirmation page and downloads the paid invoice; localstripe's own signed webhook
  * completes the payment — nothing is hand-signed. Then the link's protections (altered, expired).
  */
-import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { signPaymentLink } from '../../services/payments/payment-link';
-import { bearer, confirmedAccount, registerMachine } from '../helpers/api';
-import { launchChromium } from '../helpers/browser';
-import { createHarness, type Harness } from '../helpers/harness';
+import { bearer, boughtLicence, confirmedAccount, garageMartin } from '../helpers/api';
+import {
+  downloadInvoice,
+  paymentPageFixture,
+  payWithCard,
+  PHONE,
+  waitForDone,
+  useFixture,
+  withPage,
+} from '../helpers/browser';
+import type { Harness } from '../helpers/harness';
 import { pdfText } from '../helpers/pdf-text';
 
 let h: Harness;
 let browser: Browser;
+useFixture(paymentPageFixture, (f) => ({ h, browser } = f));
 
-beforeAll(async () => {
-  h = await createHarness({ stripe: 'localstripe' });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
-
-const billing = {
-  companyName: 'Garage Martin',
-  lastName: 'Martin',
-  firstName: 'Paul',
-  address: '3 avenue Foch',
-  postalCode: '69006',
-  city: 'Lyon',
-  country: 'FRA',
-  email: 'paul@garage-martin.example.fr',
-};
-
+/** An annual licence for Garage Martin, to be paid on its payment page. */
 async function buyLicence() {
-  const { baseId, apiKey } = await registerMachine(h);
-  const res = await request(h.app)
-    .post(`/bases/${baseId}/subscriptions`)
-    .set(bearer(apiKey))
-    .send({
-      idempotencyKey: `page-${baseId}`,
-      edition: 'ENTERPRISE',
-      mode: 'LOCAL',
-      connections: 1,
-      period: 'ANNUAL',
-      paymentMethod: 'ONLINE',
-      billing,
-      terms: { version: '2026-01', accepted: true },
-    });
-  expect(res.status).toBe(201);
-  const paymentUrl = res.body.payment.paymentUrl as string;
-  expect(paymentUrl.startsWith(`${h.baseUrl}/pay/`)).toBe(true);
-  return { baseId, apiKey, paymentUrl, purchaseId: res.body.purchaseId as string };
-}
-
-/** Types a test card into the card form (localstripe's stand-in for the Payment Element). */
-async function fillCard(page: Page, number: string) {
-  const form = page.locator('#card-element');
-  await form.locator('input[placeholder="number"]').fill(number);
-  await form.locator('input[placeholder="exp_month"]').fill('12');
-  await form.locator('input[placeholder="exp_year"]').fill('34');
-  await form.locator('input[placeholder="cvc"]').fill('123');
-  await form.locator('input[placeholder="postal_code"]').fill('69006');
+  const bought = await boughtLicence(h, { period: 'ANNUAL', billing: garageMartin() });
+  expect(bought.paymentUrl.startsWith(`${h.baseUrl}/pay/`)).toBe(true);
+  return bought;
 }
 
 /** From the confirmation page: waits for the recorded payment, downloads the invoice, checks the licence. */
 async function expectPaidWithInvoice(page: Page, bought: { baseId: string; apiKey: string }) {
-  await page.waitForURL(/\/done$/);
-  await page.locator('body[data-state="PAID"]').waitFor({ timeout: 30_000 });
+  await waitForDone(page, 'PAID');
   await page.locator('#payment-message', { hasText: 'Paiement reçu' }).waitFor();
-  const link = page.locator('#invoice-link');
-  const label = await link.textContent();
+  const label = await page.locator('#invoice-link').textContent();
   const number = /n° (\d{4}-\d{6})/.exec(label ?? '')?.[1];
   expect(number).toBeDefined();
-  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-  expect(download.suggestedFilename()).toBe(`facture-${number}.pdf`);
-  const file = await download.path();
-  const pdf = fs.readFileSync(file);
+  const { filename, pdf } = await downloadInvoice(page);
+  expect(filename).toBe(`facture-${number}.pdf`);
   expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
   const text = await pdfText(pdf);
   expect(text).toContain(number!);
@@ -94,8 +54,7 @@ async function expectPaidWithInvoice(page: Page, bought: { baseId: string; apiKe
 
 it('card 4242: the page shows the order, takes the payment, confirms and gives the paid invoice', async () => {
   const bought = await buyLicence();
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } }); // a phone
-  try {
+  await withPage(browser, PHONE, async (page) => {
     const answer = await page.goto(bought.paymentUrl);
     expect(answer?.status()).toBe(200);
     expect(await page.locator('html').getAttribute('lang')).toBe('fr');
@@ -107,81 +66,63 @@ it('card 4242: the page shows the order, takes the payment, confirms and gives t
     // usable on a phone: nothing wider than the screen
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
 
-    await fillCard(page, '4242424242424242');
-    await page.locator('#pay-button').click();
+    await payWithCard(page, '4242424242424242');
     await expectPaidWithInvoice(page, bought);
 
     // the link again: the order is paid, the page says so instead of a card form
     await page.goto(bought.paymentUrl);
     await page.locator('text=Cette commande est déjà réglée.').waitFor();
     expect(await page.locator('#payment-form').count()).toBe(0);
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 it('3-D Secure card 4000 0027 6000 3184: the challenge is completed in the page, then paid', async () => {
   const bought = await buyLicence();
-  const page = await browser.newPage();
-  try {
+  await withPage(browser, async (page) => {
     await page.goto(bought.paymentUrl);
-    await fillCard(page, '4000002760003184');
-    await page.locator('#pay-button').click();
+    await payWithCard(page, '4000002760003184');
     // localstripe's stand-in for the bank's 3-D Secure dialog
     await page.locator('#payment-message', { hasText: '3-D Secure' }).waitFor();
     await page.locator('button', { hasText: 'Complete authentication' }).click();
     await expectPaidWithInvoice(page, bought);
     const payments = await h.prisma.payment.findMany({ where: { purchaseId: bought.purchaseId } });
     expect(payments).toHaveLength(1);
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 it('3-D Secure failed, or left half-way: the page says so, and the customer pays with another card', async () => {
   const bought = await buyLicence();
-  const page = await browser.newPage();
-  try {
+  await withPage(browser, async (page) => {
     await page.goto(bought.paymentUrl);
-    await fillCard(page, '4000002760003184');
-    await page.locator('#pay-button').click();
+    await payWithCard(page, '4000002760003184');
     await page.locator('button', { hasText: 'Fail authentication' }).click();
     await page.locator('#payment-message.error').waitFor();
     expect(page.url()).toBe(bought.paymentUrl);
 
     // again, and this time the page is left during the challenge (the PaymentIntent stays requires_action)
     await page.reload();
-    await fillCard(page, '4000002760003184');
-    await page.locator('#pay-button').click();
+    await payWithCard(page, '4000002760003184');
     await page.locator('button', { hasText: 'Complete authentication' }).waitFor();
     await page.reload();
-    await fillCard(page, '4242424242424242');
-    await page.locator('#pay-button').click();
+    await payWithCard(page, '4242424242424242');
     await expectPaidWithInvoice(page, bought);
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 it('a refused card (4000 0000 0000 0341) is said in the page, and another card then pays', async () => {
   const bought = await buyLicence();
-  const page = await browser.newPage();
-  try {
+  await withPage(browser, async (page) => {
     await page.goto(bought.paymentUrl);
-    await fillCard(page, '4000000000000341');
-    await page.locator('#pay-button').click();
+    await payWithCard(page, '4000000000000341');
     await page.locator('#payment-message.error').waitFor();
     expect(page.url()).toBe(bought.paymentUrl);
     const purchase = await h.prisma.purchase.findUniqueOrThrow({ where: { id: bought.purchaseId } });
     expect(purchase.status).toBe('AWAITING_PAYMENT');
 
     await page.reload();
-    await fillCard(page, '4242424242424242');
-    await page.locator('#pay-button').click();
+    await payWithCard(page, '4242424242424242');
     await expectPaidWithInvoice(page, bought);
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 describe('the public purchase page (the ERP won’t open)', () => {
@@ -189,23 +130,16 @@ describe('the public purchase page (the ERP won’t open)', () => {
     const form = page.locator('#purchase-form');
     if (who.accountId) await form.locator('input[name="accountId"]').fill(String(who.accountId));
     await form.locator('input[name="email"]').fill(who.email);
-    for (const [name, value] of Object.entries({
-      companyName: 'Garage Martin',
-      lastName: 'Martin',
-      firstName: 'Paul',
-      address: '3 avenue Foch',
-      postalCode: '69006',
-      city: 'Lyon',
-    }))
-      await form.locator(`input[name="${name}"]`).fill(value);
+    const billing = garageMartin();
+    for (const name of ['companyName', 'lastName', 'firstName', 'address', 'postalCode', 'city'] as const)
+      await form.locator(`input[name="${name}"]`).fill(billing[name]);
     await page.locator('#buy-button').click();
     await page.waitForURL(/\/pay\/[\w-]+\.[\w-]+$/);
   }
 
   it('account ID and its email: a 30 min pack paid on the page is credited at once, invoice downloaded', async () => {
     const account = await confirmedAccount(h);
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    try {
+    await withPage(browser, PHONE, async (page) => {
       // the manual's link for the 30 minutes pack
       await page.goto(`${h.baseUrl}/achat?minutes=30`);
       expect(await page.locator('input[value="pack:30"]').isChecked()).toBe(true);
@@ -214,45 +148,33 @@ describe('the public purchase page (the ERP won’t open)', () => {
       );
       await fillPurchase(page, { accountId: account.accountId, email: account.email.toUpperCase() });
       expect(await page.locator('#total-incl-vat').textContent()).toMatch(/66,00\s€/);
-      await fillCard(page, '4242424242424242');
-      await page.locator('#pay-button').click();
-      await page.waitForURL(/\/done$/);
-      await page.locator('body[data-state="PAID"]').waitFor({ timeout: 30_000 });
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.locator('#invoice-link').click(),
-      ]);
-      expect(await pdfText(fs.readFileSync(await download.path()))).toContain('Pack support 30 min');
+      await payWithCard(page, '4242424242424242');
+      await waitForDone(page, 'PAID');
+      const { pdf } = await downloadInvoice(page);
+      expect(await pdfText(pdf)).toContain('Pack support 30 min');
 
       const time = await request(h.app)
         .get(`/accounts/${account.accountId}/support-time`)
         .set(bearer(account.apiKey));
       expect(time.body.balanceSeconds).toBe(1800);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('without a matching account: paid, then waiting in the manual-credit queue for ops', async () => {
     const account = await confirmedAccount(h);
-    const page = await browser.newPage();
-    try {
+    await withPage(browser, async (page) => {
       await page.goto(`${h.baseUrl}/achat?produit=credits`);
       await page.locator('input[name="rechargeEuros"]').fill('40');
       // the right account ID but another email: not matched
       await fillPurchase(page, { accountId: account.accountId, email: 'someone.else@example.fr' });
-      await fillCard(page, '4242424242424242');
-      await page.locator('#pay-button').click();
-      await page.waitForURL(/\/done$/);
-      await page.locator('body[data-state="PAID"]').waitFor({ timeout: 30_000 });
+      await payWithCard(page, '4242424242424242');
+      await waitForDone(page, 'PAID');
       expect(await page.locator('#invoice-link').textContent()).toContain('Nos équipes rattachent');
       const queued = await h.prisma.creditPurchase.findFirstOrThrow({
         where: { claimedAccountId: account.accountId },
       });
       expect(queued).toMatchObject({ status: 'UNMATCHED', accountId: null, amountCents: 4000 });
-    } finally {
-      await page.close();
-    }
+    });
   });
 });
 

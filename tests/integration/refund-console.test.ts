@@ -2,14 +2,12 @@
  * The ops console's refund action in a real headless Chromium, against the app on a port with the real
  * stack: look a support pack up, refund part of it, see the refund listed; the database is checked after.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { bearer, confirmedAccount } from '../helpers/api';
-import { launchChromium } from '../helpers/browser';
+import { browserFixture, DESKTOP, signInToOpsConsole, useFixture, withPage } from '../helpers/browser';
 import { deliver, paymentSucceededEvent, purchaseReaches } from '../helpers/credits';
-import { createHarness, type Harness } from '../helpers/harness';
+import type { Harness } from '../helpers/harness';
 import { opsToken } from '../helpers/ops';
 import { answerRefundsLikeStripe } from '../helpers/refunds';
 import { startStripeRecorder, type StripeRecorder } from '../helpers/stripe-recorder';
@@ -18,26 +16,17 @@ jest.setTimeout(180_000);
 
 let h: Harness;
 let recorder: StripeRecorder;
-let server: Server;
 let url: string;
 let browser: Browser;
-
 beforeAll(async () => {
   recorder = await startStripeRecorder();
   answerRefundsLikeStripe(recorder);
-  h = await createHarness({ stripeApiBase: recorder.url });
-  server = await new Promise<Server>((resolve) => {
-    const s = h.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium();
 });
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await h?.close();
-  await recorder?.stop();
-});
+useFixture(
+  () => browserFixture({ stripeApiBase: recorder.url }),
+  (f) => ({ h, url, browser } = f),
+);
+afterAll(() => recorder?.stop());
 
 it('looks a pack up, refunds 20.00 € of it with a reason, and lists the refund', async () => {
   const account = await confirmedAccount(h);
@@ -53,27 +42,26 @@ it('looks a pack up, refunds 20.00 € of it with a reason, and lists the refund
   await purchaseReaches(h, bought.body.purchaseId, 'COMPLETED');
   const token = await opsToken(h, 'compta');
 
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(`${url}/ops/console`);
-  await page.locator('#token').fill(token);
-  await page.locator('#login-form button').click();
-  await page.locator('#console').waitFor({ state: 'visible' });
+  await withPage(browser, DESKTOP, async (page) => {
+    await signInToOpsConsole(page, url, token);
+    await page.locator('#console').waitFor({ state: 'visible' });
 
-  await page.locator('#refund-purchase').fill(bought.body.purchaseId);
-  await page.locator('#refund-lookup').click();
-  await page.locator('#refund-summary', { hasText: 'can still be refunded' }).waitFor();
-  expect(await page.locator('#refund-summary').textContent()).toMatch(/paid 66,00\s€, 66,00\s€ can still/);
+    await page.locator('#refund-purchase').fill(bought.body.purchaseId);
+    await page.locator('#refund-lookup').click();
+    await page.locator('#refund-summary', { hasText: 'can still be refunded' }).waitFor();
+    expect(await page.locator('#refund-summary').textContent()).toMatch(/paid 66,00\s€, 66,00\s€ can still/);
 
-  // a refund needs a reason (audit, credit note)
-  await page.locator('#refund-amount').fill('2000');
-  await page.locator('#refund-submit').click();
-  await page.locator('#message.error', { hasText: 'Give a reason' }).waitFor();
-  await page.locator('#reason').fill('geste client');
-  await page.locator('#refund-submit').click();
-  await page.locator('#message.ok', { hasText: 'Refunded' }).waitFor();
-  expect(await page.locator('#message').textContent()).toMatch(/credit note AV-\d{4}-\d{6}, SUCCEEDED/);
-  await page.locator('#refunds tbody tr[data-id]').waitFor();
-  expect(await page.locator('#refund-summary').textContent()).toMatch(/46,00\s€ can still be refunded/);
+    // a refund needs a reason (audit, credit note)
+    await page.locator('#refund-amount').fill('2000');
+    await page.locator('#refund-submit').click();
+    await page.locator('#message.error', { hasText: 'Give a reason' }).waitFor();
+    await page.locator('#reason').fill('geste client');
+    await page.locator('#refund-submit').click();
+    await page.locator('#message.ok', { hasText: 'Refunded' }).waitFor();
+    expect(await page.locator('#message').textContent()).toMatch(/credit note AV-\d{4}-\d{6}, SUCCEEDED/);
+    await page.locator('#refunds tbody tr[data-id]').waitFor();
+    expect(await page.locator('#refund-summary').textContent()).toMatch(/46,00\s€ can still be refunded/);
+  });
 
   const rows = await h.prisma.refund.findMany({ where: { creditPurchaseId: bought.body.purchaseId } });
   expect(rows).toHaveLength(1);
@@ -84,5 +72,4 @@ it('looks a pack up, refunds 20.00 € of it with a reason, and lists the refund
     status: 'SUCCEEDED',
   });
   expect(rows[0]!.workflowKey).toMatch(/:console-/);
-  await page.close();
 });
