@@ -5,7 +5,8 @@
  *   ACTIVE;
  * - a mandate replaced on the payment method page is the one the next renewal debits, and that renewal,
  *   failing days after the period end, enters dunning (PAST_DUE, the failed payment, the mail naming the
- *   mandate), the licence usable while the bank had not answered;
+ *   mandate), the licence usable while the bank had not answered; another account saved during dunning is
+ *   debited at once (not at the next retry date) and renews;
  * - the settlement's webhook lost: at the deadline the workflow reads the PaymentIntent at Stripe, settled,
  *   and activates once.
  * The bank's answer is localstripe's release of a held debit (tests/helpers/sepa.ts).
@@ -126,7 +127,7 @@ it('a SEPA purchase: processing past the deadline, days later settled → ACTIVE
   });
 });
 
-it('a replaced mandate pays the next renewal; failing days after the period end, it enters dunning', async () => {
+it('a replaced mandate pays the next renewal; failing days after the period end, it enters dunning; another saved then pays it', async () => {
   // the payment method page: another account, its mandate accepted (a SetupIntent: nothing debited now)
   const link = await request(stack.app).post(`/bases/${baseId}/licence/card-change`).set(bearer(apiKey));
   expect(link.status).toBe(200);
@@ -183,6 +184,34 @@ it('a replaced mandate pays the next renewal; failing days after the period end,
   );
   expect(mail.text).toContain(`mandat n° ${mandates[1]!.reference}`);
   expect(await stack.h.prisma.invoice.count({ where: { baseId } })).toBe(1);
+
+  // the bank answered after the first retry date: that retry is already debiting under the same mandate
+  const retry = await newHeld(before);
+  // another account saved meanwhile; that retry fails too: debited again at once, under the new mandate
+  const link2 = await request(stack.app).post(`/bases/${baseId}/licence/card-change`).set(bearer(apiKey));
+  const url2: string = link2.body.cardChangeUrl;
+  const setup2 = /"setupIntentId":"(seti_\w+)"/.exec((await request(stack.app).get(payPath(url2))).text)![1]!;
+  const third = await sepaAccount(stack.h.stripe, IBAN.SUCCEEDS);
+  await confirmOnPage(stack.app, url2, {
+    paymentMethodId: third.id,
+    setupIntentId: setup2,
+    mandateAccepted: true,
+  });
+  await request(stack.app).get(`${payPath(url2)}/status?setupIntent=${setup2}`);
+  await whenState(baseId, (s) => s.paymentMethodId === third.id, 'the third mandate saved');
+  await releaseDebit(apiBase(), retry);
+  const renewed = await whenState(baseId, (s) => s.periodIndex === 1, 'renewed under the new mandate');
+  expect(renewed).toMatchObject({ status: 'ACTIVE', paymentMethodId: third.id });
+  const succeeded = await stack.h.prisma.payment.findMany({
+    where: { baseId, status: 'SUCCEEDED' },
+    orderBy: { createdAt: 'asc' },
+  });
+  expect(succeeded).toHaveLength(2);
+  expect(await stack.h.prisma.payment.count({ where: { baseId, status: 'FAILED' } })).toBe(2);
+  expect((await stack.h.stripe.paymentIntents.retrieve(succeeded[1]!.providerRef!)).payment_method).toBe(
+    third.id,
+  );
+  expect(await stack.h.prisma.invoice.count({ where: { baseId } })).toBe(2);
 });
 
 it('the settlement webhook never arrives: at the deadline Stripe says succeeded, the licence is activated once', async () => {

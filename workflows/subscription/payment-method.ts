@@ -2,7 +2,8 @@
  * The saved payment method of a subscription (`savePaymentMethodUpdate`): a card or a SEPA mandate the
  * customer saved on the payment method page (a confirmed SetupIntent). It is the one the next renewal,
  * dunning retry and change charge; a licence paid by cheque, transfer, free or migrated switches to
- * automatic renewal this way. `removePaymentMethodUpdate` takes it away (a SEPA mandate revoked): nothing
+ * automatic renewal this way; saved during dunning, the failed renewal is retried with it at once.
+ * `removePaymentMethodUpdate` takes it away (a SEPA mandate revoked): nothing
  * is charged again, auto-renew is off until another method is saved.
  */
 import { defineUpdate, setHandler } from '@temporalio/workflow';
@@ -42,6 +43,8 @@ export function setPaymentMethodHandler(sub: Subscription): void {
       s.paymentMethodId = method.paymentMethodId;
       s.paymentMethod = 'ONLINE';
       s.autoRenew = true;
+      // saved during dunning: the failed renewal is tried again now with it, not at the next retry date
+      if (s.status === 'PAST_DUE' && s.dunning) sub.replayRequested = true;
       return s;
     },
     { validator: (_method: SavedPaymentMethod) => sub.requireUsable() },
