@@ -53,7 +53,15 @@ import {
   type Harness,
 } from '../tests/helpers/harness';
 import { answerRefundsLikeStripe } from '../tests/helpers/refunds';
-import { confirmOnPage, heldDebits, IBAN, payPath, releaseDebit, sepaAccount } from '../tests/helpers/sepa';
+import {
+  confirmOnPage,
+  heldDebits,
+  IBAN,
+  nextHeldDebit,
+  payPath,
+  releaseDebit,
+  sepaAccount,
+} from '../tests/helpers/sepa';
 import { startTimeSkippingStack } from '../tests/helpers/time-skipping';
 import { startStripeRecorder, type StripeRecorder } from '../tests/helpers/stripe-recorder';
 
@@ -692,7 +700,11 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
       const res = await buy(h, app, machine, { paymentMethod: 'CHEQUE' });
       const handle = env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId));
       const firstRun = (await handle.describe()).runId;
-      await confirmManualPayment(services, { purchaseId: bought(res).purchaseId, actor, reference: 'Chèque n° 1' });
+      await confirmManualPayment(services, {
+        purchaseId: bought(res).purchaseId,
+        actor,
+        reference: 'Chèque n° 1',
+      });
       const active: SubscriptionState = await until(
         () => stateOf(env.client, machine.baseId),
         (s) => s.status === 'ACTIVE',
@@ -715,7 +727,10 @@ async function recordOnTimeSkippingServer(recorder: StripeRecorder): Promise<voi
         'the next run',
         tick,
       );
-      await save('subscription-cheque-renew-now', env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun));
+      await save(
+        'subscription-cheque-renew-now',
+        env.client.workflow.getHandle(subscriptionWorkflowId(machine.baseId), firstRun),
+      );
     }
   } finally {
     await stack.close();
@@ -756,15 +771,13 @@ async function recordSepa(): Promise<void> {
       .post(`/bases/${machine.baseId}/licence/changes`)
       .set(bearer(machine.apiKey))
       .send({ connections: 2 });
-    const change = (
-      await until(
-        () => heldDebits(apiBase),
-        (ids) => ids.some((id) => !beforeChange.includes(id)),
-        'the change debit',
-      )
-    ).find((id) => !beforeChange.includes(id))!;
+    const change = await nextHeldDebit(apiBase, beforeChange);
     await releaseDebit(apiBase, change);
-    await until(() => sub(machine.baseId), (s) => s.terms.connections === 2, 'the change applied');
+    await until(
+      () => sub(machine.baseId),
+      (s) => s.terms.connections === 2,
+      'the change applied',
+    );
 
     const link = await request(app)
       .post(`/bases/${machine.baseId}/licence/card-change`)
@@ -783,13 +796,7 @@ async function recordSepa(): Promise<void> {
 
     const held = await heldDebits(apiBase);
     await env.sleep(startOfDayMs(active.periodEnd!) + 3_600_000 - (await env.currentTimeMs()));
-    const renewal = (
-      await until(
-        () => heldDebits(apiBase),
-        (ids) => ids.some((id) => !held.includes(id)),
-        'the renewal debit',
-      )
-    ).find((id) => !held.includes(id))!;
+    const renewal = await nextHeldDebit(apiBase, held);
     await env.sleep(2 * 86_400_000);
     await releaseDebit(apiBase, renewal);
     await until(

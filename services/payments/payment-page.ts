@@ -316,8 +316,7 @@ export async function confirmPagePayment(
       sellerName: deps.sellerName,
       acceptance: client,
     });
-    const row = await deps.prisma.sepaMandate.findUniqueOrThrow({ where: { id: kept.id } });
-    return { status, mandate: mandateView(row) };
+    return { status, mandate: mandateView(kept) };
   }
   const last = 'last_payment_error' in intent ? intent.last_payment_error : intent.last_setup_error;
   throw new AppError('PAYMENT_DECLINED', last?.message ?? 'The card was declined', {

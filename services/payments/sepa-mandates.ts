@@ -69,7 +69,7 @@ export async function recordMandate(
     sellerName: string;
     acceptance: MandateAcceptance;
   },
-): Promise<{ id: string; reference: string }> {
+): Promise<{ id: string; reference: string; country: string; ibanLast4: string; holderName: string }> {
   const mandateId = await mandateIdOf(deps.stripe, input.intent);
   if (!mandateId) throw new Error(`Stripe answered no mandate for ${input.intent.id}`);
   const mandate = await deps.stripe.mandates.retrieve(mandateId);
@@ -99,7 +99,7 @@ export async function recordMandate(
       userAgent: input.acceptance.userAgent,
     },
   });
-  return { id: row.id, reference: row.reference };
+  return row;
 }
 
 /**

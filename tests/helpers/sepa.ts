@@ -55,6 +55,16 @@ export async function heldDebits(apiBase: string): Promise<string[]> {
   return Array.isArray(body) ? body : (body.data ?? []);
 }
 
+/** localstripe: waits for a held debit that is not among `known` (the one just submitted), its PaymentIntent id. */
+export async function nextHeldDebit(apiBase: string, known: readonly string[]): Promise<string> {
+  for (let i = 0; i < 240; i += 1) {
+    const next = (await heldDebits(apiBase)).find((id) => !known.includes(id));
+    if (next) return next;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no new held SEPA debit (known: ${known.join(', ')})`);
+}
+
 /** localstripe: the bank answers a held debit now (succeeded or failed, per its IBAN). */
 export async function releaseDebit(apiBase: string, paymentIntentId: string): Promise<void> {
   const response = await fetch(`${apiBase}/_config/sepa_debits/${paymentIntentId}/release`, {

@@ -20,7 +20,15 @@ import { bearer, licenceOrder, registerMachine } from '../helpers/api';
 import { confirmManualPayment } from '../../services/ops/manual-queues';
 import { until } from '../helpers/faults';
 import { TEST_WEBHOOK_SECRET, uniqueEmail } from '../helpers/harness';
-import { confirmOnPage, heldDebits, IBAN, payPath, releaseDebit, sepaAccount } from '../helpers/sepa';
+import {
+  confirmOnPage,
+  heldDebits,
+  IBAN,
+  nextHeldDebit,
+  payPath,
+  releaseDebit,
+  sepaAccount,
+} from '../helpers/sepa';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../helpers/time-skipping';
 
 jest.setTimeout(240_000);
@@ -41,12 +49,7 @@ const stateOf = (baseId: string): Promise<SubscriptionState> =>
   stack.env.client.workflow.getHandle(subscriptionWorkflowId(baseId)).query(getSubscriptionStateQuery);
 const whenState = (baseId: string, ok: (s: SubscriptionState) => boolean, what: string) =>
   until(() => stateOf(baseId), ok, what);
-const newHeld = async (known: string[]) =>
-  until(
-    () => heldDebits(apiBase()),
-    (held) => held.some((id) => !known.includes(id)),
-    'a held SEPA debit',
-  ).then((held) => held.find((id) => !known.includes(id))!);
+const newHeld = (known: string[]) => nextHeldDebit(apiBase(), known);
 
 let baseId: string;
 let apiKey: string;
